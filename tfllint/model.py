@@ -1,0 +1,193 @@
+"""The decoded model: frozen values that every later layer reads and none may change.
+
+Names follow the TFLite schema (schema.fbs) so a reader of either recognises the other.
+Enum values are kept as their schema names ("FLOAT32", "CONV_2D"); values newer than the
+schema tfllint was built with become "UNKNOWN(n)" instead of an error.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+# numpy dtype names for TFLite tensor types; these are what the LiteRT interpreter's
+# get_input_details() reports (tflite/python/interpreter.py via the C++ wrapper's
+# TfLiteTypeToPyArrayType). Types numpy cannot hold natively are given by their names.
+NUMPY_DTYPE_NAMES = {
+    "FLOAT32": "float32", "FLOAT16": "float16", "INT32": "int32", "UINT8": "uint8",
+    "INT64": "int64", "STRING": "object", "BOOL": "bool", "INT16": "int16",
+    "COMPLEX64": "complex64", "INT8": "int8", "FLOAT64": "float64",
+    "COMPLEX128": "complex128", "UINT64": "uint64", "RESOURCE": "resource",
+    "VARIANT": "variant", "UINT32": "uint32", "UINT16": "uint16", "INT4": "int4",
+    "BFLOAT16": "bfloat16", "INT2": "int2", "UINT4": "uint4",
+    "FLOAT8_E4M3FN": "float8_e4m3fn", "FLOAT8_E5M2": "float8_e5m2",
+}
+
+# Bits per element; None where the size is not fixed (strings, resources, variants).
+DTYPE_BITS = {
+    "FLOAT32": 32, "FLOAT16": 16, "INT32": 32, "UINT8": 8, "INT64": 64, "STRING": None,
+    "BOOL": 8, "INT16": 16, "COMPLEX64": 64, "INT8": 8, "FLOAT64": 64, "COMPLEX128": 128,
+    "UINT64": 64, "RESOURCE": None, "VARIANT": None, "UINT32": 32, "UINT16": 16,
+    "INT4": 4, "BFLOAT16": 16, "INT2": 2, "UINT4": 4, "FLOAT8_E4M3FN": 8, "FLOAT8_E5M2": 8,
+}
+
+
+def unknown(value: int) -> str:
+    """The name given to an enum value newer than the schema tfllint knows."""
+    return f"UNKNOWN({value})"
+
+
+@dataclass(frozen=True)
+class Quantization:
+    scale: tuple[float, ...] = ()
+    zero_point: tuple[int, ...] = ()
+    quantized_dimension: int = 0
+    min: tuple[float, ...] = ()
+    max: tuple[float, ...] = ()
+    # "CustomQuantization", "BlockwiseQuantization", ... or UNKNOWN(n); None for none.
+    details: str | None = None
+
+    @property
+    def is_quantized(self) -> bool:
+        """True when the tensor carries affine parameters (or a details scheme)."""
+        return bool(self.scale) or self.details is not None
+
+    @property
+    def per_channel(self) -> bool:
+        return len(self.scale) > 1
+
+
+@dataclass(frozen=True)
+class Sparsity:
+    traversal_order: tuple[int, ...]
+    block_map: tuple[int, ...]
+    dimension_formats: tuple[str, ...]  # "DENSE" or "SPARSE_CSR" per traversed dimension
+
+
+@dataclass(frozen=True)
+class Tensor:
+    index: int
+    name: str
+    dtype: str  # schema TensorType name
+    shape: tuple[int, ...]
+    shape_signature: tuple[int, ...] | None  # None when the file has none (static shape)
+    buffer: int  # index into Model.buffers; 0 is the empty sentinel
+    quantization: Quantization | None
+    is_variable: bool = False
+    sparsity: Sparsity | None = None
+    has_rank: bool = False
+    external_buffer: int = 0
+
+    @property
+    def numpy_dtype(self) -> str:
+        return NUMPY_DTYPE_NAMES.get(self.dtype, self.dtype.lower())
+
+    @property
+    def signature(self) -> tuple[int, ...]:
+        """The shape with -1 for every dimension unknown until run time."""
+        return self.shape_signature if self.shape_signature is not None else self.shape
+
+    @property
+    def is_dynamic(self) -> bool:
+        return any(dim < 0 for dim in self.signature)
+
+    @property
+    def element_count(self) -> int:
+        count = 1
+        for dim in self.shape:
+            count *= max(dim, 0)
+        return count
+
+    @property
+    def byte_size(self) -> int | None:
+        """Bytes of the tensor at its stored shape; None for variable-size types."""
+        bits = DTYPE_BITS.get(self.dtype)
+        if bits is None:
+            return None
+        return (self.element_count * bits + 7) // 8
+
+
+@dataclass(frozen=True)
+class Buffer:
+    index: int
+    offset: int  # where the data starts in the file (0 when there is none)
+    size: int  # bytes of data
+    appended: bool = False  # stored after the flatbuffer (schema 3c, >2 GB models)
+
+
+@dataclass(frozen=True)
+class OperatorCode:
+    index: int
+    builtin_code: int  # max(builtin_code, deprecated_builtin_code), as the runtime reads it
+    name: str  # "CONV_2D", "CUSTOM", or UNKNOWN(n)
+    version: int
+    custom_code: str | None
+
+    @property
+    def display_name(self) -> str:
+        """The name a person knows the op by: the custom code for custom ops."""
+        return self.custom_code if self.name == "CUSTOM" and self.custom_code else self.name
+
+    @property
+    def is_known(self) -> bool:
+        return not self.name.startswith("UNKNOWN(")
+
+    @property
+    def is_flex(self) -> bool:
+        # tflite/util.cc IsFlexOp: a custom code beginning with "Flex".
+        return self.name == "CUSTOM" and (self.custom_code or "").startswith("Flex")
+
+
+@dataclass(frozen=True)
+class Operator:
+    index: int  # position in the subgraph's execution order
+    subgraph: int
+    opcode: OperatorCode
+    inputs: tuple[int, ...]  # tensor indices; -1 marks an absent optional input
+    outputs: tuple[int, ...]
+    intermediates: tuple[int, ...] = ()
+    options_type: str | None = None  # "Conv2DOptions", UNKNOWN(n), or None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    custom_options_size: int = 0
+    called_subgraphs: tuple[int, ...] = ()  # WHILE/IF/CALL_ONCE/... bodies, in option order
+
+    @property
+    def name(self) -> str:
+        return self.opcode.display_name
+
+
+@dataclass(frozen=True)
+class Subgraph:
+    index: int
+    name: str
+    tensors: tuple[Tensor, ...]
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    operators: tuple[Operator, ...]
+
+
+@dataclass(frozen=True)
+class SignatureDef:
+    key: str
+    subgraph: int
+    inputs: tuple[tuple[str, int], ...]  # (signature name, tensor index), in file order
+    outputs: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Metadata:
+    name: str
+    buffer: int
+
+
+@dataclass(frozen=True)
+class Model:
+    path: str
+    size_bytes: int
+    schema_version: int
+    description: str
+    operator_codes: tuple[OperatorCode, ...]
+    subgraphs: tuple[Subgraph, ...]
+    buffers: tuple[Buffer, ...]
+    signatures: tuple[SignatureDef, ...]
+    metadata: tuple[Metadata, ...]
+    unknown_union_members: tuple[str, ...] = ()  # e.g. "BuiltinOptions member 130"
