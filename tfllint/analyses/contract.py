@@ -1,0 +1,79 @@
+"""The input/output contract: what a caller must feed the model and what it gets back.
+
+Inputs and outputs are listed in the interpreter's order (subgraph 0's input and output
+lists), described the way LiteRT's Interpreter.get_input_details() describes them, so a
+caller can compare the two directly; signature defs add the names callers use instead.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model import Tensor
+
+
+@dataclass(frozen=True)
+class TensorContract:
+    index: int
+    name: str
+    dtype: str  # numpy dtype name, as get_input_details() reports it
+    shape: tuple[int, ...]
+    shape_signature: tuple[int, ...]  # -1 for dimensions unknown until run time
+    scales: tuple[float, ...]
+    zero_points: tuple[int, ...]
+    quantized_dimension: int
+    byte_size: int | None
+
+    @property
+    def quantized(self) -> bool:
+        return bool(self.scales)
+
+    def formulas(self) -> tuple[str, str] | None:
+        """(real from quantized, quantized from real) for per-tensor quantization."""
+        if len(self.scales) != 1:
+            return None
+        scale, zero_point = self.scales[0], self.zero_points[0] if self.zero_points else 0
+        offset = f" - {zero_point}" if zero_point >= 0 else f" + {-zero_point}"
+        back = f" + {zero_point}" if zero_point >= 0 else f" - {-zero_point}"
+        return (f"real = {scale:.9g} * (q{offset})",
+                f"q = round(real / {scale:.9g}){back}, clipped to {self.dtype}")
+
+
+@dataclass(frozen=True)
+class SignatureContract:
+    key: str
+    subgraph: int
+    inputs: tuple[tuple[str, TensorContract], ...]
+    outputs: tuple[tuple[str, TensorContract], ...]
+
+
+@dataclass(frozen=True)
+class Contract:
+    inputs: tuple[TensorContract, ...]
+    outputs: tuple[TensorContract, ...]
+    signatures: tuple[SignatureContract, ...]
+
+
+def tensor_contract(tensor: Tensor) -> TensorContract:
+    quantization = tensor.quantization
+    return TensorContract(
+        index=tensor.index, name=tensor.name, dtype=tensor.numpy_dtype, shape=tensor.shape,
+        shape_signature=tensor.signature,
+        scales=quantization.scale if quantization else (),
+        zero_points=quantization.zero_point if quantization else (),
+        quantized_dimension=quantization.quantized_dimension if quantization else 0,
+        byte_size=tensor.byte_size)
+
+
+def analyze_contract(view) -> Contract:
+    main = view.main
+    signatures = []
+    for signature in view.model.signatures:
+        tensors = view.model.subgraphs[signature.subgraph].tensors
+        signatures.append(SignatureContract(
+            key=signature.key, subgraph=signature.subgraph,
+            inputs=tuple((name, tensor_contract(tensors[i])) for name, i in signature.inputs),
+            outputs=tuple((name, tensor_contract(tensors[i])) for name, i in signature.outputs)))
+    return Contract(
+        inputs=tuple(tensor_contract(main.tensors[i]) for i in main.inputs),
+        outputs=tuple(tensor_contract(main.tensors[i]) for i in main.outputs),
+        signatures=tuple(signatures))

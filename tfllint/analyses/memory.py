@@ -1,0 +1,81 @@
+"""Sizes: constant weight bytes, the largest activation, and peak live activation bytes.
+
+The peak is the most bytes of activation tensors alive at once while subgraph 0 runs in
+its execution order (a tensor lives from the op that writes it, or from the start for
+inputs, to the last op that reads it, or to the end for outputs; variables live
+throughout). No planner can fit the activations into less, so it is a lower bound of the
+arena a runtime allocates.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TensorSize:
+    subgraph: int
+    index: int
+    name: str
+    bytes: int
+
+
+@dataclass(frozen=True)
+class MemoryAnalysis:
+    weights_bytes: int
+    arena_bytes: int  # peak live activation bytes of subgraph 0 (lower bound)
+    peak_op: int | None  # op index in subgraph 0 where the peak occurs
+    largest_tensor: TensorSize | None
+
+
+def analyze_memory(view) -> MemoryAnalysis:
+    constant_buffers = {t.buffer for s in view.subgraphs for t in s.tensors
+                        if view.buffer_of(t).size > 0}
+    weights = sum(view.model.buffers[b].size for b in constant_buffers)
+    largest = None
+    for subgraph in view.subgraphs:
+        for tensor in subgraph.tensors:
+            size = tensor.byte_size
+            if size is not None and not view.is_constant(tensor) and (
+                    largest is None or size > largest.bytes):
+                largest = TensorSize(subgraph.index, tensor.index, tensor.name, size)
+    arena, peak_op = _peak_live_bytes(view, 0)
+    return MemoryAnalysis(weights_bytes=weights, arena_bytes=arena, peak_op=peak_op,
+                          largest_tensor=largest)
+
+
+def _peak_live_bytes(view, subgraph_index: int) -> tuple[int, int | None]:
+    subgraph = view.model.subgraphs[subgraph_index]
+    last_step = len(subgraph.operators)
+    first_use: dict[int, int] = {}
+    last_use: dict[int, int] = {}
+
+    def touch(tensor: int, step: int) -> None:
+        first_use.setdefault(tensor, step)
+        last_use[tensor] = max(last_use.get(tensor, step), step)
+
+    for tensor in subgraph.inputs:
+        touch(tensor, 0)
+    for op in subgraph.operators:
+        for tensor in (*op.inputs, *op.outputs, *op.intermediates):
+            if tensor >= 0:
+                touch(tensor, op.index)
+    for tensor in subgraph.outputs:
+        touch(tensor, last_step)
+
+    live_change = [0] * (last_step + 2)
+    for tensor, start in first_use.items():
+        value = subgraph.tensors[tensor]
+        if view.is_constant(value) or not value.byte_size:
+            continue
+        end = last_step if value.is_variable else last_use[tensor]
+        start = 0 if value.is_variable else start
+        live_change[start] += value.byte_size
+        live_change[end + 1] -= value.byte_size
+    peak, peak_step, live = 0, None, 0
+    for step in range(last_step + 1):
+        live += live_change[step]
+        if live > peak:
+            peak, peak_step = live, step
+    if peak_step is not None and peak_step >= len(subgraph.operators):
+        peak_step = len(subgraph.operators) - 1 if subgraph.operators else None
+    return peak, peak_step

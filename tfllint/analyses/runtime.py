@@ -1,0 +1,72 @@
+"""Which runtime release a model needs, from its op codes and versions.
+
+Two tables, both extracted from LiteRT's sources (rules/data/*.toml cite the commit):
+op_runtime_versions (runtime_version.cc: the first release that runs each op version)
+and builtin_op_versions (register.cc: the versions the newest runtime registers).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..versions import format_version, parse_version
+from ..model import OperatorCode
+from .data import load_data_table
+
+MIN_RUNTIME_METADATA = "min_runtime_version"
+
+
+@dataclass(frozen=True)
+class OpRequirement:
+    opcode: OperatorCode
+    # First release that runs this (op, version); None when the table has no entry.
+    min_runtime: tuple[int, ...] | None
+    # Version range the newest runtime registers; None when it has no kernel for the op.
+    registered: tuple[int, int] | None
+
+
+@dataclass(frozen=True)
+class RuntimeAnalysis:
+    requirements: tuple[OpRequirement, ...]
+    required_min_version: tuple[int, ...] | None
+    declared_min_version: str | None  # as written in the metadata, None when absent/empty
+
+    @property
+    def required_text(self) -> str | None:
+        return format_version(self.required_min_version) if self.required_min_version else None
+
+    def setting_ops(self) -> tuple[OpRequirement, ...]:
+        """The op versions that set the required minimum."""
+        return tuple(r for r in self.requirements
+                     if r.min_runtime and r.min_runtime == self.required_min_version)
+
+
+def min_runtime_for(name: str, version: int) -> tuple[int, ...] | None:
+    releases = load_data_table("op_runtime_versions")["ops"].get(name, {})
+    release = releases.get(str(version))
+    return parse_version(release) if release else None
+
+
+def registered_range(name: str) -> tuple[int, int] | None:
+    entry = load_data_table("builtin_op_versions")["ops"].get(name)
+    return (entry["min"], entry["max"]) if entry else None
+
+
+def analyze_runtime(opcodes: tuple[OperatorCode, ...], declared: bytes | None) -> RuntimeAnalysis:
+    # The interpreter resolves every operator code in the file, used or not, so all count.
+    requirements = tuple(
+        OpRequirement(opcode=code,
+                      min_runtime=min_runtime_for(code.name, code.version),
+                      registered=registered_range(code.name))
+        for code in opcodes if code.is_known and code.name != "CUSTOM")
+    versions = [r.min_runtime for r in requirements if r.min_runtime]
+    return RuntimeAnalysis(requirements=requirements,
+                           required_min_version=max(versions) if versions else None,
+                           declared_min_version=_declared_text(declared))
+
+
+def _declared_text(raw: bytes | None) -> str | None:
+    """The converter writes the version NUL-padded into a 16-byte buffer; empty means none."""
+    if raw is None:
+        return None
+    text = bytes(raw).split(b"\0", 1)[0].decode("ascii", errors="replace").strip()
+    return text or None

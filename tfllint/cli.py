@@ -1,0 +1,257 @@
+"""The command line: lint models, inspect a model's contract, list and explain rules.
+
+    tfllint [lint] PATH... [options]     lint models (files, directories, globs)
+    tfllint inspect MODEL                the input/output contract, from the file alone
+    tfllint rules [--format markdown]    the rule catalogue
+    tfllint explain TFL101               one rule's documentation
+
+Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage,
+configuration or unreadable model (the other models are still linted and reported).
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import __version__
+from .errors import ModelReadError, TfllintError, UsageError
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+COMMANDS = ("lint", "inspect", "rules", "explain")
+GLOB_CHARACTERS = set("*?[")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on usage errors, as tfllint's contract wants; keep the prefix."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"tfllint: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tfllint", description="Static analyzer and linter for TensorFlow "
+                     "Lite / LiteRT models. `tfllint PATH...` is short for `tfllint lint PATH...`.",
+                     epilog="Exit codes: 0 clean, 1 findings at or above --fail-on, "
+                     "2 usage, configuration or unreadable model.")
+    parser.add_argument("--version", action="version", version=f"tfllint {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    lint = commands.add_parser("lint", help="lint models (the default command)",
+                               description="Lint .tflite models: files, directories "
+                               "(searched recursively for *.tflite) and glob patterns.")
+    lint.add_argument("paths", nargs="+", metavar="PATH")
+    lint.add_argument("--format", help="output format: text (default) or json")
+    lint.add_argument("--fail-on", choices=("error", "warning", "info", "none"),
+                      help="lowest severity that makes the exit code 1 (default: error)")
+    lint.add_argument("--select", help="only these rules: comma-separated IDs, ID prefixes "
+                      "(TFL1) or names")
+    lint.add_argument("--ignore", help="skip these rules: comma-separated IDs, prefixes or names")
+    lint.add_argument("--severity", action="append", metavar="RULE=LEVEL", default=[],
+                      help="override a rule's severity, e.g. TFL106=warning (repeatable)")
+    lint.add_argument("--runtime-version", metavar="X.Y",
+                      help="the LiteRT/TFLite release the app ships, e.g. 2.11; op versions "
+                      "it cannot run are errors")
+    add_common_options(lint)
+
+    inspect = commands.add_parser("inspect", help="print a model's input/output contract",
+                                  description="The input/output contract of a model, read "
+                                  "from the file alone: what to feed it and what it returns.")
+    inspect.add_argument("model", metavar="MODEL")
+    inspect.add_argument("--format", choices=("text", "json"), default="text")
+
+    rules = commands.add_parser("rules", help="list the rules",
+                                description="The rule catalogue.")
+    rules.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    add_common_options(rules)
+
+    explain = commands.add_parser("explain", help="show one rule's documentation",
+                                  description="Print a rule's documentation.")
+    explain.add_argument("rule", metavar="RULE", help="rule ID (TFL101) or name")
+    add_common_options(explain)
+    return parser
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="configuration file (default: "
+                        "tfllint.toml or pyproject.toml [tool.tfllint], searched upward)")
+    parser.add_argument("--no-config", action="store_true", help="ignore configuration files")
+    parser.add_argument("--rules-path", action="append", metavar="DIR", default=[],
+                        help="also load rule modules from DIR (repeatable)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] not in COMMANDS and not arguments[0].startswith("-"):
+        arguments.insert(0, "lint")
+    parser = build_parser()
+    options = parser.parse_args(arguments)
+    if options.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    try:
+        return COMMAND_FUNCTIONS[options.command](options)
+    except TfllintError as error:
+        print(f"tfllint: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:  # `tfllint ... | head`
+        return EXIT_CLEAN
+
+
+# -- settings -----------------------------------------------------------------------------
+
+def load_run_settings(options: argparse.Namespace):
+    from .engine.config import load_settings
+    from .engine.settings import settings_from_mapping
+
+    settings = load_settings(options.config, use_config=not options.no_config)
+    command_line: dict[str, Any] = {}
+    for key in ("format", "fail_on", "select", "ignore", "runtime_version"):
+        value = getattr(options, key, None)
+        if value is not None:
+            command_line[key.replace("_", "-")] = value
+    if getattr(options, "severity", None):
+        command_line["severity"] = {**settings.severity, **_severity_pairs(options.severity)}
+    if options.rules_path:
+        command_line["rules-path"] = [*settings.rules_paths, *options.rules_path]
+    return settings_from_mapping(command_line, "command line", settings)
+
+
+def _severity_pairs(pairs: list[str]) -> dict[str, str]:
+    result = {}
+    for pair in pairs:
+        rule, separator, level = pair.partition("=")
+        if not separator:
+            raise UsageError(f"--severity {pair!r}: expected RULE=LEVEL, e.g. TFL106=warning")
+        result[rule.strip()] = level.strip()
+    return result
+
+
+def load_checked_rules(settings):
+    from .engine.registry import load_rules
+    from .engine.settings import check_selectors
+
+    rules = load_rules(settings.rules_paths)
+    check_selectors(settings, rules)
+    return rules
+
+
+# -- lint ---------------------------------------------------------------------------------
+
+def expand_paths(paths: Sequence[str]) -> list[tuple[str, str | None]]:
+    """(model path, problem) pairs: directories recurse for *.tflite, globs expand."""
+    found: list[tuple[str, str | None]] = []
+    for path in paths:
+        if os.path.isdir(path):
+            models = sorted(str(p) for p in Path(path).rglob("*.tflite") if p.is_file())
+            found.extend((m, None) for m in models)
+            if not models:
+                found.append((path, "directory holds no .tflite files"))
+        elif os.path.exists(path):
+            found.append((path, None))
+        elif GLOB_CHARACTERS & set(path):
+            matches = sorted(m for m in glob.glob(path, recursive=True) if os.path.isfile(m))
+            found.extend((m, None) for m in matches)
+            if not matches:
+                found.append((path, "the pattern matches no files"))
+        else:
+            found.append((path, "no such file or directory"))
+    unique = dict.fromkeys(found)  # a model named twice is linted once
+    return list(unique)
+
+
+def command_lint(options: argparse.Namespace) -> int:
+    from .engine.settings import enabled_rules
+    from .reporters import RunResult, get_reporter
+    from .report import run_summary
+
+    settings = load_run_settings(options)
+    reporter = get_reporter(settings.format)
+    rules = enabled_rules(settings, load_checked_rules(settings))
+    reports = [lint_one(path, problem, rules, settings)
+               for path, problem in expand_paths(options.paths)]
+    run = RunResult(reports=reports, summary=run_summary(reports), fail_on=settings.fail_on,
+                    tool_version=__version__)
+    sys.stdout.write(reporter.render(run))
+    return exit_code(reports, settings.fail_on)
+
+
+def lint_one(path: str, problem: str | None, rules, settings) -> dict[str, Any]:
+    from .analyses import Analyses
+    from .engine.runner import RuleFailure, run_rules
+    from .reader import read_model
+    from .report import error_report, model_report
+    from .view import ModelView
+
+    if problem:
+        return error_report(path, None, problem)
+    try:
+        view = ModelView(read_model(path))
+        analyses = Analyses(view)
+        return model_report(view, analyses, run_rules(view, analyses, rules, settings))
+    except ModelReadError as error:
+        return error_report(path, _size(path), error.problem)
+    except RuleFailure as error:
+        return error_report(path, _size(path), str(error))
+
+
+def _size(path: str) -> int | None:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None
+
+
+def exit_code(reports: list[dict[str, Any]], fail_on: str) -> int:
+    from .engine.rule import SEVERITY_RANK
+
+    if any(report["error"] for report in reports):
+        return EXIT_ERROR
+    if fail_on == "none":
+        return EXIT_CLEAN
+    threshold = SEVERITY_RANK[fail_on]
+    failing = any(SEVERITY_RANK[f["severity"]] >= threshold
+                  for report in reports for f in report["findings"])
+    return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+# -- inspect, rules, explain --------------------------------------------------------------
+
+def command_inspect(options: argparse.Namespace) -> int:
+    from .inspect_contract import render_contract
+
+    sys.stdout.write(render_contract(options.model, options.format))
+    return EXIT_CLEAN
+
+
+def command_rules(options: argparse.Namespace) -> int:
+    from .catalogue import render_catalogue
+
+    settings = load_run_settings(options)
+    sys.stdout.write(render_catalogue(load_checked_rules(settings), options.format))
+    return EXIT_CLEAN
+
+
+def command_explain(options: argparse.Namespace) -> int:
+    from .catalogue import render_explanation
+
+    settings = load_run_settings(options)
+    rules = load_checked_rules(settings)
+    wanted = options.rule.strip()
+    for rule in rules:
+        if wanted.upper() == rule.id or wanted == rule.name:
+            sys.stdout.write(render_explanation(rule))
+            return EXIT_CLEAN
+    raise UsageError(f"no rule {wanted!r}; `tfllint rules` lists them")
+
+
+COMMAND_FUNCTIONS = {"lint": command_lint, "inspect": command_inspect,
+                     "rules": command_rules, "explain": command_explain}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

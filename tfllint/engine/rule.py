@@ -1,0 +1,164 @@
+"""The rule API: how a rule declares itself and what it reports.
+
+A rule is a pure function decorated with `@rule(...)`. It receives a `RuleContext` (the
+model view, the shared analyses, its own options, the run's settings) and yields
+`Violation`s. The engine, not the rule, stamps the ID and the configured severity onto
+each violation to make a `Finding`.
+
+    @rule(id="TFL101", name="flex-op-needs-select-tf-ops", severity="error")
+    def check(ctx: RuleContext) -> Iterator[Violation]:
+        '''What it finds ... Why it matters ... Example ... How to fix ...'''
+"""
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+
+if TYPE_CHECKING:
+    from ..analyses import Analyses
+    from ..view import ModelView
+    from .settings import Settings
+
+SEVERITIES = ("info", "warning", "error")
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+DOC_SECTIONS = ("What it finds", "Why it matters", "Example", "How to fix")
+RULE_ID = re.compile(r"^[A-Z]{2,8}[0-9]{3,4}$")
+RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in the model a finding is; every field is optional."""
+
+    subgraph: int | None = None
+    op_index: int | None = None
+    op: str | None = None
+    tensor: str | None = None
+    tensor_index: int | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.subgraph is not None:
+            parts.append(f"subgraph {self.subgraph}")
+        if self.op_index is not None:
+            parts.append(f"op {self.op_index}" + (f" ({self.op})" if self.op else ""))
+        elif self.op:
+            parts.append(self.op)
+        if self.tensor is not None or self.tensor_index is not None:
+            label = self.tensor if self.tensor else "<unnamed>"
+            suffix = f" #{self.tensor_index}" if self.tensor_index is not None else ""
+            parts.append(f"tensor {label}{suffix}")
+        return ", ".join(parts) or "model"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a rule reports: a message, where, and optionally a target and a fix hint."""
+
+    message: str
+    location: Location = field(default_factory=Location)
+    target: str | None = None
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A violation stamped by the engine with the rule's identity and severity."""
+
+    rule: str
+    name: str
+    severity: str
+    message: str
+    location: Location
+    target: str | None = None
+    fix: str | None = None
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class Option:
+    """A typed rule option with a default; unknown option names are rejected on load."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+
+    def coerce(self, value: Any, rule_id: str) -> Any:
+        from ..errors import ConfigError
+
+        if self.type is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, self.type) or (self.type is int and isinstance(value, bool)):
+            raise ConfigError(f"option {self.name!r} of {rule_id} must be "
+                              f"{self.type.__name__}, got {value!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """Everything a rule may read: it must not change any of it."""
+
+    view: ModelView
+    analyses: Analyses
+    options: Mapping[str, Any]
+    settings: Settings
+
+
+CheckFunction = Callable[[RuleContext], Iterable[Violation]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: str
+    check: CheckFunction
+    doc: str
+    options: tuple[Option, ...] = ()
+    scope: str = "model"
+    origin: str = ""  # the module that defined the rule
+
+    @property
+    def summary(self) -> str:
+        """The first line of the documentation."""
+        return self.doc.strip().splitlines()[0] if self.doc.strip() else ""
+
+    def section(self, title: str) -> str:
+        """The text of one documentation section (What it finds, Why it matters, ...)."""
+        return doc_sections(self.doc).get(title, "")
+
+    def default_options(self) -> dict[str, Any]:
+        return {option.name: option.default for option in self.options}
+
+
+def rule(*, id: str, name: str, severity: str, options: Iterable[Option] = (),
+         scope: str = "model") -> Callable[[CheckFunction], Rule]:
+    """Declare a rule; the decorated function's docstring is its documentation."""
+
+    def declare(check: CheckFunction) -> Rule:
+        return Rule(id=id, name=name, severity=severity, check=check,
+                    doc=inspect.cleandoc(check.__doc__ or ""), options=tuple(options),
+                    scope=scope, origin=check.__module__)
+
+    return declare
+
+
+def doc_sections(doc: str) -> dict[str, str]:
+    """Split a rule docstring into its titled sections ("What it finds:" lines)."""
+    sections: dict[str, str] = {}
+    current = None
+    lines: list[str] = []
+    for line in doc.splitlines():
+        title = line.strip().rstrip(":")
+        if line.strip().endswith(":") and title in DOC_SECTIONS:
+            if current:
+                sections[current] = "\n".join(lines).strip()
+            current, lines = title, []
+        elif current:
+            lines.append(line)
+    if current:
+        sections[current] = "\n".join(lines).strip()
+    return sections

@@ -1,0 +1,183 @@
+"""Run settings: what the config file and the command line decide, merged and validated.
+
+The config file (`tfllint.toml`, or `[tool.tfllint]` in pyproject.toml) and the command
+line use the same keys; a value given on the command line replaces the file's. Unknown
+keys are errors, so a typo never silently disables a check.
+"""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePath
+from typing import Any, Mapping
+
+from ..errors import ConfigError
+from ..versions import parse_version
+from .rule import SEVERITIES, Rule
+
+FAIL_ON_CHOICES = SEVERITIES + ("none",)
+
+
+@dataclass(frozen=True)
+class ModelIgnore:
+    """Silence `rules` on models matching `models`, optionally only at matching ops/tensors."""
+
+    models: str
+    rules: tuple[str, ...]
+    op: str | None = None
+    tensor: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: Mapping[str, str] = field(default_factory=dict)
+    fail_on: str = "error"
+    runtime_version: tuple[int, ...] | None = None
+    per_model_ignores: tuple[ModelIgnore, ...] = ()
+    rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    rules_paths: tuple[str, ...] = ()
+    format: str = "text"
+    config_path: str | None = None
+    base_directory: str = "."  # per-model-ignore globs are relative to the config file
+
+
+def _string_list(value: Any, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{key} must be a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _per_model_ignores(value: Any) -> tuple[ModelIgnore, ...]:
+    if not isinstance(value, Mapping):
+        raise ConfigError("per-model-ignores must be a table of model glob = [rules] "
+                          "or model glob = { rules = [...], op = \"glob\", tensor = \"glob\" }")
+    ignores = []
+    for models, entry in value.items():
+        if isinstance(entry, Mapping):
+            unknown = set(entry) - {"rules", "op", "tensor"}
+            if unknown:
+                raise ConfigError(f"per-model-ignores.{models!r}: unknown key(s) "
+                                  + ", ".join(sorted(unknown)))
+            rules = _string_list(entry.get("rules", []), f"per-model-ignores.{models!r}.rules")
+            ignores.append(ModelIgnore(models, rules, entry.get("op"), entry.get("tensor")))
+        else:
+            ignores.append(ModelIgnore(models, _string_list(entry, f"per-model-ignores.{models!r}")))
+    return tuple(ignores)
+
+
+# key in the file/CLI -> (Settings field, converter)
+_KEYS = {
+    "select": ("select", lambda v: _string_list(v, "select")),
+    "ignore": ("ignore", lambda v: _string_list(v, "ignore")),
+    "severity": ("severity", lambda v: _severity_table(v)),
+    "fail-on": ("fail_on", lambda v: _choice(v, FAIL_ON_CHOICES, "fail-on")),
+    "runtime-version": ("runtime_version", lambda v: parse_version(v)),
+    "per-model-ignores": ("per_model_ignores", _per_model_ignores),
+    "rule-options": ("rule_options", lambda v: _rule_options(v)),
+    "rules-path": ("rules_paths", lambda v: _string_list(v, "rules-path")),
+    "format": ("format", lambda v: _string(v, "format")),
+}
+CONFIG_KEYS = tuple(_KEYS)
+
+
+def _choice(value: Any, choices: tuple[str, ...], key: str) -> str:
+    if value not in choices:
+        raise ConfigError(f"{key} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _string(value: Any, key: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{key} must be a string, got {value!r}")
+    return value
+
+
+def _severity_table(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise ConfigError("severity must be a table of rule = \"error\"|\"warning\"|\"info\"")
+    return {str(k): _choice(v, SEVERITIES, f"severity.{k}") for k, v in value.items()}
+
+
+def _rule_options(value: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
+        raise ConfigError("rule-options must be a table of tables: [rule-options.TFL103]")
+    return {str(k): dict(v) for k, v in value.items()}
+
+
+def settings_from_mapping(values: Mapping[str, Any], source: str,
+                          base: Settings | None = None) -> Settings:
+    """Apply `values` (config-file or command-line keys) on top of `base`."""
+    unknown = [key for key in values if key not in _KEYS]
+    if unknown:
+        raise ConfigError(f"{source}: unknown key(s) {', '.join(map(repr, sorted(unknown)))}; "
+                          f"known keys: {', '.join(CONFIG_KEYS)}")
+    changes = {}
+    for key, value in values.items():
+        field_name, convert = _KEYS[key]
+        try:
+            changes[field_name] = convert(value)
+        except ConfigError as error:
+            raise ConfigError(f"{source}: {error}") from None
+    return replace(base or Settings(), **changes)
+
+
+# -- resolving settings against the loaded rules ---------------------------------------
+
+def selector_matches(selector: str, rule: Rule) -> bool:
+    """A selector is ALL, a rule-ID prefix (TFL1, TFL101) or a rule name."""
+    selector = selector.strip()
+    return (selector.upper() == "ALL" or rule.id.startswith(selector.upper())
+            or selector == rule.name)
+
+
+def check_selectors(settings: Settings, rules: tuple[Rule, ...]) -> None:
+    """Every selector must name at least one rule: a typo is an error, not a no-op."""
+    named = [*settings.select, *settings.ignore, *settings.severity, *settings.rule_options,
+             *(s for ignore in settings.per_model_ignores for s in ignore.rules)]
+    for selector in named:
+        if not any(selector_matches(selector, rule) for rule in rules):
+            raise ConfigError(f"{selector!r} matches no rule; `tfllint rules` lists them")
+
+
+def enabled_rules(settings: Settings, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+    def enabled(rule: Rule) -> bool:
+        selected = not settings.select or any(selector_matches(s, rule) for s in settings.select)
+        return selected and not any(selector_matches(s, rule) for s in settings.ignore)
+    return tuple(rule for rule in rules if enabled(rule))
+
+
+def severity_for(rule: Rule, settings: Settings) -> str:
+    # The most specific override wins: a full ID or name beats a prefix.
+    best, best_length = rule.severity, -1
+    for selector, severity in settings.severity.items():
+        if selector_matches(selector, rule) and len(selector) > best_length:
+            best, best_length = severity, len(selector)
+    return best
+
+
+def options_for(rule: Rule, settings: Settings) -> dict[str, Any]:
+    options = rule.default_options()
+    declared = {option.name: option for option in rule.options}
+    for selector in (rule.id, rule.name):
+        for name, value in settings.rule_options.get(selector, {}).items():
+            if name not in declared:
+                known = ", ".join(declared) or "none"
+                raise ConfigError(f"unknown option {name!r} for {rule.id}; its options: {known}")
+            options[name] = declared[name].coerce(value, rule.id)
+    return options
+
+
+def model_matches(pattern: str, model_path: str, base_directory: str) -> bool:
+    """Match a per-model-ignore glob against the model path, relative to the config."""
+    path = PurePath(model_path)
+    candidates = {path.as_posix(), path.name}
+    try:
+        candidates.add(Path(model_path).resolve().relative_to(
+            Path(base_directory).resolve()).as_posix())
+    except ValueError:
+        pass
+    return any(fnmatch.fnmatchcase(candidate, pattern) for candidate in candidates)

@@ -1,0 +1,108 @@
+"""Build the report of one model as plain data: the JSON contract of DESIGN.md.
+
+Reporters render this structure; they never see a rule or the model itself. The JSON
+shape is documented by docs/report.schema.json and its version is REPORT_VERSION.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict
+from typing import Any
+
+from .analyses import Analyses
+from .analyses.contract import TensorContract
+from .engine.rule import Finding
+from .view import ModelView
+
+REPORT_VERSION = "1.0"
+
+
+def model_report(view: ModelView, analyses: Analyses, findings: list[Finding],
+                 targets: dict[str, Any] | None = None) -> dict[str, Any]:
+    contract = analyses.contract
+    return {
+        "path": view.path,
+        "size_bytes": view.model.size_bytes,
+        "error": None,
+        "summary": _summary(view, analyses),
+        "inputs": [tensor_entry(t) for t in contract.inputs],
+        "outputs": [tensor_entry(t) for t in contract.outputs],
+        "signatures": [
+            {"key": s.key, "subgraph": s.subgraph,
+             "inputs": [{"name": name, **tensor_entry(t)} for name, t in s.inputs],
+             "outputs": [{"name": name, **tensor_entry(t)} for name, t in s.outputs]}
+            for s in contract.signatures],
+        "runtime": {
+            "declared_min_version": analyses.runtime.declared_min_version,
+            "required_min_version": analyses.runtime.required_text,
+        },
+        "memory": _memory(analyses),
+        "targets": targets or {},
+        "findings": [finding_entry(f) for f in findings],
+    }
+
+
+def error_report(path: str, size_bytes: int | None, message: str) -> dict[str, Any]:
+    """The entry of a model that could not be read or linted."""
+    return {"path": path, "size_bytes": size_bytes, "error": message, "summary": None,
+            "inputs": [], "outputs": [], "signatures": [],
+            "runtime": None, "memory": None, "targets": {}, "findings": []}
+
+
+def tensor_entry(tensor: TensorContract) -> dict[str, Any]:
+    return {
+        "name": tensor.name,
+        "index": tensor.index,
+        "dtype": tensor.dtype,
+        "shape": list(tensor.shape),
+        "shape_signature": list(tensor.shape_signature),
+        "quantization": {"scale": list(tensor.scales), "zero_point": list(tensor.zero_points),
+                         "quantized_dimension": tensor.quantized_dimension},
+    }
+
+
+def finding_entry(finding: Finding) -> dict[str, Any]:
+    return {"rule": finding.rule, "name": finding.name, "severity": finding.severity,
+            "message": finding.message, "location": asdict(finding.location),
+            "target": finding.target, "fix": finding.fix}
+
+
+def _summary(view: ModelView, analyses: Analyses) -> dict[str, Any]:
+    histogram = Counter(op.name for op in view.operators())
+    quantization = analyses.quantization
+    return {
+        "schema_version": view.model.schema_version,
+        "description": view.model.description,
+        "subgraphs": len(view.subgraphs),
+        "operators": sum(len(s.operators) for s in view.subgraphs),
+        "tensors": sum(len(s.tensors) for s in view.subgraphs),
+        "buffers": len(view.model.buffers),
+        "op_histogram": dict(sorted(histogram.items(), key=lambda item: (-item[1], item[0]))),
+        "quantization": {"scheme": quantization.scheme, "label": quantization.label,
+                         "op_classes": dict(sorted(quantization.class_counts.items()))},
+        "metadata": [entry.name for entry in view.model.metadata],
+    }
+
+
+def _memory(analyses: Analyses) -> dict[str, Any]:
+    memory = analyses.memory
+    largest = memory.largest_tensor
+    return {
+        "weights_bytes": memory.weights_bytes,
+        "arena_bytes": memory.arena_bytes,
+        "peak_op": memory.peak_op,
+        "largest_tensor": None if largest is None else {
+            "subgraph": largest.subgraph, "index": largest.index, "name": largest.name,
+            "bytes": largest.bytes},
+    }
+
+
+def run_summary(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    counts = Counter(f["severity"] for r in reports for f in r["findings"])
+    return {"models": len(reports),
+            "unreadable": sum(1 for r in reports if r["error"]),
+            "findings": {severity: counts.get(severity, 0)
+                         for severity in ("error", "warning", "info")}}
+
+
+__all__ = ["model_report", "error_report", "run_summary", "REPORT_VERSION"]

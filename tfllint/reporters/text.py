@@ -1,0 +1,118 @@
+"""--format text: a readable report per model, tables drawn with tabulate."""
+from __future__ import annotations
+
+from typing import Any
+
+from tabulate import tabulate
+
+from . import RunResult
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def human_bytes(count: int | None) -> str:
+    if count is None:
+        return "?"
+    size = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{count} B"
+
+
+def tensor_rows(tensors: list[dict[str, Any]], with_key: bool = False) -> list[list[str]]:
+    rows = []
+    for tensor in tensors:
+        quantization = tensor["quantization"]
+        if quantization["scale"]:
+            if len(quantization["scale"]) == 1:
+                quant = f"scale {quantization['scale'][0]:.6g}, zero point {quantization['zero_point'][0]}"
+            else:
+                quant = (f"per-channel ({len(quantization['scale'])} scales, "
+                         f"dim {quantization['quantized_dimension']})")
+        else:
+            quant = "-"
+        shape = "x".join(str(d) for d in tensor["shape_signature"]) or "scalar"
+        row = [tensor["index"], tensor["name"] or "<unnamed>", tensor["dtype"], shape, quant]
+        rows.append(([tensor["key"]] if with_key else []) + row)
+    return rows
+
+
+def location_text(location: dict[str, Any]) -> str:
+    parts = []
+    if location.get("subgraph") is not None:
+        parts.append(f"sg{location['subgraph']}")
+    if location.get("op_index") is not None:
+        parts.append(f"op{location['op_index']} {location.get('op') or ''}".rstrip())
+    elif location.get("op"):
+        parts.append(location["op"])
+    if location.get("tensor"):
+        parts.append(f"'{location['tensor']}'")
+    elif location.get("tensor_index") is not None:
+        parts.append(f"tensor #{location['tensor_index']}")
+    return " ".join(parts) or "model"
+
+
+class TextReporter:
+    def render(self, run: RunResult) -> str:
+        blocks = [self.model_block(report) for report in run.reports]
+        blocks.append(self.summary_line(run))
+        return "\n\n".join(blocks) + "\n"
+
+    def model_block(self, report: dict[str, Any]) -> str:
+        if report["error"]:
+            return f"{report['path']}\n  error: {report['error']}"
+        summary = report["summary"]
+        runtime = report["runtime"]
+        lines = [
+            f"{report['path']}",
+            f"  {human_bytes(report['size_bytes'])}, {summary['subgraphs']} subgraph(s), "
+            f"{summary['operators']} ops, {summary['tensors']} tensors; "
+            f"{summary['quantization']['label']}; needs runtime >= "
+            f"{runtime['required_min_version'] or 'unknown'}",
+            "  ops: " + ", ".join(f"{name} x{count}"
+                                  for name, count in summary["op_histogram"].items()),
+        ]
+        memory = report["memory"]
+        lines.append(f"  weights {human_bytes(memory['weights_bytes'])}, peak live "
+                     f"activations {human_bytes(memory['arena_bytes'])}")
+        headers = ["#", "input", "dtype", "shape", "quantization"]
+        lines.append(indent(tabulate(tensor_rows(report["inputs"]), headers=headers)))
+        headers[1] = "output"
+        lines.append(indent(tabulate(tensor_rows(report["outputs"]), headers=headers)))
+        for signature in report["signatures"]:
+            names = ", ".join(i["name"] for i in signature["inputs"])
+            outputs = ", ".join(o["name"] for o in signature["outputs"])
+            lines.append(f"  signature '{signature['key']}': ({names}) -> ({outputs})")
+        lines.append(self.findings_table(report["findings"]))
+        return "\n".join(lines)
+
+    def findings_table(self, findings: list[dict[str, Any]]) -> str:
+        if not findings:
+            return "  no findings"
+        ordered = sorted(findings, key=lambda f: SEVERITY_ORDER.get(f["severity"], 9))
+        rows = []
+        for finding in ordered:
+            message = finding["message"]
+            if finding.get("fix"):
+                message += f"\nfix: {finding['fix']}"
+            if finding.get("target"):
+                message = f"[{finding['target']}] " + message
+            rows.append([finding["severity"], finding["rule"], location_text(finding["location"]),
+                         message])
+        return indent(tabulate(rows, headers=["severity", "rule", "where", "message"],
+                               maxcolwidths=[None, None, 28, 80]))
+
+    def summary_line(self, run: RunResult) -> str:
+        summary = run.summary
+        counts = summary["findings"]
+        text = (f"{summary['models']} model(s): {counts['error']} error(s), "
+                f"{counts['warning']} warning(s), {counts['info']} info")
+        if summary["unreadable"]:
+            text += f"; {summary['unreadable']} could not be read"
+        return text
+
+
+def indent(text: str, prefix: str = "  ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines())

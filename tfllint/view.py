@@ -1,0 +1,150 @@
+"""The read-only view rules see: the decoded model plus the questions rules ask of it.
+
+Who produces a tensor, who consumes it, is it constant, a variable, a model input or
+output, which subgraphs run from where. Indexes are built on first use per subgraph; the
+networkx graph (graph.py) is built only when a rule asks for it, so a run whose rules
+need no graph algorithms never pays for one.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from .model import Buffer, Model, Operator, Subgraph, Tensor
+from .reader import ModelFile
+
+if TYPE_CHECKING:
+    import networkx
+    import numpy
+
+
+class SubgraphIndex:
+    """Producer and consumer lookups of one subgraph."""
+
+    def __init__(self, subgraph: Subgraph) -> None:
+        self.producer: dict[int, Operator] = {}
+        self.consumers: dict[int, list[Operator]] = {}
+        for op in subgraph.operators:
+            for tensor in op.outputs:
+                self.producer.setdefault(tensor, op)
+            for tensor in (*op.inputs, *op.intermediates):
+                if tensor >= 0:
+                    self.consumers.setdefault(tensor, []).append(op)
+        self.inputs = frozenset(subgraph.inputs)
+        self.outputs = frozenset(subgraph.outputs)
+
+
+class ModelView:
+    def __init__(self, model_file: ModelFile) -> None:
+        self.file = model_file
+        self.model: Model = model_file.model
+        self._indexes: dict[int, SubgraphIndex] = {}
+        self._graphs: dict[int, networkx.DiGraph] = {}
+
+    # -- navigation -------------------------------------------------------------------
+    @property
+    def path(self) -> str:
+        return self.model.path
+
+    @property
+    def subgraphs(self) -> tuple[Subgraph, ...]:
+        return self.model.subgraphs
+
+    @property
+    def main(self) -> Subgraph:
+        """Subgraph 0: the one the interpreter runs and whose inputs callers feed."""
+        return self.model.subgraphs[0]
+
+    def operators(self):
+        """Every operator of every subgraph, subgraph by subgraph, in execution order."""
+        for subgraph in self.model.subgraphs:
+            yield from subgraph.operators
+
+    def tensor(self, subgraph: int, index: int) -> Tensor:
+        return self.model.subgraphs[subgraph].tensors[index]
+
+    def _index(self, subgraph: int) -> SubgraphIndex:
+        index = self._indexes.get(subgraph)
+        if index is None:
+            index = self._indexes[subgraph] = SubgraphIndex(self.model.subgraphs[subgraph])
+        return index
+
+    def producer(self, subgraph: int, tensor: int) -> Operator | None:
+        return self._index(subgraph).producer.get(tensor)
+
+    def consumers(self, subgraph: int, tensor: int) -> tuple[Operator, ...]:
+        return tuple(self._index(subgraph).consumers.get(tensor, ()))
+
+    # -- what a tensor is -------------------------------------------------------------
+    def buffer_of(self, tensor: Tensor) -> Buffer:
+        return self.model.buffers[tensor.buffer]
+
+    def is_constant(self, tensor: Tensor) -> bool:
+        """Data stored in the file: inline, appended after the flatbuffer, or external."""
+        return self.buffer_of(tensor).size > 0 or tensor.external_buffer != 0
+
+    def is_input(self, subgraph: int, tensor: int) -> bool:
+        return tensor in self._index(subgraph).inputs
+
+    def is_output(self, subgraph: int, tensor: int) -> bool:
+        return tensor in self._index(subgraph).outputs
+
+    def is_variable(self, tensor: Tensor) -> bool:
+        return tensor.is_variable
+
+    def has_source(self, subgraph: int, tensor: int) -> bool:
+        """Something gives the tensor a value: an op, the caller, the file, or state."""
+        value = self.tensor(subgraph, tensor)
+        return (self.producer(subgraph, tensor) is not None or self.is_input(subgraph, tensor)
+                or self.is_constant(value) or value.is_variable)
+
+    # -- data -------------------------------------------------------------------------
+    def buffer_bytes(self, buffer: Buffer) -> memoryview:
+        return self.file.buffer_bytes(buffer)
+
+    def tensor_data(self, tensor: Tensor) -> numpy.ndarray | None:
+        """The constant's values as a read-only array over the mapped file (no copy)."""
+        import numpy
+
+        buffer = self.buffer_of(tensor)
+        dtype = tensor.numpy_dtype
+        if buffer.size == 0 or dtype not in numpy.sctypeDict:
+            return None
+        array = numpy.frombuffer(self.buffer_bytes(buffer), dtype=numpy.dtype(dtype).newbyteorder("<"))
+        if array.size == tensor.element_count and tensor.shape:
+            return array.reshape(tensor.shape)
+        return array
+
+    def metadata_bytes(self, name: str) -> memoryview | None:
+        for entry in self.model.metadata:
+            if entry.name == name:
+                return self.buffer_bytes(self.model.buffers[entry.buffer])
+        return None
+
+    # -- structure --------------------------------------------------------------------
+    def graph(self, subgraph: int = 0) -> networkx.DiGraph:
+        """The subgraph as a networkx graph (see tfllint.graph)."""
+        if subgraph not in self._graphs:
+            from .graph import subgraph_graph
+
+            self._graphs[subgraph] = subgraph_graph(self, subgraph)
+        return self._graphs[subgraph]
+
+    @cached_property
+    def call_graph(self) -> networkx.DiGraph:
+        from .graph import call_graph
+
+        return call_graph(self.model)
+
+    @cached_property
+    def reachable_subgraphs(self) -> frozenset[int]:
+        """Subgraph 0 and every subgraph a control-flow op can run from it."""
+        seen = {0}
+        pending = [0]
+        while pending:
+            for op in self.model.subgraphs[pending.pop()].operators:
+                for called in op.called_subgraphs:
+                    if called not in seen:
+                        seen.add(called)
+                        pending.append(called)
+        return frozenset(seen)
