@@ -119,11 +119,11 @@ def enum_default(default: str | None, values: dict[int, str]) -> int:
     return by_label[default] if default in by_label else int(default, 0)
 
 
-def render(source: str, enums, enum_formats, unions, tables) -> str:
+def render(source: str, title: str, enums, enum_formats, unions, tables) -> str:
     def block(name: str, value) -> str:
         return f"{name} = {pprint.pformat(value, width=100, sort_dicts=False)}\n"
     return (
-        '"""The TFLite flatbuffer schema as data (generated; do not edit).\n\n'
+        f'"""{title} as data (generated; do not edit).\n\n'
         f"Source: {source}\n"
         "Regenerate with tools/gen_schema.py when the upstream schema grows.\n"
         '"""\n\n'
@@ -141,9 +141,11 @@ def main() -> None:
     parser.add_argument("schema", type=Path)
     parser.add_argument("--source", required=True, help="where the schema came from, cited")
     parser.add_argument("--module", type=Path, required=True)
+    parser.add_argument("--title", default="The TFLite flatbuffer schema",
+                        help="what the schema is, for the module docstring")
     args = parser.parse_args()
     parsed = parse(args.schema.read_text())
-    args.module.write_text(render(args.source, *parsed))
+    args.module.write_text(render(args.source, args.title, *parsed))
 
 
 if __name__ == "__main__":

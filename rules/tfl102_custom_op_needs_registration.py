@@ -1,0 +1,71 @@
+"""TFL102: custom ops that the stock runtime cannot resolve."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from tfllint.analyses.data import load_data_table
+from tfllint.engine.rule import RuleContext, Violation, rule
+
+from ._locations import at_op
+
+
+def provider_of(custom_code: str) -> tuple[str, dict] | None:
+    for name, provider in load_data_table("custom_op_providers")["providers"].items():
+        if custom_code in provider["ops"]:
+            return name, provider
+    return None
+
+
+@rule(id="TFL102", name="custom-op-needs-registration", severity="warning")
+def check(ctx: RuleContext) -> Iterator[Violation]:
+    """A custom op the stock LiteRT runtime does not register; the app must provide it.
+
+    What it finds:
+        Custom ops other than Flex ops (TFL101) and the few the builtin op resolver
+        registers itself (TFLite_Detection_PostProcess, Mfcc, AudioSpectrogram,
+        NumericVerify, aeq.hadamard_rotation). Known providers are named: MediaPipe's
+        ops, `edgetpu-custom-op` (the model is already compiled for the Coral Edge TPU)
+        and `ethos-u` (already compiled by Vela for an Arm Ethos-U NPU).
+
+    Why it matters:
+        Without a registration the interpreter fails at allocate_tensors() with
+        "Encountered unresolved custom op: NAME." (older runtimes: "Didn't find custom op
+        for name 'NAME'"). A model compiled for an accelerator runs only with that
+        accelerator's delegate or driver.
+
+    Example:
+        op 0 edgetpu-custom-op: the model is already compiled for the Coral Edge TPU and
+        runs only with the libedgetpu delegate.
+
+    How to fix:
+        Register the op's kernel with the op resolver (MutableOpResolver::AddCustom, or
+        the provider's resolver, e.g. MediaPipe's), load the accelerator's delegate, or
+        convert without `allow_custom_ops` so the converter reports what it could not
+        lower.
+    """
+    data = load_data_table("custom_op_providers")
+    stock = load_data_table("builtin_op_versions")["custom_ops"]
+    for op in ctx.view.operators():
+        code = op.opcode
+        if code.name != "CUSTOM" or code.is_flex or (code.custom_code or "") in stock:
+            continue
+        custom_code = code.custom_code or ""
+        if not custom_code:
+            yield Violation("custom op without a custom code: the runtime fails with "
+                            "\"Operator with CUSTOM builtin_code has no custom_code.\"",
+                            at_op(op), fix="re-export the model")
+            continue
+        error = data["unresolved_error"].format(op=custom_code, op_index=op.index)
+        known = provider_of(custom_code)
+        if known:
+            _, provider = known
+            message = (f"custom op {custom_code} comes from {provider['description']}; "
+                       f"without it the interpreter fails with: {error}")
+            fix = provider["fix"]
+        else:
+            message = (f"custom op {custom_code} is not registered by the stock LiteRT "
+                       f"runtime; unless the app registers a kernel for it, the interpreter "
+                       f"fails with: {error}")
+            fix = (f"register a kernel for {custom_code} with the op resolver, or convert "
+                   "without allow_custom_ops to see which builtin ops could replace it")
+        yield Violation(message, at_op(op), fix=fix)
