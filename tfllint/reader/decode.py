@@ -177,8 +177,9 @@ def _name_enums(table: str, fields: dict[str, Any]) -> dict[str, Any]:
 
 def _called_subgraphs(options, subgraph_count: int, where: str) -> tuple[int, ...]:
     called: list[int] = []
-    for name in SUBGRAPH_OPTION_FIELDS & options.keys():
-        values = options[name]
+    for name, values in options.items():  # the options table's own field order
+        if name not in SUBGRAPH_OPTION_FIELDS:
+            continue
         for value in values if isinstance(values, tuple) else (values,):
             called.append(_check_index(value, subgraph_count, f"{where} option {name}"))
     return tuple(called)
