@@ -1,0 +1,46 @@
+"""Shared test helpers: lint bytes or files in-process and get exact (rule, location) pairs."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # `import builder` from the tests
+
+from tfllint.analyses import Analyses  # noqa: E402
+from tfllint.cli import main  # noqa: E402
+from tfllint.engine.registry import load_rules  # noqa: E402
+from tfllint.engine.runner import run_rules  # noqa: E402
+from tfllint.engine.settings import settings_from_mapping  # noqa: E402
+from tfllint.reader import ModelFile, decode_model  # noqa: E402
+from tfllint.view import ModelView  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+MODELS = REPO / "models"
+SAMPLE_MODELS = sorted(MODELS.glob("*.tflite"))
+
+
+def view_of(data: bytes) -> ModelView:
+    return ModelView(ModelFile(model=decode_model(data, "<test>"), data=data))
+
+
+def lint_bytes(data: bytes, **settings) -> list:
+    """Findings of every built-in rule on a model given as bytes, with `settings` keys."""
+    view = view_of(data)
+    options = settings_from_mapping(settings, "test")
+    return run_rules(view, Analyses(view), load_rules(), options)
+
+
+def rule_locations(findings) -> set:
+    return {(f.rule, f.location) for f in findings}
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run the command line in-process: returns (exit code, stdout, stderr)."""
+    def run(*arguments: str) -> tuple[int, str, str]:
+        code = main([str(a) for a in arguments])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+    return run
