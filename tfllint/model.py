@@ -7,11 +7,13 @@ schema tfllint was built with become "UNKNOWN(n)" instead of an error.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Mapping
 
-# numpy dtype names for TFLite tensor types; these are what the LiteRT interpreter's
-# get_input_details() reports (tflite/python/interpreter.py via the C++ wrapper's
-# TfLiteTypeToPyArrayType). Types numpy cannot hold natively are given by their names.
+# numpy dtype names for TFLite tensor types, as stored (view.tensor_data reads constants
+# with them). Types numpy cannot hold natively are given by their names. For the few types
+# where get_input_details() reports something else (STRING, RESOURCE, VARIANT, sub-byte,
+# float8) see analyses.contract.INTERPRETER_DTYPE_NAMES.
 NUMPY_DTYPE_NAMES = {
     "FLOAT32": "float32", "FLOAT16": "float16", "INT32": "int32", "UINT8": "uint8",
     "INT64": "int64", "STRING": "object", "BOOL": "bool", "INT16": "int16",
@@ -76,6 +78,12 @@ class Tensor:
     sparsity: Sparsity | None = None
     has_rank: bool = False
     external_buffer: int = 0
+    data_size: int = 0  # bytes of constant data in its buffer (0: an activation)
+
+    @property
+    def is_constant(self) -> bool:
+        """Data stored in the file: inline, appended after the flatbuffer, or external."""
+        return self.data_size > 0 or self.external_buffer != 0
 
     @property
     def numpy_dtype(self) -> str:
@@ -90,14 +98,14 @@ class Tensor:
     def is_dynamic(self) -> bool:
         return any(dim < 0 for dim in self.signature)
 
-    @property
+    @cached_property
     def element_count(self) -> int:
         count = 1
         for dim in self.shape:
             count *= max(dim, 0)
         return count
 
-    @property
+    @cached_property
     def byte_size(self) -> int | None:
         """Bytes of the tensor at its stored shape; None for variable-size types."""
         bits = DTYPE_BITS.get(self.dtype)

@@ -18,6 +18,16 @@ if TYPE_CHECKING:
     import numpy
 
 
+# Tensor types whose constants numpy can view in place (sub-byte, string, resource and
+# variant data cannot be viewed element by element).
+NUMERIC_DTYPES = {
+    "FLOAT32": "float32", "FLOAT16": "float16", "FLOAT64": "float64", "INT8": "int8",
+    "UINT8": "uint8", "INT16": "int16", "UINT16": "uint16", "INT32": "int32",
+    "UINT32": "uint32", "INT64": "int64", "UINT64": "uint64", "BOOL": "bool",
+    "COMPLEX64": "complex64", "COMPLEX128": "complex128",
+}
+
+
 class SubgraphIndex:
     """Producer and consumer lookups of one subgraph."""
 
@@ -81,7 +91,7 @@ class ModelView:
 
     def is_constant(self, tensor: Tensor) -> bool:
         """Data stored in the file: inline, appended after the flatbuffer, or external."""
-        return self.buffer_of(tensor).size > 0 or tensor.external_buffer != 0
+        return tensor.is_constant
 
     def is_input(self, subgraph: int, tensor: int) -> bool:
         return tensor in self._index(subgraph).inputs
@@ -107,10 +117,13 @@ class ModelView:
         import numpy
 
         buffer = self.buffer_of(tensor)
-        dtype = tensor.numpy_dtype
-        if buffer.size == 0 or dtype not in numpy.sctypeDict:
+        dtype_name = NUMERIC_DTYPES.get(tensor.dtype)
+        if buffer.size == 0 or dtype_name is None:
             return None
-        array = numpy.frombuffer(self.buffer_bytes(buffer), dtype=numpy.dtype(dtype).newbyteorder("<"))
+        dtype = numpy.dtype(dtype_name).newbyteorder("<")
+        if buffer.size % dtype.itemsize:
+            return None  # not a whole number of elements: TFL008 reports such buffers
+        array = numpy.frombuffer(self.buffer_bytes(buffer), dtype=dtype)
         if array.size == tensor.element_count and tensor.shape:
             return array.reshape(tensor.shape)
         return array

@@ -53,14 +53,29 @@ class Contract:
     signatures: tuple[SignatureContract, ...]
 
 
+# Where the numpy type get_input_details() reports differs from the storage type's own
+# name (model.NUMPY_DTYPE_NAMES): LiteRT's TfLiteTypeToPyArrayType gives strings as bytes,
+# resources and variants as object, and the sub-byte and float8 types as the 8-bit integer
+# arrays a caller passes (checked against ai-edge-litert 2.3 by
+# tests/test_inspect_differential.py). BFLOAT16 has no numpy type there: LiteRT raises.
+INTERPRETER_DTYPE_NAMES = {
+    "STRING": "bytes", "RESOURCE": "object", "VARIANT": "object", "INT4": "int8",
+    "INT2": "int8", "UINT4": "uint8", "FLOAT8_E4M3FN": "int8", "FLOAT8_E5M2": "int8",
+}
+
+
 def tensor_contract(tensor: Tensor) -> TensorContract:
     quantization = tensor.quantization
+    # LiteRT treats a tensor as quantized only when it has scales (a zero_point alone,
+    # or min/max alone, reads as no quantization: empty lists, quantized_dimension 0).
+    quantized = quantization is not None and bool(quantization.scale)
     return TensorContract(
-        index=tensor.index, name=tensor.name, dtype=tensor.numpy_dtype, shape=tensor.shape,
-        shape_signature=tensor.signature,
-        scales=quantization.scale if quantization else (),
-        zero_points=quantization.zero_point if quantization else (),
-        quantized_dimension=quantization.quantized_dimension if quantization else 0,
+        index=tensor.index, name=tensor.name,
+        dtype=INTERPRETER_DTYPE_NAMES.get(tensor.dtype, tensor.numpy_dtype),
+        shape=tensor.shape, shape_signature=tensor.signature,
+        scales=quantization.scale if quantized else (),
+        zero_points=quantization.zero_point if quantized else (),
+        quantized_dimension=quantization.quantized_dimension if quantized else 0,
         byte_size=tensor.byte_size)
 
 
@@ -69,10 +84,15 @@ def analyze_contract(view) -> Contract:
     signatures = []
     for signature in view.model.signatures:
         tensors = view.model.subgraphs[signature.subgraph].tensors
+        # Names in LiteRT's order: the runtime keeps a signature's inputs and outputs in a
+        # std::map, so get_signature_list() and the runner list them sorted by name
+        # (byte order, which is code point order), whatever order the file has.
         signatures.append(SignatureContract(
             key=signature.key, subgraph=signature.subgraph,
-            inputs=tuple((name, tensor_contract(tensors[i])) for name, i in signature.inputs),
-            outputs=tuple((name, tensor_contract(tensors[i])) for name, i in signature.outputs)))
+            inputs=tuple((name, tensor_contract(tensors[i]))
+                         for name, i in sorted(signature.inputs, key=lambda entry: entry[0])),
+            outputs=tuple((name, tensor_contract(tensors[i]))
+                          for name, i in sorted(signature.outputs, key=lambda entry: entry[0]))))
     return Contract(
         inputs=tuple(tensor_contract(main.tensors[i]) for i in main.inputs),
         outputs=tuple(tensor_contract(main.tensors[i]) for i in main.outputs),

@@ -46,7 +46,7 @@ def build_model(root: dict[str, Any], path: str, size_bytes: int) -> Model:
     if not raw_subgraphs:
         raise ModelStructureError("the model has no subgraphs")
     subgraphs = tuple(
-        _subgraph(i, raw, opcodes, len(buffers), len(raw_subgraphs), unknown_members)
+        _subgraph(i, raw, opcodes, buffers, len(raw_subgraphs), unknown_members)
         for i, raw in enumerate(raw_subgraphs))
     signatures = tuple(_signature(raw, subgraphs) for raw in root["signature_defs"] or ())
     metadata = tuple(_metadata(raw, len(buffers)) for raw in root["metadata"] or ())
@@ -84,14 +84,15 @@ def _opcode(index: int, raw: dict[str, Any]) -> OperatorCode:
                         version=raw["version"], custom_code=raw["custom_code"])
 
 
-def _tensor(index: int, raw: dict[str, Any], buffer_count: int, where: str) -> Tensor:
-    buffer = _check_index(raw["buffer"], buffer_count, f"{where} tensor {index} buffer index")
+def _tensor(index: int, raw: dict[str, Any], buffers: tuple[Buffer, ...], where: str) -> Tensor:
+    buffer = _check_index(raw["buffer"], len(buffers), f"{where} tensor {index} buffer index")
     return Tensor(
         index=index, name=raw["name"] or "", dtype=enum_name("TensorType", raw["type"]),
         shape=tuple(raw["shape"] or ()), shape_signature=raw["shape_signature"],
         buffer=buffer, quantization=_quantization(raw["quantization"]),
         is_variable=raw["is_variable"], sparsity=_sparsity(raw["sparsity"]),
-        has_rank=raw["has_rank"], external_buffer=raw["external_buffer"])
+        has_rank=raw["has_rank"], external_buffer=raw["external_buffer"],
+        data_size=buffers[buffer].size)
 
 
 def _quantization(raw: dict[str, Any] | None) -> Quantization | None:
@@ -121,9 +122,10 @@ def _sparsity(raw: dict[str, Any] | None) -> Sparsity | None:
 
 
 def _subgraph(index: int, raw: dict[str, Any], opcodes: tuple[OperatorCode, ...],
-              buffer_count: int, subgraph_count: int, unknown_members: list[str]) -> Subgraph:
+              buffers: tuple[Buffer, ...], subgraph_count: int,
+              unknown_members: list[str]) -> Subgraph:
     where = f"subgraph {index}"
-    tensors = tuple(_tensor(i, t, buffer_count, where) for i, t in enumerate(raw["tensors"] or ()))
+    tensors = tuple(_tensor(i, t, buffers, where) for i, t in enumerate(raw["tensors"] or ()))
     tensor_count = len(tensors)
 
     def tensor_list(values: tuple[int, ...] | None, what: str, allow_absent: bool) -> tuple:
@@ -167,12 +169,16 @@ def _options(raw_op: dict[str, Any], unknown_members: list[str]):
     return None, MappingProxyType({})
 
 
+# options table -> its enum fields, (field name, enum name)
+_ENUM_FIELDS = {table: tuple((name, argument[0]) for name, kind, argument, _ in fields
+                             if kind == "enum")
+                for table, fields in schema.TABLES.items()}
+
+
 def _name_enums(table: str, fields: dict[str, Any]) -> dict[str, Any]:
-    named = dict(fields)
-    for name, kind, argument, _default in schema.TABLES[table]:
-        if kind == "enum":
-            named[name] = enum_name(argument[0], fields[name])
-    return named
+    for name, enum in _ENUM_FIELDS[table]:
+        fields[name] = enum_name(enum, fields[name])
+    return fields
 
 
 def _called_subgraphs(options, subgraph_count: int, where: str) -> tuple[int, ...]:

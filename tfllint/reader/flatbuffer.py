@@ -25,6 +25,28 @@ _I32 = struct.Struct("<i")
 _U16_PAIR = struct.Struct("<HH")
 
 
+def _vtable_struct(slot_count: int) -> struct.Struct:
+    structs = _VTABLE_STRUCTS.get(slot_count)
+    if structs is None:
+        structs = _VTABLE_STRUCTS[slot_count] = struct.Struct(f"<{slot_count}H")
+    return structs
+
+
+_VTABLE_STRUCTS: dict[int, struct.Struct] = {}
+
+
+class _Where:
+    """"Table.field" for error messages, formatted only when an error is raised."""
+
+    __slots__ = ("table", "field")
+
+    def __init__(self, table: str, field: str) -> None:
+        self.table, self.field = table, field
+
+    def __str__(self) -> str:
+        return f"{self.table}.{self.field}" if self.field else self.table
+
+
 class FlatbufferError(ValueError):
     """The bytes do not form a valid flatbuffer of the expected schema."""
 
@@ -38,21 +60,22 @@ class ByteSpan:
 
 
 class _FieldDecoder:
-    __slots__ = ("name", "kind", "argument", "default", "vtable_offset", "size")
+    __slots__ = ("name", "kind", "argument", "default", "size", "scalar")
 
-    def __init__(self, slot: int, name: str, kind: str, argument: Any, default: Any) -> None:
+    def __init__(self, name: str, kind: str, argument: Any, default: Any) -> None:
         self.name = name
         self.kind = kind
         self.argument = argument
         self.default = default
-        self.vtable_offset = 4 + 2 * slot
+        self.scalar: struct.Struct | None = None
         if kind == "scalar":
-            self.size = _SIZES[argument]
-        elif kind in ("enum", "union_type"):
-            fmt = argument[1] if kind == "enum" else "B"
-            self.size = _SIZES[fmt]
-        else:
-            self.size = 4  # an offset to a string, vector or table
+            self.scalar = struct.Struct("<" + argument)
+        elif kind == "enum":
+            self.scalar = struct.Struct("<" + argument[1])
+        elif kind == "union_type":
+            self.scalar = struct.Struct("<B")
+        # a scalar's own size, or the 4-byte offset to a string, vector or table
+        self.size = self.scalar.size if self.scalar else 4
 
 
 _COMPILED: dict[str, dict[str, tuple[_FieldDecoder, ...]]] = {}
@@ -63,7 +86,7 @@ def _compiled_tables(schema_module: ModuleType) -> dict[str, tuple[_FieldDecoder
     compiled = _COMPILED.get(schema_module.__name__)
     if compiled is None:
         compiled = {
-            table: tuple(_FieldDecoder(slot, *field) for slot, field in enumerate(fields))
+            table: tuple(_FieldDecoder(*field) for field in fields)
             for table, fields in schema_module.TABLES.items()
         }
         _COMPILED[schema_module.__name__] = compiled
@@ -86,24 +109,25 @@ class Decoder:
         self.work_left = work_budget
         self.unions = schema_module.UNIONS
         self.decoders = _compiled_tables(schema_module)
+        self._plans: dict[tuple[str, int], tuple] = {}
 
     # -- primitives -------------------------------------------------------------------
-    def _fail(self, where: str, position: int, problem: str) -> FlatbufferError:
+    def _fail(self, where: object, position: int, problem: str) -> FlatbufferError:
         return FlatbufferError(f"{where} at byte {position}: {problem}")
 
-    def _charge(self, amount: int, where: str, position: int) -> None:
+    def _charge(self, amount: int, where: object, position: int) -> None:
         self.work_left -= amount
         if self.work_left < 0:
             raise self._fail(where, position, "the file's offsets refer to more tables and "
                              "vector elements than a file of this size can hold "
                              "(overlapping or shared offsets)")
 
-    def _follow(self, position: int, where: str, minimum: int = 4) -> int:
-        """Follow the uoffset stored at `position`; the target must leave `minimum` bytes."""
+    def _follow(self, position: int, table: str, field: str = "") -> int:
+        """Follow the uoffset stored at `position`; the target must leave 4 bytes."""
         target = position + _U32.unpack_from(self.data, position)[0]
-        if target + minimum > self.size:
-            raise self._fail(where, position, f"offset points to byte {target}, past the end "
-                             f"of the file ({self.size} bytes)")
+        if target + 4 > self.size:
+            raise self._fail(_Where(table, field), position, f"offset points to byte {target}, "
+                             f"past the end of the file ({self.size} bytes)")
         return target
 
     def root(self) -> int:
@@ -115,72 +139,94 @@ class Decoder:
     def table(self, position: int, table: str, depth: int = 0) -> dict[str, Any]:
         if depth > MAX_DEPTH:
             raise self._fail(table, position, f"tables nested deeper than {MAX_DEPTH}")
-        self._charge(1, table, position)
+        self.work_left -= 1
+        if self.work_left < 0:
+            self._charge(0, table, position)  # raises with the explanation
         vtable = position - _I32.unpack_from(self.data, position)[0]
+        plan = self._plans.get((table, vtable))
+        if plan is None:
+            plan = self._plans[(table, vtable)] = self._plan(table, vtable, position)
+        object_length, defaults, present = plan
+        if position + object_length > self.size:
+            raise self._fail(table, position, f"table of {object_length} bytes runs past "
+                             f"the end of the file ({self.size} bytes)")
+        values = defaults.copy()
+        union_types: dict[str, int] = {}
+        for field, field_offset in present:
+            at = position + field_offset
+            if field.scalar is not None:
+                value = field.scalar.unpack_from(self.data, at)[0]
+                if field.kind == "union_type":
+                    union_types[field.name] = value
+                else:
+                    values[field.name] = value
+                continue
+            target = at + _U32.unpack_from(self.data, at)[0]
+            if target + 4 > self.size:
+                self._follow(at, table, field.name)  # raises with the explanation
+            values[field.name] = self._reference(field, target, union_types, depth, table)
+        return values
+
+    def _plan(self, table: str, vtable: int, position: int):
+        """Check a vtable once and list which fields it stores and where.
+
+        Converters share one vtable among every table of the same layout (thousands of
+        tensors and ops), so the plan is made once per vtable and reused.
+        """
         if vtable < 0 or vtable + 4 > self.size:
             raise self._fail(table, position, f"vtable at byte {vtable} is outside the file")
         vtable_length, object_length = _U16_PAIR.unpack_from(self.data, vtable)
         if vtable_length < 4 or vtable_length % 2 or vtable + vtable_length > self.size:
             raise self._fail(table, position, f"vtable of {vtable_length} bytes at byte "
                              f"{vtable} does not fit the file")
-        if object_length < 4 or position + object_length > self.size:
-            raise self._fail(table, position, f"table of {object_length} bytes runs past "
-                             f"the end of the file ({self.size} bytes)")
-
-        values: dict[str, Any] = {}
-        union_types: dict[str, int] = {}
-        for field in self.decoders[table]:
-            field_offset = 0
-            if field.vtable_offset < vtable_length:
-                field_offset = struct.unpack_from("<H", self.data, vtable + field.vtable_offset)[0]
-            if field_offset and field_offset + field.size > object_length:
+        if object_length < 4:
+            raise self._fail(table, position, f"table of {object_length} bytes is too short")
+        slot_count = (vtable_length - 4) // 2
+        field_offsets = _vtable_struct(slot_count).unpack_from(self.data, vtable + 4)
+        defaults: dict[str, Any] = {}
+        present = []
+        for slot, field in enumerate(self.decoders[table]):
+            field_offset = field_offsets[slot] if slot < slot_count else 0
+            if field.kind != "union_type":
+                defaults[field.name] = field.default
+            if not field_offset:
+                continue
+            if field_offset + field.size > object_length:
                 raise self._fail(f"{table}.{field.name}", position + field_offset,
                                  "field lies outside its table")
-            where = f"{table}.{field.name}"
-            kind = field.kind
-            if not field_offset:
-                values[field.name] = field.default
-            elif kind == "scalar":
-                values[field.name] = struct.unpack_from(
-                    "<" + field.argument, self.data, position + field_offset)[0]
-            elif kind == "enum":
-                values[field.name] = struct.unpack_from(
-                    "<" + field.argument[1], self.data, position + field_offset)[0]
-            elif kind == "union_type":
-                union_types[field.name] = self.data[position + field_offset]
-                continue
-            else:
-                target = self._follow(position + field_offset, where)
-                values[field.name] = self._reference(field, target, union_types, depth, where)
-        return values
+            present.append((field, field_offset))
+        return object_length, defaults, tuple(present)
 
     def _reference(self, field: _FieldDecoder, target: int, union_types: dict[str, int],
-                   depth: int, where: str) -> Any:
+                   depth: int, table: str) -> Any:
         kind = field.kind
+        where = _Where(table, field.name)
+        # most frequent kinds first: shapes and index lists, names, nested tables
+        if kind == "vector_scalar":
+            return self.scalar_vector(target, field.argument, where)
         if kind == "string":
             return self.string(target, where)
         if kind == "table":
             return self.table(target, field.argument, depth + 1)
+        if kind == "vector_table":
+            return tuple(self.table(self._follow(p, table, field.name), field.argument, depth + 1)
+                         for p in self._offset_vector(target, where))
         if kind == "union":
             member_value = union_types.get(field.name + "_type", 0)
             member = self.unions[field.argument].get(member_value)
             if member is None or member not in self.decoders:
                 return (None, member_value, {})
             return (member, member_value, self.table(target, member, depth + 1))
-        if kind == "vector_scalar":
-            return self.scalar_vector(target, field.argument, where)
         if kind == "vector_enum":
             return self.scalar_vector(target, field.argument[1], where)
         if kind == "vector_string":
-            return tuple(self.string(self._follow(p, where), where)
-                         for p in self._offset_vector(target, where))
-        if kind == "vector_table":
-            return tuple(self.table(self._follow(p, where), field.argument, depth + 1)
+            return tuple(self.string(self._follow(p, table, field.name), where)
                          for p in self._offset_vector(target, where))
         raise self._fail(where, target, f"unsupported field kind {kind}")
 
     # -- vectors and strings ----------------------------------------------------------
-    def _vector_bounds(self, position: int, element_size: int, where: str) -> tuple[int, int]:
+    def _vector_bounds(self, position: int, element_size: int,
+                       where: object) -> tuple[int, int]:
         count = _U32.unpack_from(self.data, position)[0]
         start = position + 4
         if start + count * element_size > self.size:
@@ -188,21 +234,25 @@ class Decoder:
                              f"bytes runs past the end of the file ({self.size} bytes)")
         return start, count
 
-    def scalar_vector(self, position: int, fmt: str, where: str) -> tuple | ByteSpan:
+    def scalar_vector(self, position: int, fmt: str, where: object) -> tuple | ByteSpan:
         start, count = self._vector_bounds(position, _SIZES[fmt], where)
         if fmt == "B":
             return ByteSpan(start, count)  # weights and blobs stay in the file
-        self._charge(count, where, position)
+        self.work_left -= count
+        if self.work_left < 0:
+            self._charge(0, where, position)  # raises with the explanation
         return struct.unpack_from(f"<{count}{fmt}", self.data, start)
 
-    def _offset_vector(self, position: int, where: str) -> range:
+    def _offset_vector(self, position: int, where: object) -> range:
         start, count = self._vector_bounds(position, 4, where)
         self._charge(count, where, position)
         return range(start, start + 4 * count, 4)
 
-    def string(self, position: int, where: str) -> str:
+    def string(self, position: int, where: object) -> str:
         start, length = self._vector_bounds(position, 1, where)
         if start + length >= self.size or self.data[start + length] != 0:
             raise self._fail(where, position, "string is not NUL-terminated inside the file")
-        self._charge(1 + length // 16, where, position)
+        self.work_left -= 1 + length // 16
+        if self.work_left < 0:
+            self._charge(0, where, position)  # raises with the explanation
         return bytes(self.data[start:start + length]).decode("utf-8", errors="replace")

@@ -1,0 +1,115 @@
+"""The command line: exit codes, path expansion, selection, severities, formats."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from builder import relu_model
+from rule_examples import tfl101
+
+from tfllint import __version__
+
+
+@pytest.fixture
+def clean(tmp_path):
+    path = tmp_path / "clean.tflite"
+    path.write_bytes(relu_model().build())
+    return path
+
+
+@pytest.fixture
+def flex(tmp_path):
+    path = tmp_path / "flex.tflite"
+    path.write_bytes(tfl101.bad())
+    return path
+
+
+def rules_fired(out: str) -> list[tuple[str, str]]:
+    return [(f["rule"], f["severity"]) for m in json.loads(out)["models"] for f in m["findings"]]
+
+
+def test_clean_model_exits_0_and_info_counts_only_with_fail_on_info(run_cli, clean):
+    assert run_cli(clean, "--no-config")[0] == 0
+    code, out, _ = run_cli(clean, "--no-config", "--format", "json", "--fail-on", "info")
+    assert code == 1 and rules_fired(out) == [("TFL107", "info")]
+
+
+def test_error_finding_exits_1(run_cli, flex):
+    code, out, _ = run_cli(flex, "--no-config", "--runtime-version", "2.21")
+    assert code == 1
+    assert "TFL101" in out and "FlexMatrixDeterminant" in out
+    assert out.strip().endswith("1 model(s): 1 error(s), 0 warning(s), 0 info")
+
+
+def test_select_ignore_and_severity_override(run_cli, flex):
+    base = (flex, "--no-config", "--format", "json")
+    assert rules_fired(run_cli(*base, "--ignore", "TFL101")[1]) == []  # no op in the runtime table
+    assert rules_fired(run_cli(*base, "--select", "TFL0")[1]) == []
+    assert rules_fired(run_cli(*base, "--select", "flex-op-needs-flex-delegate")[1]) == \
+        [("TFL101", "error")]
+    code, out, _ = run_cli(*base, "--select", "TFL101", "--severity", "TFL101=warning")
+    assert code == 0 and rules_fired(out) == [("TFL101", "warning")]
+    assert run_cli(*base, "--severity", "TFL101=warning", "--fail-on", "warning")[0] == 1
+    assert run_cli(*base, "--fail-on", "none")[0] == 0
+
+
+def test_unknown_selector_is_a_usage_error(run_cli, clean):
+    code, out, err = run_cli(clean, "--no-config", "--select", "TFL9")
+    assert code == 2 and out == ""
+    assert "'TFL9' matches no rule" in err
+
+
+def test_directories_recurse_and_globs_expand(run_cli, tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for path in (tmp_path / "one.tflite", tmp_path / "a" / "b" / "two.tflite"):
+        path.write_bytes(relu_model().build())
+    (tmp_path / "notes.txt").write_text("not a model")
+    document = json.loads(run_cli(tmp_path, "--no-config", "--format", "json")[1])
+    assert [m["path"] for m in document["models"]] == \
+        [str(tmp_path / "a" / "b" / "two.tflite"), str(tmp_path / "one.tflite")]
+    document = json.loads(run_cli(str(tmp_path / "**" / "*.tflite"), "--no-config",
+                                  "--format", "json")[1])
+    assert len(document["models"]) == 2
+
+
+def test_unreadable_model_exits_2_and_the_others_are_still_linted(run_cli, tmp_path, flex):
+    missing = tmp_path / "missing.tflite"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, out, err = run_cli(flex, missing, empty, "--no-config", "--format", "json")
+    assert code == 2 and "Traceback" not in err
+    models = json.loads(out)["models"]
+    assert [(m["path"], m["error"]) for m in models] == [
+        (str(flex), None),
+        (str(missing), "no such file or directory"),
+        (str(empty), "directory holds no .tflite files")]
+    assert models[0]["findings"]  # the readable model was linted
+
+
+def test_text_report_shows_summary_contract_and_findings(run_cli, flex):
+    _, out, _ = run_cli(flex, "--no-config")
+    assert "1 subgraph(s), 1 ops, 2 tensors; float32" in out
+    assert "matrix" in out and "determinant" in out  # the contract
+    assert "TFL101" in out and "fix:" in out
+
+
+def test_version_and_module_entry_point(clean):
+    result = subprocess.run([sys.executable, "-m", "tfllint", "--version"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == f"tfllint {__version__}"
+    result = subprocess.run([sys.executable, "-m", "tfllint", str(clean), "--no-config"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and "1 model(s)" in result.stdout
+
+
+def test_usage_errors_exit_2(run_cli):
+    assert run_cli()[0] == 2
+    with pytest.raises(SystemExit) as raised:
+        run_cli("lint", "--no-such-option", "x.tflite")
+    assert raised.value.code == 2
+    code, _, err = run_cli("x.tflite", "--no-config", "--runtime-version", "two")
+    assert code == 2 and "'two' is not a version" in err
+    code, _, err = run_cli("x.tflite", "--no-config", "--format", "xml")
+    assert code == 2 and "unknown format 'xml'" in err

@@ -1,0 +1,45 @@
+"""Generated documentation stays fresh, and real JSON output matches its schema."""
+from __future__ import annotations
+
+import json
+
+import jsonschema
+from conftest import REPO, SAMPLE_MODELS
+
+SCHEMA = json.loads((REPO / "docs" / "report.schema.json").read_text())
+
+
+def test_rules_catalogue_is_fresh(run_cli):
+    code, out, _ = run_cli("rules", "--format", "markdown", "--no-config")
+    assert code == 0
+    assert (REPO / "docs" / "rules.md").read_text() == out, \
+        "docs/rules.md is stale: run `tfllint rules --format markdown > docs/rules.md`"
+
+
+def test_schema_is_valid_json_schema():
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+
+
+def test_json_report_of_every_sample_model_matches_schema(run_cli, tmp_path):
+    broken = tmp_path / "broken.tflite"
+    broken.write_bytes(b"not a model at all")
+    code, out, _ = run_cli(*SAMPLE_MODELS, broken, "--format", "json", "--no-config")
+    assert code == 2  # the unreadable model
+    document = json.loads(out)
+    jsonschema.validate(document, SCHEMA)
+    assert len(document["models"]) == len(SAMPLE_MODELS) + 1
+    assert document["models"][-1]["error"].startswith("not a TFLite model")
+
+
+def test_explain_prints_the_rule_documentation(run_cli):
+    code, out, _ = run_cli("explain", "TFL101", "--no-config")
+    assert code == 0
+    assert out.startswith("TFL101 flex-op-needs-flex-delegate (default severity: error)")
+    for title in ("What it finds:", "Why it matters:", "Example:", "How to fix:"):
+        assert title in out
+    assert run_cli("explain", "flex-op-needs-flex-delegate", "--no-config")[1] == out
+
+
+def test_explain_unknown_rule_is_a_usage_error(run_cli):
+    code, _, err = run_cli("explain", "TFL999", "--no-config")
+    assert code == 2 and "no rule 'TFL999'" in err
