@@ -61,6 +61,13 @@ def tensor_type(name: str | int) -> int:
     return name if isinstance(name, int) else getattr(TensorType, name)
 
 
+@dataclass(frozen=True)
+class Appended:
+    """Constant data stored after the flatbuffer (schema 3c, as converters do past 2 GB)."""
+
+    data: bytes
+
+
 @dataclass
 class SubgraphBuilder:
     model: "ModelBuilder"
@@ -99,15 +106,17 @@ class SubgraphBuilder:
 
 @dataclass
 class ModelBuilder:
-    buffers: list[bytes] = field(default_factory=lambda: [b""])
+    buffers: list[bytes | Appended] = field(default_factory=lambda: [b""])
     opcodes: list[tuple[int, int, str | None]] = field(default_factory=list)
     subgraphs: list[SubgraphBuilder] = field(default_factory=list)
     signatures: list[dict[str, Any]] = field(default_factory=list)
     metadata: list[tuple[str, int]] = field(default_factory=list)
     version: int = 3
 
-    def buffer(self, data: bytes | np.ndarray) -> int:
-        self.buffers.append(data.tobytes() if isinstance(data, np.ndarray) else bytes(data))
+    def buffer(self, data: bytes | np.ndarray | Appended) -> int:
+        if isinstance(data, np.ndarray):
+            data = data.tobytes()
+        self.buffers.append(data if isinstance(data, Appended) else bytes(data))
         return len(self.buffers) - 1
 
     def opcode(self, name: str | int, version: int = 1, custom_code: str | None = None) -> int:
@@ -130,8 +139,26 @@ class ModelBuilder:
 
     # -- serialisation ----------------------------------------------------------------
     def build(self) -> bytes:
+        """The model; Appended buffers follow the flatbuffer, padded to 16 bytes."""
+        appended = [data for data in self.buffers if isinstance(data, Appended)]
+        if not appended:
+            return self._flatbuffer({})
+        # Offsets are 8-byte fields whatever their value, so a first pass with placeholder
+        # offsets gives the flatbuffer's final length.
+        length = len(self._flatbuffer({id(a): (1 << 40, len(a.data)) for a in appended}))
+        offsets, position = {}, length + (-length) % 16
+        for item in appended:
+            offsets[id(item)] = (position, len(item.data))
+            position += len(item.data) + (-len(item.data)) % 16
+        output = bytearray(self._flatbuffer(offsets))
+        assert len(output) == length
+        for item in appended:
+            output += bytes(offsets[id(item)][0] - len(output)) + item.data
+        return bytes(output)
+
+    def _flatbuffer(self, appended_offsets: dict[int, tuple[int, int]]) -> bytes:
         b = flatbuffers.Builder(1024)
-        buffers = [self._buffer(b, data) for data in self.buffers]
+        buffers = [self._buffer(b, data, appended_offsets) for data in self.buffers]
         opcodes = [self._opcode(b, *code) for code in self.opcodes]
         subgraphs = [self._subgraph(b, s) for s in self.subgraphs]
         signatures = [self._signature(b, s) for s in self.signatures]
@@ -150,7 +177,14 @@ class ModelBuilder:
         return bytes(b.Output())
 
     @staticmethod
-    def _buffer(b: flatbuffers.Builder, data: bytes) -> int:
+    def _buffer(b: flatbuffers.Builder, data: bytes | Appended,
+                appended_offsets: dict[int, tuple[int, int]]) -> int:
+        if isinstance(data, Appended):
+            offset, size = appended_offsets[id(data)]
+            b.StartObject(3)
+            b.PrependUint64Slot(BUFFER["offset"], offset, 0)
+            b.PrependUint64Slot(BUFFER["size"], size, 0)
+            return b.EndObject()
         vector = b.CreateByteVector(data) if data else None
         b.StartObject(3)
         if vector is not None:

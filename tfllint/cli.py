@@ -105,12 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 # -- settings -----------------------------------------------------------------------------
 
 def load_run_settings(options: argparse.Namespace):
+    """(file settings, file settings with the command line applied on top)."""
     from .engine.config import load_settings
     from .engine.settings import settings_from_mapping
 
     settings = load_settings(options.config, use_config=not options.no_config)
     command_line: dict[str, Any] = {}
-    for key in ("format", "fail_on", "select", "ignore", "runtime_version"):
+    lint_keys = ("format", "fail_on", "select", "ignore", "runtime_version")
+    for key in lint_keys if options.command == "lint" else ():
         value = getattr(options, key, None)
         if value is not None:
             command_line[key.replace("_", "-")] = value
@@ -118,7 +120,7 @@ def load_run_settings(options: argparse.Namespace):
         command_line["severity"] = {**settings.severity, **_severity_pairs(options.severity)}
     if options.rules_path:
         command_line["rules-path"] = [*settings.rules_paths, *options.rules_path]
-    return settings_from_mapping(command_line, "command line", settings)
+    return settings, settings_from_mapping(command_line, "command line", settings)
 
 
 def _severity_pairs(pairs: list[str]) -> dict[str, str]:
@@ -131,13 +133,17 @@ def _severity_pairs(pairs: list[str]) -> dict[str, str]:
     return result
 
 
-def load_checked_rules(settings):
+def load_checked_rules(options: argparse.Namespace):
+    """The run's settings and every rule, with the settings checked against the rules."""
     from .engine.registry import load_rules
-    from .engine.settings import check_selectors
+    from .engine.settings import check_against_rules
 
+    file_settings, settings = load_run_settings(options)
     rules = load_rules(settings.rules_paths)
-    check_selectors(settings, rules)
-    return rules
+    if file_settings.config_path:
+        check_against_rules(file_settings, rules, file_settings.config_path)
+    check_against_rules(settings, rules, "command line")
+    return settings, rules
 
 
 # -- lint ---------------------------------------------------------------------------------
@@ -169,9 +175,9 @@ def command_lint(options: argparse.Namespace) -> int:
     from .reporters import RunResult, get_reporter
     from .report import run_summary
 
-    settings = load_run_settings(options)
+    settings, all_rules = load_checked_rules(options)
     reporter = get_reporter(settings.format)
-    rules = enabled_rules(settings, load_checked_rules(settings))
+    rules = enabled_rules(settings, all_rules)
     reports = [lint_one(path, problem, rules, settings)
                for path, problem in expand_paths(options.paths)]
     run = RunResult(reports=reports, summary=run_summary(reports), fail_on=settings.fail_on,
@@ -231,16 +237,15 @@ def command_inspect(options: argparse.Namespace) -> int:
 def command_rules(options: argparse.Namespace) -> int:
     from .catalogue import render_catalogue
 
-    settings = load_run_settings(options)
-    sys.stdout.write(render_catalogue(load_checked_rules(settings), options.format))
+    _, rules = load_checked_rules(options)
+    sys.stdout.write(render_catalogue(rules, options.format))
     return EXIT_CLEAN
 
 
 def command_explain(options: argparse.Namespace) -> int:
     from .catalogue import render_explanation
 
-    settings = load_run_settings(options)
-    rules = load_checked_rules(settings)
+    _, rules = load_checked_rules(options)
     wanted = options.rule.strip()
     for rule in rules:
         if wanted.upper() == rule.id or wanted == rule.name:

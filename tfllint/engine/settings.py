@@ -134,13 +134,19 @@ def selector_matches(selector: str, rule: Rule) -> bool:
             or selector == rule.name)
 
 
-def check_selectors(settings: Settings, rules: tuple[Rule, ...]) -> None:
-    """Every selector must name at least one rule: a typo is an error, not a no-op."""
+def check_against_rules(settings: Settings, rules: tuple[Rule, ...], source: str) -> None:
+    """Every selector must name a rule and every rule option must exist: a typo is an
+    error naming `source`, not a silent no-op."""
     named = [*settings.select, *settings.ignore, *settings.severity, *settings.rule_options,
              *(s for ignore in settings.per_model_ignores for s in ignore.rules)]
-    for selector in named:
-        if not any(selector_matches(selector, rule) for rule in rules):
-            raise ConfigError(f"{selector!r} matches no rule; `tfllint rules` lists them")
+    try:
+        for selector in named:
+            if not any(selector_matches(selector, rule) for rule in rules):
+                raise ConfigError(f"{selector!r} matches no rule; `tfllint rules` lists them")
+        for rule in rules:
+            options_for(rule, settings)
+    except ConfigError as error:
+        raise ConfigError(f"{source}: {error}") from None
 
 
 def enabled_rules(settings: Settings, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
