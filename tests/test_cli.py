@@ -113,3 +113,23 @@ def test_usage_errors_exit_2(run_cli):
     assert code == 2 and "'two' is not a version" in err
     code, _, err = run_cli("x.tflite", "--no-config", "--format", "xml")
     assert code == 2 and "unknown format 'xml'" in err
+
+
+def test_inspect_text_shows_contract_formulas_signatures_and_support_metadata(run_cli):
+    from conftest import MODELS
+
+    code, out, _ = run_cli("inspect", MODELS / "cnn_int8_metadata.tflite")
+    assert code == 0
+    assert "serving_default_image:0  int8     [1, 32, 32, 3]" in out
+    assert "real = 0.00784307532 * (q + 1)" in out
+    assert "input  'image' -> tensor 0 'serving_default_image:0'" in out
+    assert "image RGB; normalize (x - [127.5]) / [127.5]" in out
+    assert "TENSOR_AXIS_LABELS labels.txt (10 lines: airplane, automobile" in out
+
+
+def test_inspect_of_an_unreadable_file_exits_2_with_one_message(run_cli, tmp_path):
+    path = tmp_path / "junk.tflite"
+    path.write_bytes(b"\x00" * 3)
+    code, out, err = run_cli("inspect", path)
+    assert code == 2 and out == ""
+    assert err == f"tfllint: error: {path}: the file is 3 bytes, too short to be a TFLite model\n"
