@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import jsonschema
+import pytest
 from conftest import REPO, SAMPLE_MODELS
 
 SCHEMA = json.loads((REPO / "docs" / "report.schema.json").read_text())
@@ -43,3 +44,21 @@ def test_explain_prints_the_rule_documentation(run_cli):
 def test_explain_unknown_rule_is_a_usage_error(run_cli):
     code, _, err = run_cli("explain", "TFL999", "--no-config")
     assert code == 2 and "no rule 'TFL999'" in err
+
+
+def test_non_finite_scales_stay_strict_json(run_cli, tmp_path):
+    from builder import relu_model
+
+    path = tmp_path / "nan.tflite"
+    path.write_bytes(relu_model(dtype="INT8", scale=[float("nan")], zero_point=[0]).build())
+
+    def strict(text: str):
+        return json.loads(text, parse_constant=lambda name: pytest.fail(f"bare {name} in JSON"))
+
+    code, out, _ = run_cli(path, "--format", "json", "--no-config")
+    document = strict(out)
+    jsonschema.validate(document, SCHEMA)
+    assert document["models"][0]["inputs"][0]["quantization"]["scale"] == ["NaN"]
+    assert strict(run_cli("inspect", path, "--format", "json")[1])["inputs"][0][
+        "quantization"]["scale"] == ["NaN"]
+    assert "scale NaN, zero point 0" in run_cli(path, "--no-config")[1]

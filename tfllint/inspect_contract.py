@@ -9,7 +9,7 @@ from tabulate import tabulate
 from .analyses import Analyses
 from .analyses.contract import TensorContract
 from .reader import read_model
-from .report import tensor_entry
+from .report import json_number, tensor_entry
 from .view import ModelView
 
 
@@ -44,6 +44,9 @@ def support_metadata_document(view: ModelView) -> dict[str, Any] | None:
     if metadata is None or not metadata.subgraphs:
         return None
 
+    def numbers(values) -> list:
+        return [json_number(value) for value in values]
+
     def tensors(entries) -> list[dict[str, Any]]:
         described = []
         for entry in entries:
@@ -58,9 +61,10 @@ def support_metadata_document(view: ModelView) -> dict[str, Any] | None:
                 "content": entry.content.kind if entry.content else None,
                 "color_space": entry.content.color_space if entry.content else None,
                 "normalization": None if entry.normalization is None else {
-                    "mean": list(entry.normalization.mean), "std": list(entry.normalization.std)},
+                    "mean": numbers(entry.normalization.mean),
+                    "std": numbers(entry.normalization.std)},
                 "value_range": None if entry.stats is None else {
-                    "min": list(entry.stats.min), "max": list(entry.stats.max)},
+                    "min": numbers(entry.stats.min), "max": numbers(entry.stats.max)},
                 "associated_files": files})
         return described
 
@@ -75,7 +79,7 @@ def render_contract(path: str, output_format: str) -> str:
     view = ModelView(read_model(path))
     document = contract_document(view)
     if output_format == "json":
-        return json.dumps(document, indent=2) + "\n"
+        return json.dumps(document, indent=2, allow_nan=False) + "\n"
     contract = Analyses(view).contract
     blocks = [f"{path}"]
     blocks.append(_tensor_table("inputs (interpreter order)", contract.inputs))

@@ -5,6 +5,7 @@ shape is documented by docs/report.schema.json and its version is REPORT_VERSION
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import asdict
 from typing import Any
@@ -56,9 +57,18 @@ def tensor_entry(tensor: TensorContract) -> dict[str, Any]:
         "dtype": tensor.dtype,
         "shape": list(tensor.shape),
         "shape_signature": list(tensor.shape_signature),
-        "quantization": {"scale": list(tensor.scales), "zero_point": list(tensor.zero_points),
+        "quantization": {"scale": [json_number(s) for s in tensor.scales],
+                         "zero_point": list(tensor.zero_points),
                          "quantized_dimension": tensor.quantized_dimension},
     }
+
+
+def json_number(value: float) -> float | str:
+    """The value, or "NaN" / "Infinity" / "-Infinity": strict JSON has no such numbers,
+    and a corrupt or badly converted model can carry them."""
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
 
 
 def finding_entry(finding: Finding) -> dict[str, Any]:

@@ -62,9 +62,9 @@ def decode_model(data: mmap.mmap | bytes, path: str = "<bytes>") -> Model:
     identifier = bytes(data[4:8])
     if identifier != FILE_IDENTIFIER:
         raise ModelReadError(path, _not_a_model_message(bytes(data[:8])))
-    # A legitimate model decodes far fewer items than it has bytes; the budget only
-    # stops hostile files whose offsets overlap or repeat.
-    decoder = Decoder(data, work_budget=size // 2 + 65536)
+    # The tables and vectors of a valid model never overlap, so the bytes the decoder
+    # charges add up to at most the file's size; more means offsets that overlap or repeat.
+    decoder = Decoder(data, work_budget=size)
     try:
         with _cyclic_gc_paused():
             root = decoder.table(decoder.root(), "Model")

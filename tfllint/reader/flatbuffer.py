@@ -2,9 +2,10 @@
 
 Generated FlatBuffers bindings trust every offset and length they read, so a corrupt file
 turns into an IndexError deep in a loop, a hang, or a huge allocation. This decoder checks
-each offset, vtable and vector length against the file before using it, and charges every
-table and vector element to a work budget so that overlapping or shared offsets in a
-hostile file cannot make decoding take longer than the file size allows.
+each offset, vtable and vector length against the file before using it, and charges the
+bytes of every table and vector it reads to a budget: in a valid file these never overlap,
+so overlapping or shared offsets in a hostile file cannot make decoding (or anything after
+it) do more work than a valid file of the same size would.
 
 Byte vectors (`[ubyte]`: weights, custom options) are never copied: they decode to a
 `ByteSpan` (file offset and length) that callers read through the memory map.
@@ -118,9 +119,9 @@ class Decoder:
     def _charge(self, amount: int, where: object, position: int) -> None:
         self.work_left -= amount
         if self.work_left < 0:
-            raise self._fail(where, position, "the file's offsets refer to more tables and "
-                             "vector elements than a file of this size can hold "
-                             "(overlapping or shared offsets)")
+            raise self._fail(where, position, "the file's offsets refer to more bytes of "
+                             "tables and vectors than the file holds (overlapping or "
+                             "shared offsets)")
 
     def _follow(self, position: int, table: str, field: str = "") -> int:
         """Follow the uoffset stored at `position`; the target must leave 4 bytes."""
@@ -139,14 +140,14 @@ class Decoder:
     def table(self, position: int, table: str, depth: int = 0) -> dict[str, Any]:
         if depth > MAX_DEPTH:
             raise self._fail(table, position, f"tables nested deeper than {MAX_DEPTH}")
-        self.work_left -= 1
-        if self.work_left < 0:
-            self._charge(0, table, position)  # raises with the explanation
         vtable = position - _I32.unpack_from(self.data, position)[0]
         plan = self._plans.get((table, vtable))
         if plan is None:
             plan = self._plans[(table, vtable)] = self._plan(table, vtable, position)
         object_length, defaults, present = plan
+        self.work_left -= object_length
+        if self.work_left < 0:
+            self._charge(0, table, position)  # raises with the explanation
         if position + object_length > self.size:
             raise self._fail(table, position, f"table of {object_length} bytes runs past "
                              f"the end of the file ({self.size} bytes)")
@@ -235,17 +236,18 @@ class Decoder:
         return start, count
 
     def scalar_vector(self, position: int, fmt: str, where: object) -> tuple | ByteSpan:
-        start, count = self._vector_bounds(position, _SIZES[fmt], where)
-        if fmt == "B":
-            return ByteSpan(start, count)  # weights and blobs stay in the file
-        self.work_left -= count
+        element_size = _SIZES[fmt]
+        start, count = self._vector_bounds(position, element_size, where)
+        self.work_left -= 4 + count * element_size
         if self.work_left < 0:
             self._charge(0, where, position)  # raises with the explanation
+        if fmt == "B":
+            return ByteSpan(start, count)  # weights and blobs stay in the file
         return struct.unpack_from(f"<{count}{fmt}", self.data, start)
 
     def _offset_vector(self, position: int, where: object) -> range:
         start, count = self._vector_bounds(position, 4, where)
-        self._charge(count, where, position)
+        self._charge(4 + 4 * count, where, position)
         return range(start, start + 4 * count, 4)
 
     def string(self, position: int, where: object) -> str:

@@ -167,7 +167,7 @@ def parse_support_metadata(data: bytes | memoryview) -> SupportMetadata:
         raise FlatbufferError(f"the metadata buffer's file identifier is {identifier!r}, "
                               f"expected {FILE_IDENTIFIER!r}")
     # As for the model: the budget only stops offsets that overlap or repeat.
-    decoder = Decoder(data, work_budget=len(data) // 2 + 65536, schema_module=schema)
+    decoder = Decoder(data, work_budget=len(data), schema_module=schema)
     root = decoder.table(decoder.root(), "ModelMetadata")
     return SupportMetadata(
         name=root["name"] or "", description=root["description"] or "",

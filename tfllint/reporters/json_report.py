@@ -12,4 +12,4 @@ class JsonReporter:
         document = {"tool": "tfllint", "tool_version": run.tool_version,
                     "report_version": REPORT_VERSION, "fail_on": run.fail_on,
                     "models": run.reports, "summary": run.summary}
-        return json.dumps(document, indent=2) + "\n"
+        return json.dumps(document, indent=2, allow_nan=False) + "\n"

@@ -27,7 +27,11 @@ def tensor_rows(tensors: list[dict[str, Any]], with_key: bool = False) -> list[l
         quantization = tensor["quantization"]
         if quantization["scale"]:
             if len(quantization["scale"]) == 1:
-                quant = f"scale {quantization['scale'][0]:.6g}, zero point {quantization['zero_point'][0]}"
+                # a corrupt file can carry a scale without a zero point
+                zero_point = (quantization["zero_point"] or ["missing"])[0]
+                scale = quantization["scale"][0]
+                scale_text = scale if isinstance(scale, str) else f"{scale:.6g}"
+                quant = f"scale {scale_text}, zero point {zero_point}"
             else:
                 quant = (f"per-channel ({len(quantization['scale'])} scales, "
                          f"dim {quantization['quantized_dimension']})")
