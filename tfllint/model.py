@@ -7,7 +7,6 @@ schema tfllint was built with become "UNKNOWN(n)" instead of an error.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Mapping
 
 # numpy dtype names for TFLite tensor types, as stored (view.tensor_data reads constants
@@ -98,14 +97,14 @@ class Tensor:
     def is_dynamic(self) -> bool:
         return any(dim < 0 for dim in self.signature)
 
-    @cached_property
+    @property
     def element_count(self) -> int:
         count = 1
         for dim in self.shape:
             count *= max(dim, 0)
         return count
 
-    @cached_property
+    @property
     def byte_size(self) -> int | None:
         """Bytes of the tensor at its stored shape; None for variable-size types."""
         bits = DTYPE_BITS.get(self.dtype)

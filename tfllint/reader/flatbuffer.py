@@ -36,18 +36,6 @@ def _vtable_struct(slot_count: int) -> struct.Struct:
 _VTABLE_STRUCTS: dict[int, struct.Struct] = {}
 
 
-class _Where:
-    """"Table.field" for error messages, formatted only when an error is raised."""
-
-    __slots__ = ("table", "field")
-
-    def __init__(self, table: str, field: str) -> None:
-        self.table, self.field = table, field
-
-    def __str__(self) -> str:
-        return f"{self.table}.{self.field}" if self.field else self.table
-
-
 class FlatbufferError(ValueError):
     """The bytes do not form a valid flatbuffer of the expected schema."""
 
@@ -113,10 +101,15 @@ class Decoder:
         self._plans: dict[tuple[str, int], tuple] = {}
 
     # -- primitives -------------------------------------------------------------------
-    def _fail(self, where: object, position: int, problem: str) -> FlatbufferError:
+    def _fail(self, where: str | tuple[str, str], position: int,
+              problem: str) -> FlatbufferError:
+        """`where` is a table name or a (table, field) pair, formatted only here because
+        building the text for every field read would cost more than the reading."""
+        if isinstance(where, tuple):
+            where = f"{where[0]}.{where[1]}" if where[1] else where[0]
         return FlatbufferError(f"{where} at byte {position}: {problem}")
 
-    def _charge(self, amount: int, where: object, position: int) -> None:
+    def _charge(self, amount: int, where: str | tuple[str, str], position: int) -> None:
         self.work_left -= amount
         if self.work_left < 0:
             raise self._fail(where, position, "the file's offsets refer to more bytes of "
@@ -127,7 +120,7 @@ class Decoder:
         """Follow the uoffset stored at `position`; the target must leave 4 bytes."""
         target = position + _U32.unpack_from(self.data, position)[0]
         if target + 4 > self.size:
-            raise self._fail(_Where(table, field), position, f"offset points to byte {target}, "
+            raise self._fail((table, field), position, f"offset points to byte {target}, "
                              f"past the end of the file ({self.size} bytes)")
         return target
 
@@ -201,7 +194,7 @@ class Decoder:
     def _reference(self, field: _FieldDecoder, target: int, union_types: dict[str, int],
                    depth: int, table: str) -> Any:
         kind = field.kind
-        where = _Where(table, field.name)
+        where = (table, field.name)
         # most frequent kinds first: shapes and index lists, names, nested tables
         if kind == "vector_scalar":
             return self.scalar_vector(target, field.argument, where)
@@ -227,7 +220,7 @@ class Decoder:
 
     # -- vectors and strings ----------------------------------------------------------
     def _vector_bounds(self, position: int, element_size: int,
-                       where: object) -> tuple[int, int]:
+                       where: str | tuple[str, str]) -> tuple[int, int]:
         count = _U32.unpack_from(self.data, position)[0]
         start = position + 4
         if start + count * element_size > self.size:
@@ -235,9 +228,12 @@ class Decoder:
                              f"bytes runs past the end of the file ({self.size} bytes)")
         return start, count
 
-    def scalar_vector(self, position: int, fmt: str, where: object) -> tuple | ByteSpan:
+    def scalar_vector(self, position: int, fmt: str, where: str | tuple[str, str]) -> tuple | ByteSpan:
         element_size = _SIZES[fmt]
-        start, count = self._vector_bounds(position, element_size, where)
+        count = _U32.unpack_from(self.data, position)[0]  # inline _vector_bounds: hot path
+        start = position + 4
+        if start + count * element_size > self.size:
+            self._vector_bounds(position, element_size, where)  # raises with the explanation
         self.work_left -= 4 + count * element_size
         if self.work_left < 0:
             self._charge(0, where, position)  # raises with the explanation
@@ -245,12 +241,12 @@ class Decoder:
             return ByteSpan(start, count)  # weights and blobs stay in the file
         return struct.unpack_from(f"<{count}{fmt}", self.data, start)
 
-    def _offset_vector(self, position: int, where: object) -> range:
+    def _offset_vector(self, position: int, where: str | tuple[str, str]) -> range:
         start, count = self._vector_bounds(position, 4, where)
         self._charge(4 + 4 * count, where, position)
         return range(start, start + 4 * count, 4)
 
-    def string(self, position: int, where: object) -> str:
+    def string(self, position: int, where: str | tuple[str, str]) -> str:
         start, length = self._vector_bounds(position, 1, where)
         if start + length >= self.size or self.data[start + length] != 0:
             raise self._fail(where, position, "string is not NUL-terminated inside the file")
