@@ -95,6 +95,13 @@ def test_text_report_shows_summary_contract_and_findings(run_cli, flex):
     assert "TFL101" in out and "fix:" in out
 
 
+def test_text_report_names_signature_inputs_by_their_signature_names(run_cli):
+    from conftest import MODELS
+
+    _, out, _ = run_cli(MODELS / "flex_op.tflite", "--no-config")
+    assert "signature 'serving_default': (matrix) -> (determinant)" in out
+
+
 def test_version_and_module_entry_point(clean):
     result = subprocess.run([sys.executable, "-m", "tfllint", "--version"],
                             capture_output=True, text=True)

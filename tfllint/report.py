@@ -30,8 +30,8 @@ def model_report(view: ModelView, analyses: Analyses, findings: list[Finding],
         "outputs": [tensor_entry(t) for t in contract.outputs],
         "signatures": [
             {"key": s.key, "subgraph": s.subgraph,
-             "inputs": [{"name": name, **tensor_entry(t)} for name, t in s.inputs],
-             "outputs": [{"name": name, **tensor_entry(t)} for name, t in s.outputs]}
+             "inputs": [signature_entry(name, t) for name, t in s.inputs],
+             "outputs": [signature_entry(name, t) for name, t in s.outputs]}
             for s in contract.signatures],
         "runtime": {
             "declared_min_version": analyses.runtime.declared_min_version,
@@ -61,6 +61,11 @@ def tensor_entry(tensor: TensorContract) -> dict[str, Any]:
                          "zero_point": list(tensor.zero_points),
                          "quantized_dimension": tensor.quantized_dimension},
     }
+
+
+def signature_entry(name: str, tensor: TensorContract) -> dict[str, Any]:
+    """A signature's input or output: its signature name, and the tensor it names."""
+    return {**tensor_entry(tensor), "name": name, "tensor": tensor.name}
 
 
 def json_number(value: float) -> float | str:
