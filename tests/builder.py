@@ -258,6 +258,9 @@ class ModelBuilder:
                 getattr(b, PREPEND[kind])(slot, value, 0)
             options = b.EndObject()
             options_type = getattr(BuiltinOptions, table)
+        elif options_type is not None:
+            b.StartObject(0)  # an options table of a type this builder does not know
+            options = b.EndObject()
         b.StartObject(13)
         b.PrependUint32Slot(OPERATOR["opcode_index"], op["opcode"], 0)
         b.PrependUOffsetTRelativeSlot(OPERATOR["inputs"], inputs, 0)

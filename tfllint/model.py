@@ -197,4 +197,3 @@ class Model:
     buffers: tuple[Buffer, ...]
     signatures: tuple[SignatureDef, ...]
     metadata: tuple[Metadata, ...]
-    unknown_union_members: tuple[str, ...] = ()  # e.g. "BuiltinOptions member 130"

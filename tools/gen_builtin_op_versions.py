@@ -16,9 +16,9 @@ The output parses with tomllib into
 """
 from __future__ import annotations
 
-import argparse
 import re
-from pathlib import Path
+
+from data_table import quote, run
 
 CALL = re.compile(r"\b(AddBuiltin|AddCustom)\s*\(")
 
@@ -111,22 +111,10 @@ def range_lines(ranges: dict[str, tuple[int, int]], quote_names: bool) -> list[s
             for name, (low, high) in sorted(ranges.items())]
 
 
-def quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("register_cc", type=Path, help="path to register.cc")
-    parser.add_argument("--source", required=True,
-                        help="where the file came from, cited: repo@commit path")
-    parser.add_argument("--license", default="Apache-2.0", dest="license_name",
-                        help="the upstream file's license (default: %(default)s)")
-    parser.add_argument("--out", type=Path, required=True, help="TOML file to write")
-    args = parser.parse_args()
-    builtin_ops, custom_ops = extract(args.register_cc.read_text())
-    args.out.write_text(render(args.source, args.license_name, builtin_ops, custom_ops))
+def generate(text: str, source: str, license_name: str) -> str:
+    builtin_ops, custom_ops = extract(text)
+    return render(source, license_name, builtin_ops, custom_ops)
 
 
 if __name__ == "__main__":
-    main()
+    run(__doc__.splitlines()[0], 'register.cc', generate)

@@ -14,9 +14,9 @@ The output parses with tomllib into {"source": str, "ops": {op: {"<version>": "a
 """
 from __future__ import annotations
 
-import argparse
 import re
-from pathlib import Path
+
+from data_table import quote, run
 
 # One map entry, e.g. {{BuiltinOperator_CONV_2D, 3}, "1.14.0"}; clang-format may break
 # lines inside it, so whitespace (newlines included) is allowed between the tokens.
@@ -71,22 +71,9 @@ def render(source: str, license_name: str, table: dict[str, dict[int, str]]) -> 
     return "\n".join(lines) + "\n"
 
 
-def quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("runtime_version_cc", type=Path, help="path to runtime_version.cc")
-    parser.add_argument("--source", required=True,
-                        help="where the file came from, cited: repo@commit path")
-    parser.add_argument("--license", default="Apache-2.0", dest="license_name",
-                        help="the upstream file's license (default: %(default)s)")
-    parser.add_argument("--out", type=Path, required=True, help="TOML file to write")
-    args = parser.parse_args()
-    table = extract(args.runtime_version_cc.read_text())
-    args.out.write_text(render(args.source, args.license_name, table))
+def generate(text: str, source: str, license_name: str) -> str:
+    return render(source, license_name, extract(text))
 
 
 if __name__ == "__main__":
-    main()
+    run(__doc__.splitlines()[0], 'runtime_version.cc', generate)

@@ -39,21 +39,20 @@ def build_model(root: dict[str, Any], path: str, size_bytes: int) -> Model:
     if version != SUPPORTED_SCHEMA_VERSION:
         raise ModelStructureError(f"schema version {version}; tfllint reads version "
                                   f"{SUPPORTED_SCHEMA_VERSION} (every TFLite model since 2018)")
-    unknown_members: list[str] = []
     buffers = tuple(_buffer(i, raw, size_bytes) for i, raw in enumerate(root["buffers"] or ()))
     opcodes = tuple(_opcode(i, raw) for i, raw in enumerate(root["operator_codes"] or ()))
     raw_subgraphs = root["subgraphs"] or ()
     if not raw_subgraphs:
         raise ModelStructureError("the model has no subgraphs")
     subgraphs = tuple(
-        _subgraph(i, raw, opcodes, buffers, len(raw_subgraphs), unknown_members)
+        _subgraph(i, raw, opcodes, buffers, len(raw_subgraphs))
         for i, raw in enumerate(raw_subgraphs))
     signatures = tuple(_signature(raw, subgraphs) for raw in root["signature_defs"] or ())
     metadata = tuple(_metadata(raw, len(buffers)) for raw in root["metadata"] or ())
     return Model(path=path, size_bytes=size_bytes, schema_version=version,
                  description=root["description"] or "", operator_codes=opcodes,
                  subgraphs=subgraphs, buffers=buffers, signatures=signatures,
-                 metadata=metadata, unknown_union_members=tuple(unknown_members))
+                 metadata=metadata)
 
 
 def _check_index(value: int, count: int, what: str, allow_absent: bool = False) -> int:
@@ -122,8 +121,7 @@ def _sparsity(raw: dict[str, Any] | None) -> Sparsity | None:
 
 
 def _subgraph(index: int, raw: dict[str, Any], opcodes: tuple[OperatorCode, ...],
-              buffers: tuple[Buffer, ...], subgraph_count: int,
-              unknown_members: list[str]) -> Subgraph:
+              buffers: tuple[Buffer, ...], subgraph_count: int) -> Subgraph:
     where = f"subgraph {index}"
     tensors = tuple(_tensor(i, t, buffers, where) for i, t in enumerate(raw["tensors"] or ()))
     tensor_count = len(tensors)
@@ -137,7 +135,7 @@ def _subgraph(index: int, raw: dict[str, Any], opcodes: tuple[OperatorCode, ...]
         op_where = f"operator {op_index}"
         opcode_index = _check_index(raw_op["opcode_index"], len(opcodes),
                                     f"{where} {op_where} opcode index")
-        options_type, options = _options(raw_op, unknown_members)
+        options_type, options = _options(raw_op)
         called = _called_subgraphs(options, subgraph_count, f"{where} {op_where}")
         custom = raw_op["custom_options"]
         operators.append(Operator(
@@ -155,7 +153,7 @@ def _subgraph(index: int, raw: dict[str, Any], opcodes: tuple[OperatorCode, ...]
                     operators=tuple(operators))
 
 
-def _options(raw_op: dict[str, Any], unknown_members: list[str]):
+def _options(raw_op: dict[str, Any]):
     """The op's options table (builtin_options or builtin_options_2) with enums named."""
     for union_field in ("builtin_options", "builtin_options_2"):
         value = raw_op[union_field]
@@ -163,7 +161,6 @@ def _options(raw_op: dict[str, Any], unknown_members: list[str]):
             continue
         member, member_value, fields = value
         if member is None:
-            unknown_members.append(f"{union_field} member {member_value}")
             return unknown(member_value), MappingProxyType({})
         return member, MappingProxyType(_name_enums(member, fields))
     return None, MappingProxyType({})
