@@ -39,7 +39,7 @@ def model(tmp_path):
 
 
 def write_rules(directory, name: str, text: str):
-    directory.mkdir(exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True)
     (directory / f"{name}.py").write_text(textwrap.dedent(text))
     return directory
 
@@ -97,3 +97,15 @@ def test_third_party_entry_point_uses_the_same_door(run_cli, model, tmp_path, mo
     assert code == 0
     assert [f["rule"] for f in json.loads(out)["models"][0]["findings"]] == ["ACME001"]
     sys.modules.pop("acme_tfllint.naming", None)
+
+
+def test_rules_path_in_config_is_relative_to_the_config_file(run_cli, model, tmp_path,
+                                                              monkeypatch):
+    project = tmp_path / "project"
+    write_rules(project / "lint_rules", "acme", GOOD_RULE)
+    (project / "tfllint.toml").write_text('rules-path = ["lint_rules"]\nselect = ["ACME"]\n')
+    (project / "deep" / "er").mkdir(parents=True)
+    monkeypatch.chdir(project / "deep" / "er")
+    code, out, err = run_cli(model, "--format", "json")
+    assert code == 0, err
+    assert [f["rule"] for f in json.loads(out)["models"][0]["findings"]] == ["ACME001"]

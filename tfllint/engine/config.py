@@ -67,4 +67,7 @@ def load_settings(config_path: str | None, use_config: bool = True,
     if table is None:
         raise ConfigError(f"{path}: has no [tool.tfllint] table")
     settings = settings_from_mapping(table, str(path))
-    return replace(settings, config_path=str(path), base_directory=str(path.parent))
+    # Paths in the file are relative to the file, wherever tfllint is run from.
+    rules_paths = tuple(str(path.parent / rules_path) for rules_path in settings.rules_paths)
+    return replace(settings, config_path=str(path), base_directory=str(path.parent),
+                   rules_paths=rules_paths)
