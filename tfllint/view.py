@@ -8,7 +8,7 @@ need no graph algorithms never pays for one.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from .model import Buffer, Model, Operator, Subgraph, Tensor
 from .reader import ModelFile
@@ -65,10 +65,14 @@ class ModelView:
         """Subgraph 0: the one the interpreter runs and whose inputs callers feed."""
         return self.model.subgraphs[0]
 
-    def operators(self):
+    def operators(self) -> Iterator[Operator]:
         """Every operator of every subgraph, subgraph by subgraph, in execution order."""
         for subgraph in self.model.subgraphs:
             yield from subgraph.operators
+
+    def execution_order(self, subgraph: int = 0) -> tuple[Operator, ...]:
+        """The subgraph's ops in the order they run: TFLite runs them exactly as listed."""
+        return self.model.subgraphs[subgraph].operators
 
     def tensor(self, subgraph: int, index: int) -> Tensor:
         return self.model.subgraphs[subgraph].tensors[index]
@@ -98,9 +102,6 @@ class ModelView:
 
     def is_output(self, subgraph: int, tensor: int) -> bool:
         return tensor in self._index(subgraph).outputs
-
-    def is_variable(self, tensor: Tensor) -> bool:
-        return tensor.is_variable
 
     def has_source(self, subgraph: int, tensor: int) -> bool:
         """Something gives the tensor a value: an op, the caller, the file, or state."""
