@@ -30,8 +30,6 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     runtime = ctx.analyses.runtime
     if ctx.settings.runtime_version is not None or runtime.required_min_version is None:
         return
-    setters = ", ".join(sorted({f"{r.opcode.name} v{r.opcode.version}"
-                                for r in runtime.setting_ops()}))
     yield Violation(f"the model needs LiteRT/TFLite runtime >= {runtime.required_text} "
-                    f"(set by {setters})", Location(),
+                    f"(set by {runtime.set_by()})", Location(),
                     fix="pass --runtime-version with the release your app ships to check it")

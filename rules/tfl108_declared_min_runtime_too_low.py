@@ -41,8 +41,6 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
                         Location(), fix="re-export the model")
         return
     if declared_version < runtime.required_min_version:
-        setters = ", ".join(sorted({f"{r.opcode.name} v{r.opcode.version}"
-                                    for r in runtime.setting_ops()}))
         yield Violation(f"{MIN_RUNTIME_METADATA} metadata says {declared}, but the model's "
-                        f"ops need {runtime.required_text} ({setters})", Location(),
+                        f"ops need {runtime.required_text} ({runtime.set_by()})", Location(),
                         fix=f"re-export the model, or set the metadata to {runtime.required_text}")

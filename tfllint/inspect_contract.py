@@ -13,8 +13,8 @@ from .report import json_number, tensor_entry
 from .view import ModelView
 
 
-def contract_document(view: ModelView) -> dict[str, Any]:
-    analyses = Analyses(view)
+def contract_document(view: ModelView, analyses: Analyses | None = None) -> dict[str, Any]:
+    analyses = analyses or Analyses(view)
     contract = analyses.contract
     return {
         "path": view.path,
@@ -77,10 +77,11 @@ def support_metadata_document(view: ModelView) -> dict[str, Any] | None:
 
 def render_contract(path: str, output_format: str) -> str:
     view = ModelView(read_model(path))
-    document = contract_document(view)
+    analyses = Analyses(view)
+    document = contract_document(view, analyses)
     if output_format == "json":
         return json.dumps(document, indent=2, allow_nan=False) + "\n"
-    contract = Analyses(view).contract
+    contract = analyses.contract
     blocks = [f"{path}"]
     blocks.append(_tensor_table("inputs (interpreter order)", contract.inputs))
     blocks.append(_tensor_table("outputs (interpreter order)", contract.outputs))

@@ -34,10 +34,11 @@ class RuntimeAnalysis:
     def required_text(self) -> str | None:
         return format_version(self.required_min_version) if self.required_min_version else None
 
-    def setting_ops(self) -> tuple[OpRequirement, ...]:
-        """The op versions that set the required minimum."""
-        return tuple(r for r in self.requirements
-                     if r.min_runtime and r.min_runtime == self.required_min_version)
+    def set_by(self) -> str:
+        """The op versions that set the required minimum, e.g. "CONV_2D v5, MUL v4"."""
+        return ", ".join(sorted({f"{r.opcode.name} v{r.opcode.version}"
+                                 for r in self.requirements
+                                 if r.min_runtime and r.min_runtime == self.required_min_version}))
 
 
 def min_runtime_for(name: str, version: int) -> tuple[int, ...] | None:
