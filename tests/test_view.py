@@ -59,3 +59,31 @@ def test_call_graph_links_subgraphs_through_their_ops():
     calls = view_of(while_model()).call_graph
     assert sorted(calls.edges(data=True)) == [
         (0, 1, {"op": 1, "op_name": "WHILE"}), (0, 2, {"op": 1, "op_name": "WHILE"})]
+
+
+def with_offline_plan(words: list[int]) -> bytes:
+    from builder import relu_model
+
+    model = relu_model()
+    model.add_metadata("OfflineMemoryAllocation", np.asarray(words, "<i4").tobytes())
+    return model.build()
+
+
+def test_offline_memory_plan_is_decoded():
+    from tfllint.reader.offline_plan import OfflinePlan
+
+    view = view_of(with_offline_plan([1, 0, 2, -1, 64]))
+    assert view.offline_plan == OfflinePlan(version=1, subgraph_word=0, offsets=(-1, 64))
+    assert view.offline_plan.planned == 1
+    assert view_of(while_model()).offline_plan is None
+
+
+def test_malformed_offline_plan_is_a_clear_error():
+    import pytest
+
+    from tfllint.reader.offline_plan import OfflinePlanError
+
+    with pytest.raises(OfflinePlanError, match="says it has 1000 offsets, but its buffer holds 2"):
+        view_of(with_offline_plan([1, 0, 1000, -1, 64])).offline_plan
+    with pytest.raises(OfflinePlanError, match="holds 8 bytes, fewer than its 12-byte header"):
+        view_of(with_offline_plan([1, 0])).offline_plan

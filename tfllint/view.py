@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Iterator
 
 from .model import Buffer, Model, Operator, Subgraph, Tensor
 from .reader import ModelFile
+from .reader.offline_plan import METADATA_NAME as OFFLINE_PLAN_METADATA
+from .reader.offline_plan import OfflinePlan, parse_offline_plan
 
 if TYPE_CHECKING:
     import networkx
@@ -134,6 +136,14 @@ class ModelView:
             if entry.name == name:
                 return self.buffer_bytes(self.model.buffers[entry.buffer])
         return None
+
+    @cached_property
+    def offline_plan(self) -> OfflinePlan | None:
+        """The OfflineMemoryAllocation metadata (ARM Vela writes it), or None when absent.
+
+        Raises OfflinePlanError when the metadata is present but malformed."""
+        data = self.metadata_bytes(OFFLINE_PLAN_METADATA)
+        return None if data is None else parse_offline_plan(data)
 
     # -- structure --------------------------------------------------------------------
     def graph(self, subgraph: int = 0) -> networkx.DiGraph:
