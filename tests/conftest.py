@@ -12,7 +12,7 @@ from tfllint.analyses import Analyses  # noqa: E402
 from tfllint.cli import main  # noqa: E402
 from tfllint.engine.registry import load_rules  # noqa: E402
 from tfllint.engine.runner import run_rules  # noqa: E402
-from tfllint.engine.settings import settings_from_mapping  # noqa: E402
+from tfllint.engine.settings import enabled_rules, settings_from_mapping  # noqa: E402
 from tfllint.reader import ModelFile, decode_model  # noqa: E402
 from tfllint.view import ModelView  # noqa: E402
 
@@ -29,7 +29,7 @@ def lint_bytes(data: bytes, **settings) -> list:
     """Findings of every built-in rule on a model given as bytes, with `settings` keys."""
     view = view_of(data)
     options = settings_from_mapping(settings, "test")
-    return run_rules(view, Analyses(view), load_rules(), options)
+    return run_rules(view, Analyses(view, options), enabled_rules(options, load_rules()), options)
 
 
 def rule_locations(findings) -> set:

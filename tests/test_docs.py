@@ -24,12 +24,15 @@ def test_schema_is_valid_json_schema():
 def test_json_report_of_every_sample_model_matches_schema(run_cli, tmp_path):
     broken = tmp_path / "broken.tflite"
     broken.write_bytes(b"not a model at all")
-    code, out, _ = run_cli(*SAMPLE_MODELS, broken, "--format", "json", "--no-config")
+    npu = REPO / "tests" / "data" / "test_npu.toml"
+    code, out, _ = run_cli(*SAMPLE_MODELS, broken, "--format", "json", "--no-config",
+                           "--target", f"cpu,{npu}")
     assert code == 2  # the unreadable model
     document = json.loads(out)
     jsonschema.validate(document, SCHEMA)
     assert len(document["models"]) == len(SAMPLE_MODELS) + 1
     assert document["models"][-1]["error"].startswith("not a TFLite model")
+    assert set(document["models"][0]["targets"]) == {"cpu", "test-npu"}
 
 
 def test_explain_prints_the_rule_documentation(run_cli):

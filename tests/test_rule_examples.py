@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import importlib
 
+import sys
+from pathlib import Path
+
 import pytest
 from conftest import lint_bytes, rule_locations
 
 from tfllint.engine.registry import load_rules
 
+sys.path.insert(0, str(Path(__file__).parent / "rule_examples"))  # their shared _targets
 RULES = load_rules()
 DEFAULT_SETTINGS = {"runtime-version": "2.21"}
 

@@ -4,6 +4,7 @@
     tfllint inspect MODEL                the input/output contract, from the file alone
     tfllint rules [--format markdown]    the rule catalogue
     tfllint explain TFL101               one rule's documentation
+    tfllint targets                      the built-in targets
 
 Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage,
 configuration or unreadable model (the other models are still linted and reported).
@@ -21,7 +22,7 @@ from . import __version__
 from .errors import ModelReadError, TfllintError, UsageError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-COMMANDS = ("lint", "inspect", "rules", "explain")
+COMMANDS = ("lint", "inspect", "rules", "explain", "targets")
 GLOB_CHARACTERS = set("*?[")
 
 
@@ -56,7 +57,27 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--runtime-version", metavar="X.Y",
                       help="the LiteRT/TFLite release the app ships, e.g. 2.11; op versions "
                       "it cannot run are errors")
+    lint.add_argument("--target", action="append", metavar="NAME",
+                      help="check the model against a runtime or delegate (repeatable or "
+                      "comma-separated): cpu, coral, gpu, nnapi, xnnpack, tflm, ethos-u55, "
+                      "... (`tfllint targets`), or a profile .toml path")
+    lint.add_argument("--android-api", type=int, metavar="N",
+                      help="Android API level of the device, for --target nnapi")
+    lint.add_argument("--max-delegated-partitions", type=int, metavar="N",
+                      help="partitions a GPU-style delegate takes (default: the target's, 1 "
+                      "for gpu)")
+    lint.add_argument("--max-partitions", type=int, metavar="N",
+                      help="report a target whose accelerated partitions exceed N (TFL303)")
+    lint.add_argument("--min-on-target", metavar="SHARE",
+                      help="report a target that runs less than this share of the ops or of "
+                      "the multiply-accumulates, e.g. 90%% (TFL304)")
+    lint.add_argument("--graph", metavar="PATH",
+                      help="write the graph coloured by verdict per target: .dot or .graphml; "
+                      "{model} and {target} in PATH are replaced, as needed for several")
     add_common_options(lint)
+
+    commands.add_parser("targets", help="list the built-in targets",
+                        description="The built-in targets: what each describes and checks.")
 
     inspect = commands.add_parser("inspect", help="print a model's input/output contract",
                                   description="The input/output contract of a model, read "
@@ -111,12 +132,15 @@ def load_run_settings(options: argparse.Namespace):
 
     settings = load_settings(options.config, use_config=not options.no_config)
     command_line: dict[str, Any] = {}
-    lint_keys = ("format", "fail_on", "select", "ignore", "runtime_version")
+    lint_keys = ("format", "fail_on", "select", "ignore", "runtime_version", "android_api",
+                 "max_delegated_partitions", "max_partitions", "min_on_target")
     for key in lint_keys if options.command == "lint" else ():
         value = getattr(options, key, None)
         if value is not None:
             command_line[key.replace("_", "-")] = value
-    if getattr(options, "severity", None):
+    if getattr(options, "target", None):
+        command_line["target"] = ",".join(options.target)
+    if getattr(options, "severity", None):  # only lint has --severity
         command_line["severity"] = {**settings.severity, **_severity_pairs(options.severity)}
     if options.rules_path:
         command_line["rules-path"] = [*settings.rules_paths, *options.rules_path]
@@ -178,27 +202,42 @@ def command_lint(options: argparse.Namespace) -> int:
     settings, all_rules = load_checked_rules(options)
     reporter = get_reporter(settings.format)
     rules = enabled_rules(settings, all_rules)
-    reports = [lint_one(path, problem, rules, settings)
-               for path, problem in expand_paths(options.paths)]
+    _check_targets(settings)
+    paths = expand_paths(options.paths)
+    graph = GraphOutput(options.graph, len(paths), settings.targets) if options.graph else None
+    reports = [lint_one(path, problem, rules, settings, graph) for path, problem in paths]
     run = RunResult(reports=reports, summary=run_summary(reports), fail_on=settings.fail_on,
                     tool_version=__version__)
     sys.stdout.write(reporter.render(run))
     return exit_code(reports, settings.fail_on)
 
 
-def lint_one(path: str, problem: str | None, rules, settings) -> dict[str, Any]:
+def _check_targets(settings) -> None:
+    """Load every named target once up front: a bad name or profile is a usage error."""
+    from .targets import cached_profile
+
+    for name in settings.targets:
+        cached_profile(name)
+
+
+def lint_one(path: str, problem: str | None, rules, settings,
+             graph: GraphOutput | None = None) -> dict[str, Any]:
     from .analyses import Analyses
     from .engine.runner import RuleFailure, run_rules
     from .reader import read_model
-    from .report import error_report, model_report
+    from .report import error_report, model_report, targets_section
     from .view import ModelView
 
     if problem:
         return error_report(path, None, problem)
     try:
         view = ModelView(read_model(path))
-        analyses = Analyses(view)
-        return model_report(view, analyses, run_rules(view, analyses, rules, settings))
+        analyses = Analyses(view, settings)
+        findings = run_rules(view, analyses, rules, settings)
+        targets = targets_section(analyses, settings.targets)
+        if graph:
+            graph.write(view, analyses)
+        return model_report(view, analyses, findings, targets)
     except ModelReadError as error:
         return error_report(path, _size(path), error.problem)
     except RuleFailure as error:
@@ -254,8 +293,39 @@ def command_explain(options: argparse.Namespace) -> int:
     raise UsageError(f"no rule {wanted!r}; `tfllint rules` lists them")
 
 
+def command_targets(options: argparse.Namespace) -> int:
+    from .targets.catalogue import render_targets
+
+    sys.stdout.write(render_targets())
+    return EXIT_CLEAN
+
+
+class GraphOutput:
+    """Where --graph writes: one file per model and target, named from the PATH pattern."""
+
+    def __init__(self, pattern: str, model_count: int, targets: tuple[str, ...]) -> None:
+        if not pattern.endswith((".dot", ".graphml")):
+            raise UsageError(f"--graph {pattern}: the file must end in .dot or .graphml")
+        if not targets:
+            raise UsageError("--graph needs at least one --target to colour the ops by")
+        if (model_count > 1 and "{model}" not in pattern) or \
+                (len(targets) > 1 and "{target}" not in pattern):
+            raise UsageError(f"--graph {pattern}: with several models or targets, put "
+                             "{model} and {target} in the path, e.g. graphs/{model}.{target}.dot")
+        self.pattern, self.targets = pattern, targets
+
+    def write(self, view, analyses) -> None:
+        from .targets.graph_export import write_graph
+
+        for target in self.targets:
+            path = self.pattern.replace("{model}", Path(view.path).stem).replace(
+                "{target}", Path(target).stem)
+            write_graph(view, analyses.target(target), path)
+
+
 COMMAND_FUNCTIONS = {"lint": command_lint, "inspect": command_inspect,
-                     "rules": command_rules, "explain": command_explain}
+                     "rules": command_rules, "explain": command_explain,
+                     "targets": command_targets}
 
 
 if __name__ == "__main__":  # pragma: no cover

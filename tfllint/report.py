@@ -112,6 +112,55 @@ def _memory(analyses: Analyses) -> dict[str, Any]:
     }
 
 
+def targets_section(analyses: Analyses, targets: tuple[str, ...]) -> dict[str, Any]:
+    """Per target: op verdicts with every reason, partitions and shares (DESIGN: targets)."""
+    section = {}
+    for name in targets:
+        result = analyses.target(name)
+        profile = result.profile
+        section[profile.name] = {
+            "title": profile.title,
+            "describes": profile.describes,
+            "ops_total": result.ops_total,
+            "ops_on_target": result.ops_on_target,
+            "macs_total": result.macs_total,
+            "macs_on_target": result.macs_on_target,
+            "partitions": result.partitions,
+            "transitions": result.transitions,
+            "can_run": not result.blocked,
+            "compiled_for_target": result.compiled,
+            "model_reasons": [reason_entry(r) for r in result.model_reasons],
+            "summary": target_summary(result),
+            "ops": [{"subgraph": v.subgraph, "op_index": v.op_index, "op": v.op,
+                     "verdict": v.verdict, "macs": v.macs,
+                     "reasons": [reason_entry(r) for r in v.reasons], "fix": v.fix}
+                    for v in result.ops],
+        }
+    return section
+
+
+def reason_entry(reason) -> dict[str, Any]:
+    return {"code": reason.code, "message": reason.message, "tool": reason.tool}
+
+
+def target_summary(result) -> str:
+    """One line in the spirit of the real tool's own summary (profile messages.summary)."""
+    share = result.ops_on_target / result.ops_total if result.ops_total else 0.0
+    mac_share = result.macs_on_target / result.macs_total if result.macs_total else None
+    values = {"on_target": result.ops_on_target, "total": result.ops_total,
+              "off_target": result.ops_total - result.ops_on_target,
+              "partitions": result.partitions, "transitions": result.transitions,
+              "title": result.profile.title, "share": f"{share:.0%}",
+              "mac_share": "n/a" if mac_share is None else f"{mac_share:.0%}"}
+    template = result.profile.messages.get(
+        "summary", "{on_target} of {total} ops run on {title} ({share} of ops, {mac_share} of "
+                   "MACs) in {partitions} partition(s), {transitions} CPU<->target transitions")
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
 def run_summary(reports: list[dict[str, Any]]) -> dict[str, Any]:
     counts = Counter(f["severity"] for r in reports for f in r["findings"])
     return {"models": len(reports),

@@ -2,16 +2,32 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from .contract import Contract, analyze_contract
 from .memory import MemoryAnalysis, analyze_memory
 from .quantization import QuantizationAnalysis, analyze_quantization
 from .runtime import MIN_RUNTIME_METADATA, RuntimeAnalysis, analyze_runtime
 
+if TYPE_CHECKING:
+    from ..targets.evaluate import TargetAnalysis
+
 
 class Analyses:
-    def __init__(self, view) -> None:
+    def __init__(self, view, settings=None) -> None:
         self.view = view
+        self.settings = settings
+        self._targets: dict[str, TargetAnalysis] = {}
+
+    def target(self, name: str) -> TargetAnalysis:
+        """Per-op verdicts and partitions on a target (a built-in name or a profile path)."""
+        if name not in self._targets:
+            from ..targets import cached_profile
+            from ..targets.evaluate import evaluate_target
+
+            self._targets[name] = evaluate_target(self.view, self, cached_profile(name),
+                                                  self.settings)
+        return self._targets[name]
 
     @cached_property
     def runtime(self) -> RuntimeAnalysis:

@@ -52,6 +52,12 @@ def registered_range(name: str) -> tuple[int, int] | None:
     return (entry["min"], entry["max"]) if entry else None
 
 
+def registered_custom_range(custom_code: str) -> tuple[int, int] | None:
+    """The versions of a custom op the builtin resolver registers itself (e.g. Mfcc)."""
+    entry = load_data_table("builtin_op_versions")["custom_ops"].get(custom_code)
+    return (entry["min"], entry["max"]) if entry else None
+
+
 def analyze_runtime(opcodes: tuple[OperatorCode, ...], declared: bytes | None) -> RuntimeAnalysis:
     # The interpreter resolves every operator code in the file, used or not, so all count.
     requirements = tuple(

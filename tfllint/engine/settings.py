@@ -39,6 +39,11 @@ class Settings:
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     rules_paths: tuple[str, ...] = ()
     format: str = "text"
+    targets: tuple[str, ...] = ()
+    android_api: int | None = None  # NNAPI: the device's Android API level
+    max_delegated_partitions: int | None = None  # GPU-style delegates; None: the profile's
+    max_partitions: int | None = None  # TFL303: more accelerated partitions is a finding
+    min_on_target: float | None = None  # TFL304: smaller share of ops or MACs (0..1)
     config_path: str | None = None
     base_directory: str = "."  # per-model-ignore globs are relative to the config file
 
@@ -80,6 +85,12 @@ _KEYS = {
     "rule-options": ("rule_options", lambda v: _rule_options(v)),
     "rules-path": ("rules_paths", lambda v: _string_list(v, "rules-path")),
     "format": ("format", lambda v: _string(v, "format")),
+    "target": ("targets", lambda v: _string_list(v, "target")),
+    "android-api": ("android_api", lambda v: _positive_int(v, "android-api")),
+    "max-delegated-partitions": ("max_delegated_partitions",
+                                 lambda v: _positive_int(v, "max-delegated-partitions")),
+    "max-partitions": ("max_partitions", lambda v: _positive_int(v, "max-partitions")),
+    "min-on-target": ("min_on_target", lambda v: _share(v, "min-on-target")),
 }
 CONFIG_KEYS = tuple(_KEYS)
 
@@ -88,6 +99,30 @@ def _choice(value: Any, choices: tuple[str, ...], key: str) -> str:
     if value not in choices:
         raise ConfigError(f"{key} must be one of {', '.join(choices)}, got {value!r}")
     return value
+
+
+def _positive_int(value: Any, key: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if isinstance(value, bool) or isinstance(value, float) or number < 1:
+        raise ConfigError(f"{key} must be a whole number of at least 1, got {value!r}")
+    return number
+
+
+def _share(value: Any, key: str) -> float:
+    """A share as 0.8, 80 or "80%"; stored as a fraction."""
+    text = str(value).strip()
+    try:
+        number = float(text.rstrip("%"))
+    except ValueError:
+        raise ConfigError(f"{key} must be a share like 80% or 0.8, got {value!r}") from None
+    if text.endswith("%") or number > 1:
+        number /= 100
+    if not 0 <= number <= 1:
+        raise ConfigError(f"{key} must lie between 0% and 100%, got {value!r}")
+    return number
 
 
 def _string(value: Any, key: str) -> str:

@@ -8,6 +8,7 @@ from tabulate import tabulate
 from . import RunResult
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+FULL_TABLE_OPS = 40  # larger models list only the ops that are not on the target
 
 
 def human_bytes(count: int | None) -> str:
@@ -89,7 +90,33 @@ class TextReporter:
             names = ", ".join(i["name"] for i in signature["inputs"])
             outputs = ", ".join(o["name"] for o in signature["outputs"])
             lines.append(f"  signature '{signature['key']}': ({names}) -> ({outputs})")
+        for name, target in report["targets"].items():
+            lines.append(self.target_block(name, target))
         lines.append(self.findings_table(report["findings"]))
+        return "\n".join(lines)
+
+    def target_block(self, name: str, target: dict[str, Any]) -> str:
+        lines = [f"  target {name}: {target['summary']}"]
+        for reason in target["model_reasons"]:
+            lines.append(f"    model: {reason['message']}")
+        listed = target["ops"] if len(target["ops"]) <= FULL_TABLE_OPS else \
+            [op for op in target["ops"] if op["verdict"] != "target"]
+        rows = []
+        for op in listed:
+            reasons = [reason["message"] + (f"\n  tool: {reason['tool']}" if reason["tool"]
+                                             else "") for reason in op["reasons"]]
+            if op["fix"] and op["reasons"]:
+                reasons.append(f"fix: {op['fix']}")
+            where = f"{op['op_index']}" if op["subgraph"] == 0 else \
+                f"sg{op['subgraph']} {op['op_index']}"
+            rows.append([where, op["op"], op["verdict"], "\n".join(reasons) or "-"])
+        if rows:
+            lines.append(indent(tabulate(rows, headers=["op", "name", "verdict", "reason"],
+                                         maxcolwidths=[None, 28, None, 80]), "    "))
+        hidden = len(target["ops"]) - len(listed)
+        if hidden:
+            lines.append(f"    ({hidden} ops on the target not listed; --format json lists "
+                         "every op)")
         return "\n".join(lines)
 
     def findings_table(self, findings: list[dict[str, Any]]) -> str:

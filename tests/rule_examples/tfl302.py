@@ -1,0 +1,15 @@
+from _targets import NPU_SETTINGS, int8_chain
+from tfllint.engine.rule import Location
+
+SETTINGS = NPU_SETTINGS
+
+
+def bad() -> bytes:
+    return int8_chain("ADD", "RELU", batch=-1)  # the test NPU needs static shapes
+
+
+BAD = {("TFL302", Location())}
+
+
+def good() -> bytes:
+    return int8_chain("ADD", "RELU")

@@ -1,0 +1,112 @@
+"""Named checks: target constraints too complex for profile data, as Python predicates.
+
+An op check receives an OpContext and yields one message per problem (nothing when the
+op is fine); a model check receives a ModelContext the same way. Built-in checks live in
+this package, one module per target family, and are registered by name:
+
+    @op_check("coral-same-dilation")
+    def same_dilation(ctx: OpContext) -> Iterator[str]:
+        '''Edge TPU convolutions need the same dilation in x and y.'''
+
+A user profile may also name a check as "package.module:function".
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+if TYPE_CHECKING:
+    from ...analyses import Analyses
+    from ...model import Operator, Tensor
+    from ...view import ModelView
+    from ..profile import TargetProfile
+
+
+@dataclass(frozen=True)
+class ModelContext:
+    view: ModelView
+    analyses: Analyses
+    profile: TargetProfile
+    settings: Any  # engine Settings: android_api, runtime_version, ...
+
+
+@dataclass(frozen=True)
+class OpContext(ModelContext):
+    op: Operator
+
+    def tensor(self, index: int) -> Tensor | None:
+        return None if index < 0 else self.view.tensor(self.op.subgraph, index)
+
+    def inputs(self) -> list[Tensor | None]:
+        return [self.tensor(i) for i in self.op.inputs]
+
+    def outputs(self) -> list[Tensor]:
+        return [self.view.tensor(self.op.subgraph, i) for i in self.op.outputs]
+
+    def is_constant(self, tensor: Tensor | None) -> bool:
+        return tensor is not None and tensor.is_constant
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    scope: str  # "op" or "model"
+    function: Callable[[Any], Iterable[str]]
+
+    @property
+    def doc(self) -> str:
+        return (self.function.__doc__ or "").strip()
+
+
+_CHECKS: dict[str, Check] = {}
+_BUILTINS_LOADED = False
+
+
+def _register(name: str, scope: str):
+    def register(function):
+        if name in _CHECKS:
+            raise ValueError(f"check {name!r} is registered twice")
+        _CHECKS[name] = Check(name, scope, function)
+        return function
+    return register
+
+
+def op_check(name: str):
+    """Register an op check under `name`."""
+    return _register(name, "op")
+
+
+def model_check(name: str):
+    """Register a model check under `name`."""
+    return _register(name, "model")
+
+
+def _load_builtins() -> None:
+    global _BUILTINS_LOADED
+    if not _BUILTINS_LOADED:
+        _BUILTINS_LOADED = True
+        for info in pkgutil.iter_modules(__path__):
+            importlib.import_module(f"{__name__}.{info.name}")
+
+
+def get_check(name: str) -> Check | None:
+    _load_builtins()
+    if name not in _CHECKS and ":" in name:
+        module_name, _, function_name = name.partition(":")
+        try:
+            function = getattr(importlib.import_module(module_name), function_name)
+        except (ImportError, AttributeError):
+            return None
+        _CHECKS[name] = Check(name, getattr(function, "scope", "op"), function)
+    return _CHECKS.get(name)
+
+
+def known_check(name: str) -> bool:
+    return get_check(name) is not None
+
+
+def all_checks() -> dict[str, Check]:
+    _load_builtins()
+    return dict(_CHECKS)

@@ -1,0 +1,382 @@
+"""Per-op verdicts for one target: every reason an op cannot run there, then partitioning.
+
+1. Model requirements (full integer quantization, static shapes, an op-version ceiling,
+   model checks) give model-level reasons.
+2. Each op is checked against the profile: listed at all, version, tensor types, rank,
+   fused activation, constant inputs, option limits, named checks. Every failing
+   constraint adds a reason; none stops the others.
+3. The partitioning model decides which supported ops really run on the accelerator;
+   the rest fall back to the CPU (or, on a target without fallback, block the model).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Iterator
+
+from ..analyses.macs import op_macs
+from ..analyses.runtime import min_runtime_for, registered_custom_range, registered_range
+from ..model import Operator, Tensor
+from ..versions import covers, format_version, parse_version
+from .checks import ModelContext, OpContext, get_check
+from .partition import node_subsets, transitions
+from .profile import OpSupport, TargetProfile
+
+ON_TARGET, CPU, BLOCKS, COMPILED = "target", "cpu", "blocks", "compiled"
+QUANTIZATION_OK = {
+    "full-integer": {"int8", "uint8", "int16x8", "none"},
+    "float": {"float32", "float16-weights", "none"},
+    "quantized": {"int8", "uint8", "int16x8", "none"},
+}
+# Compiler outputs of the built-in targets, to name them when another target sees one.
+COMPILED_FOR = {"edgetpu-custom-op": "the Coral Edge TPU", "ethos-u": "an Arm Ethos-U NPU"}
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str  # what failed: not-listed, version, dtype, rank, ..., or the check's name
+    message: str  # tfllint's words
+    tool: str | None = None  # the real tool's words, where it prints any
+
+
+@dataclass(frozen=True)
+class OpVerdict:
+    subgraph: int
+    op_index: int
+    op: str
+    verdict: str  # target, cpu, blocks, compiled
+    reasons: tuple[Reason, ...]
+    macs: int
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetAnalysis:
+    profile: TargetProfile
+    ops: tuple[OpVerdict, ...]
+    model_reasons: tuple[Reason, ...]  # requirements the model does not meet
+    partitions: int  # accelerated partitions that really run on the target
+    transitions: int  # CPU <-> target hand-overs in subgraph 0
+
+    @property
+    def ops_total(self) -> int:
+        return len(self.ops)
+
+    @property
+    def ops_on_target(self) -> int:
+        return sum(1 for v in self.ops if v.verdict in (ON_TARGET, COMPILED))
+
+    @property
+    def macs_total(self) -> int:
+        return sum(v.macs for v in self.ops)
+
+    @property
+    def macs_on_target(self) -> int:
+        return sum(v.macs for v in self.ops if v.verdict in (ON_TARGET, COMPILED))
+
+    @property
+    def blocked(self) -> bool:
+        """The model cannot run on the target at all."""
+        return bool(self.model_reasons) or any(v.verdict == BLOCKS for v in self.ops)
+
+    @property
+    def compiled(self) -> bool:
+        return any(v.verdict == COMPILED for v in self.ops)
+
+
+def evaluate_target(view, analyses, profile: TargetProfile, settings) -> TargetAnalysis:
+    model_context = ModelContext(view, analyses, profile, settings)
+    model_reasons = tuple(_model_reasons(model_context))
+    verdicts: list[OpVerdict] = []
+    partitions = hand_overs = 0
+    for subgraph_index in sorted(view.reachable_subgraphs):
+        subgraph = view.model.subgraphs[subgraph_index]
+        reasons = {op.index: tuple(_op_reasons(OpContext(view, analyses, profile, settings, op)))
+                   for op in subgraph.operators}
+        compiled = {op.index for op in subgraph.operators if _compiled_here(op, profile)}
+        supported = {i: not r for i, r in reasons.items()}
+        if profile.partitioning == "first-run" and subgraph_index != 0:
+            # the Edge TPU compiler compiles one subgraph; control-flow bodies stay on the CPU
+            delegated, count, moves = set(), 0, 0
+            extra = {i: (Reason("other-subgraph", "only subgraph 0 is compiled",
+                                profile.messages.get("after_first_unsupported")),)
+                     for i, ok in supported.items() if ok}
+        else:
+            delegated, extra, count, moves = _partition(view, subgraph, supported, profile,
+                                                        settings)
+        partitions += count
+        if subgraph_index == 0:
+            hand_overs = moves
+        for op in subgraph.operators:
+            op_reasons = reasons[op.index] + extra.get(op.index, ())
+            if op.index in compiled:
+                verdict = COMPILED
+            elif op.index in delegated:
+                verdict = ON_TARGET
+            else:
+                verdict = BLOCKS if profile.fallback == "none" else CPU
+            support = _support(profile, op)
+            verdicts.append(OpVerdict(
+                subgraph=subgraph_index, op_index=op.index, op=op.name, verdict=verdict,
+                reasons=() if verdict in (ON_TARGET, COMPILED) else op_reasons,
+                macs=op_macs(view, op), fix=support.fix if support else None))
+    return TargetAnalysis(profile=profile, ops=tuple(verdicts), model_reasons=model_reasons,
+                          partitions=partitions, transitions=hand_overs)
+
+
+# -- model requirements -------------------------------------------------------------------
+
+def _model_reasons(ctx: ModelContext) -> Iterator[Reason]:
+    requirements = ctx.profile.requirements
+    scheme = ctx.analyses.quantization
+    if requirements.quantization and scheme.scheme not in QUANTIZATION_OK[requirements.quantization]:
+        wanted = {"full-integer": "fully integer quantized (int8 or uint8)",
+                  "float": "a float model", "quantized": "quantized"}[requirements.quantization]
+        yield Reason("quantization", f"{ctx.profile.title} needs {wanted}; this model is "
+                     f"{scheme.label}", ctx.profile.messages.get("unsupported_dtype"))
+    if requirements.static_shapes:
+        for tensor in (ctx.view.main.tensors[i] for i in ctx.view.main.inputs):
+            if tensor.is_dynamic:
+                yield Reason("dynamic-shape", f"input '{tensor.name}' has dynamic shape "
+                             f"{list(tensor.signature)}; {ctx.profile.title} needs static "
+                             "shapes", ctx.profile.messages.get("dynamic_shape"))
+    if requirements.max_runtime_version:
+        ceiling = parse_version(requirements.max_runtime_version)
+        for requirement in ctx.analyses.runtime.requirements:
+            needed = requirement.min_runtime
+            if needed and not covers(ceiling, needed):
+                code = requirement.opcode
+                yield Reason("op-version-ceiling", f"{code.name} version {code.version} needs "
+                             f"runtime {format_version(needed)}, newer than the "
+                             f"{requirements.max_runtime_version} that {ctx.profile.describes} "
+                             "knows", _fill(ctx.profile.messages.get("op_version_ceiling"),
+                                            op=code.name, version=code.version))
+    for name in requirements.checks:
+        for message in get_check(name).function(ctx):
+            yield Reason(name, message)
+
+
+# -- one op -------------------------------------------------------------------------------
+
+def _support(profile: TargetProfile, op: Operator) -> OpSupport | None:
+    """The op's entry in the profile, with the profile's "*" entry merged in."""
+    support = _listed_support(profile, op)
+    shared = profile.support_for("*")
+    if support is None or shared is None:
+        return support
+    return replace(support, checks=shared.checks + support.checks,
+                   dtypes=support.dtypes if support.dtypes is not None else shared.dtypes,
+                   max_rank=support.max_rank if support.max_rank is not None else shared.max_rank)
+
+
+def _listed_support(profile: TargetProfile, op: Operator) -> OpSupport | None:
+    code = op.opcode
+    if code.name == "CUSTOM":
+        support = profile.support_for(f"CUSTOM:{code.custom_code}")
+        if support is None and profile.op_table == "builtin-resolver":
+            registered = registered_custom_range(code.custom_code or "")
+            if registered:
+                return OpSupport(name=f"CUSTOM:{code.custom_code}", versions=registered)
+        return support
+    support = profile.support_for(code.name)
+    if support is None and profile.op_table == "builtin-resolver":
+        registered = registered_range(code.name)
+        if registered:
+            return OpSupport(name=code.name, versions=registered)
+    return support
+
+
+def _compiled_here(op: Operator, profile: TargetProfile) -> bool:
+    return (profile.compiled_op is not None and op.opcode.name == "CUSTOM"
+            and op.opcode.custom_code == profile.compiled_op)
+
+
+def _op_reasons(ctx: OpContext) -> Iterator[Reason]:
+    op, profile = ctx.op, ctx.profile
+    if _compiled_here(op, profile):
+        return
+    if profile.absorbs_fp16_dequantize and _is_fp16_weight_dequantize(ctx):
+        return  # the delegate folds float16 weights into the consumer (FP16 graph helper)
+    support = _support(profile, op)
+    code = op.opcode
+    if support is None:
+        yield Reason("not-listed", _not_listed_message(op, profile),
+                     _tool_message(profile, _unsupported_key(op), op))
+        return
+    status = _fill(support.status, op=op.name, version=code.version) \
+        or _tool_message(profile, "unsupported_op", op)
+    if support.versions and not support.versions[0] <= code.version <= support.versions[1]:
+        low, high = support.versions
+        yield Reason("version", f"version {code.version}; {profile.title} runs versions "
+                     f"{low}..{high}", _fill(profile.messages.get("unsupported_version"),
+                                             op=code.name, version=code.version, max=high))
+    yield from _tensor_reasons(ctx, support)
+    activation = op.options.get("fused_activation_function")
+    if (support.fused_activations is not None and activation not in (None, "NONE")
+            and activation not in support.fused_activations):
+        yield Reason("fused-activation", f"fused activation {activation} is not supported "
+                     f"(supported: {', '.join(support.fused_activations)})",
+                     _tool_message(profile, "unsupported_activation", op))
+    for position in support.constant_inputs:
+        tensor = ctx.tensor(op.inputs[position]) if position < len(op.inputs) else None
+        if tensor is not None and not tensor.is_constant:
+            yield Reason("non-constant", f"input {position} ('{tensor.name}') must be a "
+                         "constant", _tool_message(profile, "non_constant", op))
+    for option, limit in support.options.items():
+        value = op.options.get(option)
+        if value is None:
+            continue
+        if ((limit.allowed is not None and value not in limit.allowed)
+                or (limit.minimum is not None and value < limit.minimum)
+                or (limit.maximum is not None and value > limit.maximum)):
+            yield Reason("option", f"{option} = {value} is outside what {profile.title} "
+                         f"supports ({_limit_text(limit)})", status)
+    for name in support.checks:
+        for message in get_check(name).function(ctx):
+            yield Reason(name, message, status)
+
+
+def _tensor_reasons(ctx: OpContext, support: OpSupport) -> Iterator[Reason]:
+    profile = ctx.profile
+    dtypes = support.dtypes if support.dtypes is not None else profile.dtypes
+    max_rank = support.max_rank if support.max_rank is not None else profile.max_rank
+    seen: set[tuple[str, str]] = set()
+    for role, tensor in _io_tensors(ctx):
+        if ctx.is_constant(tensor):
+            if support.weight_dtypes is not None and tensor.dtype not in support.weight_dtypes:
+                key = ("weight-dtype", tensor.dtype)
+                if key not in seen:
+                    seen.add(key)
+                    yield Reason("weight-dtype", f"constant {role} '{tensor.name}' is "
+                                 f"{tensor.dtype}; supported: {', '.join(support.weight_dtypes)}",
+                                 _tool_message(profile, "unsupported_dtype", ctx.op))
+            continue
+        if dtypes is not None and tensor.dtype not in dtypes:
+            key = ("dtype", tensor.dtype)
+            if key not in seen:
+                seen.add(key)
+                yield Reason("dtype", f"{role} '{tensor.name}' is {tensor.dtype}; supported: "
+                             f"{', '.join(dtypes)}", _tool_message(profile, "unsupported_dtype", ctx.op))
+        if max_rank is not None and len(tensor.shape) > max_rank:
+            key = ("rank", str(len(tensor.shape)))
+            if key not in seen:
+                seen.add(key)
+                yield Reason("rank", f"{role} '{tensor.name}' has rank {len(tensor.shape)}; "
+                             f"at most {max_rank}", _tool_message(profile, "unsupported_rank", ctx.op))
+
+
+def _io_tensors(ctx: OpContext) -> Iterator[tuple[str, Tensor]]:
+    for tensor in ctx.inputs():
+        if tensor is not None:
+            yield "input", tensor
+    for tensor in ctx.outputs():
+        yield "output", tensor
+
+
+def _is_fp16_weight_dequantize(ctx: OpContext) -> bool:
+    inputs = ctx.inputs()
+    return (ctx.op.opcode.name == "DEQUANTIZE" and len(inputs) == 1 and inputs[0] is not None
+            and inputs[0].dtype == "FLOAT16" and inputs[0].is_constant)
+
+
+def _not_listed_message(op: Operator, profile: TargetProfile) -> str:
+    code = op.opcode
+    if code.name == "CUSTOM":
+        compiled_for = COMPILED_FOR.get(code.custom_code or "")
+        if compiled_for:
+            return (f"{code.custom_code} is a model already compiled for {compiled_for}; "
+                    f"it runs only there, not on {profile.title}")
+        if code.is_flex:
+            return (f"Flex op (TensorFlow op {code.custom_code[4:]}): only the Flex delegate "
+                    f"runs it, not {profile.title}")
+        return f"custom op {code.custom_code} is not supported by {profile.title}"
+    if profile.op_table == "builtin-resolver" and min_runtime_for(code.name, 1) is None \
+            and registered_range(code.name) is None:
+        return f"{code.name} has no kernel in the LiteRT builtin op resolver"
+    return f"{code.name} is not supported by {profile.title}"
+
+
+def _limit_text(limit) -> str:
+    parts = []
+    if limit.allowed is not None:
+        parts.append("one of " + ", ".join(map(str, limit.allowed)))
+    if limit.minimum is not None:
+        parts.append(f">= {limit.minimum}")
+    if limit.maximum is not None:
+        parts.append(f"<= {limit.maximum}")
+    return " and ".join(parts)
+
+
+def _unsupported_key(op: Operator) -> str:
+    if op.opcode.is_flex:
+        return "unsupported_flex_op"
+    return "unsupported_custom_op" if op.opcode.name == "CUSTOM" else "unsupported_op"
+
+
+def _tool_message(profile: TargetProfile, key: str, op: Operator) -> str | None:
+    """The real tool's wording for `key`, filled in for this op ({op}, {version},
+    {op_index}); custom and Flex ops fall back to the generic unsupported-op wording."""
+    template = profile.messages.get(key)
+    if template is None and key.startswith("unsupported_") and key != "unsupported_op":
+        template = profile.messages.get("unsupported_op")
+    return _fill(template, op=op.name, version=op.opcode.version, op_index=op.index)
+
+
+def _fill(template: str | None, **values) -> str | None:
+    if template is None:
+        return None
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+# -- partitioning -------------------------------------------------------------------------
+
+def _partition(view, subgraph, supported: dict[int, bool], profile: TargetProfile, settings):
+    """(delegated op indices, extra reasons, delegated partitions, transitions)."""
+    if profile.partitioning == "none" or not subgraph.operators:
+        delegated = {i for i, ok in supported.items() if ok}
+        return delegated, {}, int(bool(delegated)), 0
+    if profile.partitioning == "first-run":
+        return _first_run(subgraph, supported, profile)
+    available = {i for i in subgraph.inputs}
+    available.update(t.index for t in subgraph.tensors if t.is_constant or t.is_variable)
+    subsets = node_subsets(subgraph, supported, available)
+    accelerated = [members for kind, members in subsets if kind]
+    extra: dict[int, tuple[Reason, ...]] = {}
+    if profile.partitioning == "largest":
+        limit = getattr(settings, "max_delegated_partitions", None) \
+            or profile.max_delegated_partitions or 1
+        ranked = sorted(accelerated, key=len, reverse=True)
+        kept, dropped = ranked[:limit], ranked[limit:]
+        for members in dropped:
+            for index in members:
+                extra[index] = (Reason("partition", f"supported, but in a partition of "
+                                       f"{len(members)} ops outside the {limit} largest that "
+                                       f"{profile.title} delegates "
+                                       "(--max-delegated-partitions)"),)
+        accelerated = kept
+    delegated = {index for members in accelerated for index in members}
+    return delegated, extra, len(accelerated), transitions(subsets, delegated)
+
+
+def _first_run(subgraph, supported: dict[int, bool], profile: TargetProfile):
+    """Edge TPU: the first run of supported ops is compiled; all after it stays on the CPU."""
+    delegated: set[int] = set()
+    extra: dict[int, tuple[Reason, ...]] = {}
+    started = ended = False
+    after = profile.messages.get("after_first_unsupported")
+    for op in subgraph.operators:
+        ok = supported[op.index]
+        if ok and not ended:
+            delegated.add(op.index)
+            started = True
+        elif started:
+            ended = True
+            if ok:
+                extra[op.index] = (Reason("after-first-unsupported", "supported, but it runs "
+                                          "after the first op the compiler could not map, and "
+                                          "only one accelerated region is compiled", after),)
+    moves = (1 if any(not supported[op.index] for op in subgraph.operators[:1]) and started
+             else 0) + (1 if ended else 0)
+    return delegated, extra, int(started), moves

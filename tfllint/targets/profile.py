@@ -1,0 +1,250 @@
+"""Target profiles: what a runtime or delegate accepts, as data (rules/targets/<name>.toml).
+
+A profile names the ops a target runs and, per op, the constraints: op versions, tensor
+types, rank, fused activations, inputs that must be constant, limits on option values,
+and named checks (Python predicates, tfllint/targets/checks/) for what data cannot say.
+It also says how the runtime partitions the graph, what model-level requirements the
+target has, its memory figures, the real tool's status wording, and its sources.
+A user passes their own file with `--target ./my_npu.toml`; the same loader validates
+it and names the file and key of every mistake.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+PARTITIONING = {
+    "none": "the runtime itself runs every op; there is no CPU fallback",
+    "first-run": "only the first run of supported ops is accelerated; everything after "
+                 "the first unsupported op runs on the CPU (Edge TPU compiler)",
+    "largest": "supported ops are grouped into partitions and only the largest "
+               "max-delegated-partitions are delegated (GPU delegate)",
+    "all": "every partition of supported ops is delegated (NNAPI, XNNPACK)",
+    "islands": "every partition of supported ops runs on the accelerator; each unsupported "
+               "op is a CPU island between them (Vela)",
+}
+FALLBACKS = ("cpu", "none")
+QUANTIZATION_REQUIREMENTS = ("full-integer", "float", "quantized")
+OP_KEYS = {"versions", "dtypes", "weight_dtypes", "max_rank", "fused_activations",
+           "constant_inputs", "options", "checks", "status", "fix", "note"}
+
+
+@dataclass(frozen=True)
+class OptionLimit:
+    """Allowed values of one builtin option: a set (`in`) or a numeric range."""
+
+    allowed: tuple[Any, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True)
+class OpSupport:
+    """What a target accepts for one op (builtin name, or CUSTOM:<custom code>)."""
+
+    name: str
+    versions: tuple[int, int] | None = None  # inclusive; None: any version
+    dtypes: tuple[str, ...] | None = None  # non-constant inputs and outputs; None: profile's
+    weight_dtypes: tuple[str, ...] | None = None  # constant inputs; None: not checked
+    max_rank: int | None = None  # None: the profile's
+    fused_activations: tuple[str, ...] | None = None
+    constant_inputs: tuple[int, ...] = ()  # input positions that must hold constant data
+    options: Mapping[str, OptionLimit] = field(default_factory=dict)
+    checks: tuple[str, ...] = ()
+    status: str | None = None  # the real tool's wording when it rejects this op
+    fix: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelRequirements:
+    quantization: str | None = None  # full-integer, float, quantized
+    static_shapes: bool = False
+    max_runtime_version: str | None = None  # op versions newer than this release fail
+    checks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TargetProfile:
+    name: str
+    title: str
+    describes: str  # the tool or runtime release the profile describes
+    partitioning: str
+    fallback: str  # "cpu": unsupported ops run on the CPU; "none": the model cannot run
+    ops: Mapping[str, OpSupport]
+    aliases: tuple[str, ...] = ()
+    op_table: str = "listed"  # "listed", or "builtin-resolver": every op LiteRT registers
+    dtypes: tuple[str, ...] | None = None  # default for every op
+    max_rank: int | None = None  # default for every op
+    max_delegated_partitions: int | None = None
+    absorbs_fp16_dequantize: bool = False
+    compiled_op: str | None = None  # custom code of this target's compiler output
+    requirements: ModelRequirements = field(default_factory=ModelRequirements)
+    messages: Mapping[str, str] = field(default_factory=dict)
+    memory: Mapping[str, int] = field(default_factory=dict)
+    deprecated: str | None = None
+    sources: tuple[str, ...] = ()
+    path: str = ""
+
+    def support_for(self, op_name: str) -> OpSupport | None:
+        return self.ops.get(op_name)
+
+
+# -- loading ------------------------------------------------------------------------------
+
+def builtin_profile_names() -> dict[str, str]:
+    """Every built-in target name and alias, mapped to its profile's file stem."""
+    names: dict[str, str] = {}
+    for entry in resources.files("tfllint.rules").joinpath("targets").iterdir():
+        if entry.name.endswith(".toml"):
+            document = _parse(entry.read_text("utf-8"), entry.name)
+            stem = entry.name[:-5]
+            names[stem] = stem
+            for alias in document.get("target", {}).get("aliases", []):
+                names[alias] = stem
+    return names
+
+
+def load_target(name_or_path: str) -> TargetProfile:
+    """A built-in target by name or alias, or a profile file given by path."""
+    if name_or_path.endswith(".toml") or "/" in name_or_path or "\\" in name_or_path:
+        path = Path(name_or_path)
+        try:
+            text = path.read_text("utf-8")
+        except OSError as error:
+            raise ConfigError(f"--target {name_or_path}: {error.strerror or error}") from None
+        return profile_from_document(_parse(text, str(path)), str(path))
+    names = builtin_profile_names()
+    stem = names.get(name_or_path.lower())
+    if stem is None:
+        raise ConfigError(f"unknown target {name_or_path!r}; built-in targets: "
+                          f"{', '.join(sorted(set(names.values())))} (or a profile .toml path)")
+    entry = resources.files("tfllint.rules").joinpath("targets", f"{stem}.toml")
+    return profile_from_document(_parse(entry.read_text("utf-8"), entry.name),
+                                 f"tfllint.rules/targets/{stem}.toml")
+
+
+def _parse(text: str, where: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{where}: not valid TOML: {error}") from None
+
+
+class _Reader:
+    """Typed access to one TOML table that names the file and key of every mistake."""
+
+    def __init__(self, table: Mapping[str, Any], where: str, known: set[str]) -> None:
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{where} must be a table")
+        unknown = set(table) - known
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
+                              f"known: {', '.join(sorted(known))}")
+        self.table, self.where = table, where
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+        value = self.table.get(key, default)
+        if value is not None and not isinstance(value, kind):
+            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            raise ConfigError(f"{self.where}.{key} must be {names}, got {value!r}")
+        return value
+
+    def strings(self, key: str) -> tuple[str, ...] | None:
+        value = self.get(key, list)
+        if value is None:
+            return None
+        if not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"{self.where}.{key} must be a list of strings")
+        return tuple(value)
+
+    def choice(self, key: str, choices, default: str | None = None) -> str | None:
+        value = self.get(key, str, default)
+        if value is not None and value not in choices:
+            raise ConfigError(f"{self.where}.{key} must be one of {', '.join(choices)}, "
+                              f"got {value!r}")
+        return value
+
+
+def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProfile:
+    from .checks import known_check
+
+    top = _Reader(document, where, {"target", "requirements", "messages", "memory", "ops"})
+    target = _Reader(top.get("target", dict, {}), f"{where} [target]",
+                     {"name", "title", "describes", "aliases", "partitioning", "fallback",
+                      "op_table", "dtypes", "max_rank", "max_delegated_partitions",
+                      "absorbs_fp16_dequantize", "compiled_op", "deprecated", "sources"})
+    name = target.get("name", str)
+    if not name:
+        raise ConfigError(f"{where} [target]: name is required")
+    requirements = _Reader(top.get("requirements", dict, {}), f"{where} [requirements]",
+                           {"quantization", "static_shapes", "max_runtime_version", "checks"})
+    model_checks = requirements.strings("checks") or ()
+    ops = {op_name: _op_support(op_name, table, f"{where} [ops.{op_name}]")
+           for op_name, table in top.get("ops", dict, {}).items()}
+    for check in (*model_checks, *(c for op in ops.values() for c in op.checks)):
+        if not known_check(check):
+            raise ConfigError(f"{where}: unknown check {check!r}")
+    memory = top.get("memory", dict, {})
+    if not all(isinstance(v, int) for v in memory.values()):
+        raise ConfigError(f"{where} [memory]: values must be integers (bytes)")
+    messages = top.get("messages", dict, {})
+    if not all(isinstance(v, str) for v in messages.values()):
+        raise ConfigError(f"{where} [messages]: values must be strings")
+    return TargetProfile(
+        name=name, title=target.get("title", str, name),
+        describes=target.get("describes", str, ""),
+        partitioning=target.choice("partitioning", tuple(PARTITIONING), "none"),
+        fallback=target.choice("fallback", FALLBACKS, "cpu"),
+        ops=ops, aliases=target.strings("aliases") or (),
+        op_table=target.choice("op_table", ("listed", "builtin-resolver"), "listed"),
+        dtypes=target.strings("dtypes"), max_rank=target.get("max_rank", int),
+        max_delegated_partitions=target.get("max_delegated_partitions", int),
+        absorbs_fp16_dequantize=target.get("absorbs_fp16_dequantize", bool, False),
+        compiled_op=target.get("compiled_op", str),
+        requirements=ModelRequirements(
+            quantization=requirements.choice("quantization", QUANTIZATION_REQUIREMENTS),
+            static_shapes=requirements.get("static_shapes", bool, False),
+            max_runtime_version=requirements.get("max_runtime_version", str),
+            checks=model_checks),
+        messages=dict(messages), memory=dict(memory),
+        deprecated=target.get("deprecated", str), sources=target.strings("sources") or (),
+        path=where)
+
+
+def _op_support(name: str, table: Any, where: str) -> OpSupport:
+    op = _Reader(table, where, OP_KEYS)
+    versions = op.get("versions", (list, int))
+    if isinstance(versions, int):
+        versions = [1, versions]
+    if versions is not None and (len(versions) != 2 or not all(isinstance(v, int) for v in versions)
+                                 or versions[0] > versions[1]):
+        raise ConfigError(f"{where}.versions must be a maximum or [min, max], got {versions!r}")
+    options = {}
+    for option_name, limit in (op.get("options", dict, {}) or {}).items():
+        limit_reader = _Reader(limit, f"{where}.options.{option_name}", {"in", "min", "max"})
+        allowed = limit_reader.get("in", list)
+        options[option_name] = OptionLimit(
+            allowed=tuple(allowed) if allowed is not None else None,
+            minimum=limit_reader.get("min", (int, float)),
+            maximum=limit_reader.get("max", (int, float)))
+    constant_inputs = op.get("constant_inputs", list, [])
+    if not all(isinstance(i, int) for i in constant_inputs):
+        raise ConfigError(f"{where}.constant_inputs must be a list of input positions")
+    return OpSupport(
+        name=name, versions=tuple(versions) if versions else None,
+        dtypes=op.strings("dtypes"), weight_dtypes=op.strings("weight_dtypes"),
+        max_rank=op.get("max_rank", int), fused_activations=op.strings("fused_activations"),
+        constant_inputs=tuple(constant_inputs), options=options,
+        checks=op.strings("checks") or (), status=op.get("status", str),
+        fix=op.get("fix", str), note=op.get("note", str))
