@@ -1,0 +1,140 @@
+"""The target framework: user profiles and their validation, partitioning, --graph output."""
+from __future__ import annotations
+
+import json
+
+import networkx
+import pytest
+from conftest import REPO, view_of
+from rule_examples._targets import NPU, int8_chain
+
+from tfllint.analyses import Analyses
+from tfllint.engine.settings import settings_from_mapping
+from tfllint.errors import ConfigError
+from tfllint.targets.profile import load_target
+
+
+def npu_result(data: bytes, **settings):
+    view = view_of(data)
+    return Analyses(view, settings_from_mapping({"target": [NPU], **settings}, "test")).target(NPU)
+
+
+def verdicts(result) -> list[tuple[int, str, str, tuple[str, ...]]]:
+    return [(v.op_index, v.op, v.verdict, tuple(r.code for r in v.reasons)) for v in result.ops]
+
+
+def test_every_reason_of_an_op_is_collected():
+    from builder import ModelBuilder
+
+    model = ModelBuilder()
+    main = model.subgraph()
+    x = main.tensor("x", [1, 8, 8, 3], "FLOAT32")
+    weights = main.tensor("w", [4, 3, 3, 3], "FLOAT32")  # not constant: an activation
+    y = main.tensor("y", [1, 4, 4, 4], "FLOAT32")
+    main.op("CONV_2D", [x, weights, -1], [y], version=5, options=(
+        "Conv2DOptions", {"stride_w": 3, "stride_h": 3, "fused_activation_function": 3}))
+    main.inputs, main.outputs = [x, weights], [y]
+    result = npu_result(model.build())
+    assert verdicts(result) == [(0, "CONV_2D", "cpu", (
+        "version", "dtype", "fused-activation", "non-constant", "option"))]
+    messages = [r.message for r in result.ops[0].reasons]
+    assert messages[0] == "version 5; the test NPU runs versions 1..3"
+    assert messages[4] == ("stride_w = 3 is outside what the test NPU supports (<= 2)")
+
+
+def test_islands_partitioning_counts_partitions_and_transitions():
+    result = npu_result(int8_chain("ADD", "TANH", "RELU", "LOGISTIC", "ADD"))
+    assert [v.verdict for v in result.ops] == ["target", "cpu", "target", "cpu", "target"]
+    assert (result.partitions, result.transitions) == (3, 4)
+    assert (result.ops_on_target, result.ops_total) == (3, 5)
+
+
+def test_model_requirement_blocks_and_names_the_input():
+    result = npu_result(int8_chain("ADD", batch=-1))
+    assert result.blocked and [r.code for r in result.model_reasons] == ["dynamic-shape"]
+    assert "input 'x' has dynamic shape [-1, 4]" in result.model_reasons[0].message
+
+
+def test_compiled_op_of_the_target():
+    result = npu_result(int8_chain("CUSTOM", "RELU", custom_code="test-npu-program"))
+    assert [v.verdict for v in result.ops] == ["compiled", "target"]
+
+
+def write_profile(tmp_path, text: str) -> str:
+    path = tmp_path / "npu.toml"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[target]\ntitle = "x"\n', "[target]: name is required"),
+    ('[target]\nname = "x"\npartitioning = "some"\n', "partitioning must be one of none, first-run"),
+    ('[target]\nname = "x"\ncolour = 1\n', "[target]: unknown key(s) colour"),
+    ('[target]\nname = "x"\n[ops.ADD]\nversions = [3, 1]\n', "[ops.ADD].versions must be a maximum or [min, max]"),
+    ('[target]\nname = "x"\n[ops.ADD]\nchecks = ["no-such-check"]\n', "unknown check 'no-such-check'"),
+    ('[target]\nname = "x"\n[ops.ADD]\nmax_rank = "four"\n', "[ops.ADD].max_rank must be int"),
+    ('[target]\nname = "x"\n[ops.ADD]\noptions = { stride_w = { below = 3 } }\n', "unknown key(s) below"),
+    ('[target]\nname = "x"\n[memory]\nsram = "1MB"\n', "[memory]: values must be integers"),
+    ('[target\n', "not valid TOML"),
+])
+def test_profile_mistakes_are_one_clear_error(tmp_path, text, message):
+    path = write_profile(tmp_path, text)
+    with pytest.raises(ConfigError) as raised:
+        load_target(path)
+    assert message in str(raised.value) and path in str(raised.value)
+
+
+def test_bad_target_on_the_command_line_exits_2(run_cli, tmp_path):
+    model = tmp_path / "m.tflite"
+    model.write_bytes(int8_chain("ADD"))
+    code, out, err = run_cli(model, "--no-config", "--target", "tpu9000")
+    assert code == 2 and out == "" and "unknown target 'tpu9000'; built-in targets:" in err
+    code, _, err = run_cli(model, "--no-config", "--target", str(tmp_path / "missing.toml"))
+    assert code == 2 and "No such file" in err
+
+
+def test_targets_command_lists_the_built_in_targets(run_cli):
+    code, out, _ = run_cli("targets")
+    assert code == 0 and "cpu" in out and "builtin op resolver" in out
+
+
+def test_graph_is_written_as_dot_and_graphml_coloured_by_verdict(run_cli, tmp_path):
+    model = tmp_path / "m.tflite"
+    model.write_bytes(int8_chain("ADD", "TANH", "RELU"))
+    dot = tmp_path / "out" / "m.dot"
+    code, _, err = run_cli(model, "--no-config", "--target", NPU, "--graph", dot)
+    assert code == 0, err
+    text = dot.read_text()
+    assert text.startswith('digraph "m.tflite on test-npu" {')
+    assert '"op1" [label="1: TANH", fillcolor="#f5c26b", tooltip="TANH is not supported' in text
+    assert '"op0" -> "op1" [label="t0", fontsize=9];' in text
+    assert text.rstrip().endswith("}")
+    graphml = tmp_path / "m.graphml"
+    assert run_cli(model, "--no-config", "--target", NPU, "--graph", graphml)[0] == 0
+    graph = networkx.read_graphml(graphml)
+    assert {node: data["verdict"] for node, data in graph.nodes(data=True)} == {
+        "op0": "target", "op1": "cpu", "op2": "target", "in0": "io"}
+
+
+def test_graph_path_needs_placeholders_for_several_outputs(run_cli, tmp_path):
+    model = tmp_path / "m.tflite"
+    model.write_bytes(int8_chain("ADD"))
+    code, _, err = run_cli(model, "--no-config", "--target", f"cpu,{NPU}", "--graph",
+                           tmp_path / "g.dot")
+    assert code == 2 and "put {model} and {target} in the path" in err
+    code, _, _ = run_cli(model, "--no-config", "--target", f"cpu,{NPU}", "--graph",
+                         str(tmp_path / "{model}.{target}.dot"))
+    assert code == 0
+    assert sorted(p.name for p in tmp_path.glob("*.dot")) == ["m.cpu.dot", "m.test_npu.dot"]
+
+
+def test_json_targets_section(run_cli, tmp_path):
+    model = tmp_path / "m.tflite"
+    model.write_bytes(int8_chain("ADD", "TANH"))
+    document = json.loads(run_cli(model, "--no-config", "--target", NPU, "--format", "json")[1])
+    target = document["models"][0]["targets"]["test-npu"]
+    assert (target["ops_total"], target["ops_on_target"], target["partitions"]) == (2, 1, 1)
+    assert target["ops"][1]["reasons"] == [{
+        "code": "not-listed", "message": "TANH is not supported by the test NPU",
+        "tool": "TANH: not supported on the test NPU"}]
+    assert REPO.exists()
