@@ -15,7 +15,7 @@ from typing import Iterator
 
 from ..analyses.macs import op_macs
 from ..analyses.runtime import min_runtime_for, registered_custom_range, registered_range
-from ..model import Operator, Tensor
+from ..model import Operator, OperatorCode, Tensor
 from ..versions import covers, format_version, parse_version
 from .checks import ModelContext, OpContext, get_check
 from .partition import node_subsets, transitions
@@ -88,9 +88,12 @@ def evaluate_target(view, analyses, profile: TargetProfile, settings) -> TargetA
     model_reasons = tuple(_model_reasons(model_context))
     verdicts: list[OpVerdict] = []
     partitions = hand_overs = 0
+    # An op's profile entry depends only on its operator code: look each code up once.
+    supports = {code: _support(profile, code) for code in view.model.operator_codes}
     for subgraph_index in sorted(view.reachable_subgraphs):
         subgraph = view.model.subgraphs[subgraph_index]
-        reasons = {op.index: tuple(_op_reasons(OpContext(view, analyses, profile, settings, op)))
+        reasons = {op.index: tuple(_op_reasons(OpContext(view, analyses, profile, settings, op,
+                                                         supports[op.opcode])))
                    for op in subgraph.operators}
         compiled = {op.index for op in subgraph.operators if _compiled_here(op, profile)}
         supported = {i: not r for i, r in reasons.items()}
@@ -114,7 +117,7 @@ def evaluate_target(view, analyses, profile: TargetProfile, settings) -> TargetA
                 verdict = ON_TARGET
             else:
                 verdict = BLOCKS if profile.fallback == "none" else CPU
-            support = _support(profile, op)
+            support = supports[op.opcode]
             verdicts.append(OpVerdict(
                 subgraph=subgraph_index, op_index=op.index, op=op.name, verdict=verdict,
                 reasons=() if verdict in (ON_TARGET, COMPILED) else op_reasons,
@@ -157,9 +160,9 @@ def _model_reasons(ctx: ModelContext) -> Iterator[Reason]:
 
 # -- one op -------------------------------------------------------------------------------
 
-def _support(profile: TargetProfile, op: Operator) -> OpSupport | None:
-    """The op's entry in the profile, with the profile's "*" entry merged in."""
-    support = _listed_support(profile, op)
+def _support(profile: TargetProfile, code: OperatorCode) -> OpSupport | None:
+    """The entry for ops of this code in the profile, with the "*" entry merged in."""
+    support = _listed_support(profile, code)
     shared = profile.support_for("*")
     if support is None or shared is None:
         return support
@@ -168,8 +171,7 @@ def _support(profile: TargetProfile, op: Operator) -> OpSupport | None:
                    max_rank=support.max_rank if support.max_rank is not None else shared.max_rank)
 
 
-def _listed_support(profile: TargetProfile, op: Operator) -> OpSupport | None:
-    code = op.opcode
+def _listed_support(profile: TargetProfile, code: OperatorCode) -> OpSupport | None:
     if code.name == "CUSTOM":
         support = profile.support_for(f"CUSTOM:{code.custom_code}")
         if support is None and profile.op_table == "builtin-resolver":
@@ -196,7 +198,7 @@ def _op_reasons(ctx: OpContext) -> Iterator[Reason]:
         return
     if profile.absorbs_fp16_dequantize and _is_fp16_weight_dequantize(ctx):
         return  # the delegate folds float16 weights into the consumer (FP16 graph helper)
-    support = _support(profile, op)
+    support = ctx.support
     code = op.opcode
     if support is None:
         yield Reason("not-listed", _not_listed_message(op, profile),
@@ -339,9 +341,7 @@ def _partition(view, subgraph, supported: dict[int, bool], profile: TargetProfil
         return delegated, {}, int(bool(delegated)), 0
     if profile.partitioning == "first-run":
         return _first_run(subgraph, supported, profile)
-    available = {i for i in subgraph.inputs}
-    available.update(t.index for t in subgraph.tensors if t.is_constant or t.is_variable)
-    subsets = node_subsets(subgraph, supported, available)
+    subsets = node_subsets(subgraph, supported)
     accelerated = [members for kind, members in subsets if kind]
     extra: dict[int, tuple[Reason, ...]] = {}
     if profile.partitioning == "largest":

@@ -11,38 +11,57 @@ from __future__ import annotations
 from ..model import Subgraph
 
 
-def node_subsets(subgraph: Subgraph, supported: dict[int, bool],
-                 available: set[int]) -> list[tuple[bool, list[int]]]:
+def node_subsets(subgraph: Subgraph, supported: dict[int, bool]) -> list[tuple[bool, list[int]]]:
     """(accelerated, op indices) subsets in the order they run.
 
-    `available` holds the tensors with a value before any op runs (inputs, constants,
-    variables); it is not modified.
+    As in LiteRT, a tensor no op writes (an input, a constant, a variable) is ready from
+    the start; an op is ready once every tensor it reads is. Each subset is the closure of
+    the ready ops of one kind, the first kind being that of the lowest-numbered ready op;
+    kinds then alternate. This is linear in the graph's size: the runtime's own loop
+    rescans every node per subset, which is quadratic for graphs that alternate often.
     """
-    produced = set(available)
-    remaining = [op.index for op in subgraph.operators]
     operators = subgraph.operators
+    written = {t for op in operators for t in op.outputs}
+    readers: dict[int, list[int]] = {}
+    waiting: dict[int, int] = {}
+    for op in operators:
+        pending = {t for t in op.inputs if t >= 0 and t in written}
+        waiting[op.index] = len(pending)
+        for tensor in pending:
+            readers.setdefault(tensor, []).append(op.index)
+    ready: dict[bool, list[int]] = {True: [], False: []}
+    for op in operators:
+        if waiting[op.index] == 0:
+            ready[supported.get(op.index, False)].append(op.index)
+    done: set[int] = set()
     subsets: list[tuple[bool, list[int]]] = []
-    kind = supported.get(remaining[0], False) if remaining else False
-    while remaining:
-        members: list[int] = []
-        grew = True
-        while grew:
-            grew = False
-            for index in list(remaining):
-                op = operators[index]
-                ready = all(t < 0 or t in produced for t in op.inputs)
-                if supported.get(index, False) == kind and ready:
-                    members.append(index)
-                    remaining.remove(index)
-                    produced.update(op.outputs)
-                    grew = True
-        if not members and not any(
-                all(t < 0 or t in produced for t in operators[i].inputs) for i in remaining):
-            # nothing can ever become ready (a cycle or a missing producer): keep file order
-            members, remaining = remaining, []
-        if members:
-            subsets.append((kind, sorted(members)))
+    firsts = [members[0] for members in ready.values() if members]
+    kind = supported.get(min(firsts), False) if firsts else False
+    while ready[True] or ready[False]:
+        if not ready[kind]:
+            kind = not kind
+        members = []
+        queue = ready[kind]
+        while queue:
+            index = queue.pop()
+            members.append(index)
+            done.add(index)
+            for tensor in operators[index].outputs:
+                for reader in readers.pop(tensor, ()):
+                    waiting[reader] -= 1
+                    if waiting[reader] == 0:
+                        ready[supported.get(reader, False)].append(reader)
+        subsets.append((kind, sorted(members)))
         kind = not kind
+    # Ops that never become ready (a cycle, or a tensor read before any op writes it in a
+    # corrupt graph) run last, in file order, grouped by kind.
+    for op in operators:
+        if op.index not in done:
+            kind = supported.get(op.index, False)
+            if subsets and subsets[-1][0] == kind and subsets[-1][1][-1] < op.index:
+                subsets[-1][1].append(op.index)
+            else:
+                subsets.append((kind, [op.index]))
     return subsets
 
 

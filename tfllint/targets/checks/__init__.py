@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ...analyses import Analyses
     from ...model import Operator, Tensor
     from ...view import ModelView
-    from ..profile import TargetProfile
+    from ..profile import OpSupport, TargetProfile
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class ModelContext:
 @dataclass(frozen=True)
 class OpContext(ModelContext):
     op: Operator
+    support: OpSupport | None = None  # the op's entry in the profile, "*" merged in
 
     def tensor(self, index: int) -> Tensor | None:
         return None if index < 0 else self.view.tensor(self.op.subgraph, index)
