@@ -15,7 +15,7 @@ def render_targets() -> str:
         describes = profile.describes + (f" (deprecated: {profile.deprecated})"
                                          if profile.deprecated else "")
         ops = "every op LiteRT registers" if profile.op_table == "builtin-resolver" \
-            else f"{len([n for n in profile.ops if n != '*'])} ops"
+            else f"{len([n for n, op in profile.ops.items() if n != '*' and op.supported])} ops"
         rows.append([profile.name, aliases, profile.title, describes, ops,
                      profile.partitioning, "CPU" if profile.fallback == "cpu" else "none"])
     return tabulate(rows, headers=["target", "aliases", "what", "describes", "runs",

@@ -154,8 +154,9 @@ def _model_reasons(ctx: ModelContext) -> Iterator[Reason]:
                              "knows", _fill(ctx.profile.messages.get("op_version_ceiling"),
                                             op=code.name, version=code.version))
     for name in requirements.checks:
-        for message in get_check(name).function(ctx):
-            yield Reason(name, message)
+        for found in get_check(name).function(ctx):
+            message, tool = _check_result(found, None)
+            yield Reason(name, message, tool)
 
 
 # -- one op -------------------------------------------------------------------------------
@@ -200,9 +201,11 @@ def _op_reasons(ctx: OpContext) -> Iterator[Reason]:
         return  # the delegate folds float16 weights into the consumer (FP16 graph helper)
     support = ctx.support
     code = op.opcode
-    if support is None:
+    if support is None or not support.supported:
+        # an entry with supported = false only documents the tool's status and a fix
+        tool = _fill(support.status, op=op.name, version=code.version) if support else None
         yield Reason("not-listed", _not_listed_message(op, profile),
-                     _tool_message(profile, _unsupported_key(op), op))
+                     tool or _tool_message(profile, _unsupported_key(op), op))
         return
     status = _fill(support.status, op=op.name, version=code.version) \
         or _tool_message(profile, "unsupported_op", op)
@@ -220,7 +223,7 @@ def _op_reasons(ctx: OpContext) -> Iterator[Reason]:
                      _tool_message(profile, "unsupported_activation", op))
     for position in support.constant_inputs:
         tensor = ctx.tensor(op.inputs[position]) if position < len(op.inputs) else None
-        if tensor is not None and not tensor.is_constant:
+        if tensor is not None and not ctx.is_constant(tensor):
             yield Reason("non-constant", f"input {position} ('{tensor.name}') must be a "
                          "constant", _tool_message(profile, "non_constant", op))
     for option, limit in support.options.items():
@@ -233,8 +236,16 @@ def _op_reasons(ctx: OpContext) -> Iterator[Reason]:
             yield Reason("option", f"{option} = {value} is outside what {profile.title} "
                          f"supports ({_limit_text(limit)})", status)
     for name in support.checks:
-        for message in get_check(name).function(ctx):
-            yield Reason(name, message, status)
+        for found in get_check(name).function(ctx):
+            message, tool = _check_result(found, status)
+            yield Reason(name, message, tool)
+
+
+def _check_result(found, status: str | None) -> tuple[str, str | None]:
+    """A check yields its message, or (message, the real tool's words for this failure)."""
+    if isinstance(found, tuple):
+        return found
+    return found, status
 
 
 def _tensor_reasons(ctx: OpContext, support: OpSupport) -> Iterator[Reason]:
@@ -356,27 +367,51 @@ def _partition(view, subgraph, supported: dict[int, bool], profile: TargetProfil
                                        f"{profile.title} delegates "
                                        "(--max-delegated-partitions)"),)
         accelerated = kept
+    minimum = profile.min_nodes_per_partition
+    if minimum and profile.partitioning in ("largest", "all"):
+        # GraphPartitionHelper::GetFirstNLargestPartitions stops at the first partition
+        # smaller than min_nodes_per_partition (Core ML, Hexagon)
+        for members in accelerated:
+            if len(members) < minimum:
+                for index in members:
+                    extra[index] = (Reason("partition", f"supported, but in a partition of "
+                                           f"{len(members)} op(s), fewer than the {minimum} "
+                                           f"{profile.title} needs to delegate a partition "
+                                           "(min_nodes_per_partition)"),)
+        accelerated = [members for members in accelerated if len(members) >= minimum]
     delegated = {index for members in accelerated for index in members}
     return delegated, extra, len(accelerated), transitions(subsets, delegated)
 
 
 def _first_run(subgraph, supported: dict[int, bool], profile: TargetProfile):
-    """Edge TPU: the first run of supported ops is compiled; all after it stays on the CPU."""
+    """Edge TPU: one accelerated region. A supported op joins it unless it reads, directly
+    or through other ops, an op left on the CPU downstream of the region; such an op stays
+    on the CPU even when supported. Ops that only branch off the region still join it,
+    wherever they sit in the file (google-coral/test_data movenet_single_pose_lightning:
+    convolutions after CPU ARG_MAX/CAST ops in file order are compiled)."""
     delegated: set[int] = set()
     extra: dict[int, tuple[Reason, ...]] = {}
-    started = ended = False
+    region: set[int] = set()  # tensors the region writes
+    downstream: set[int] = set()  # tensors CPU ops write after reading the region
+    left = False
     after = profile.messages.get("after_first_unsupported")
     for op in subgraph.operators:
-        ok = supported[op.index]
-        if ok and not ended:
+        reads = [t for t in op.inputs if t >= 0]
+        blocked = any(t in downstream for t in reads)
+        if supported[op.index] and not blocked:
             delegated.add(op.index)
-            started = True
-        elif started:
-            ended = True
-            if ok:
-                extra[op.index] = (Reason("after-first-unsupported", "supported, but it runs "
-                                          "after the first op the compiler could not map, and "
-                                          "only one accelerated region is compiled", after),)
-    moves = (1 if any(not supported[op.index] for op in subgraph.operators[:1]) and started
-             else 0) + (1 if ended else 0)
-    return delegated, extra, int(started), moves
+            region.update(op.outputs)
+            continue
+        if blocked or any(t in region for t in reads):
+            downstream.update(op.outputs)
+            left = left or any(t in region for t in reads)
+            if supported[op.index]:
+                extra[op.index] = (Reason("after-first-unsupported", "supported, but it "
+                                          "depends on an op left on the CPU after the "
+                                          "accelerated region, and the compiler builds only "
+                                          "one region", after),)
+    produced_on_cpu = {t for op in subgraph.operators if op.index not in delegated
+                       for t in op.outputs}
+    entered = any(t in produced_on_cpu for op in subgraph.operators if op.index in delegated
+                  for t in op.inputs)
+    return delegated, extra, int(bool(delegated)), int(entered) + int(left)

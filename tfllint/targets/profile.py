@@ -6,10 +6,12 @@ and named checks (Python predicates, tfllint/targets/checks/) for what data cann
 It also says how the runtime partitions the graph, what model-level requirements the
 target has, its memory figures, the real tool's status wording, and its sources.
 A user passes their own file with `--target ./my_npu.toml`; the same loader validates
-it and names the file and key of every mistake.
+it and names the file and key of every mistake. A profile may extend another
+(`[target] extends = "ethos-u55"`) and state only what differs.
 """
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from importlib import resources
@@ -25,8 +27,9 @@ else:  # pragma: no cover - Python 3.10
 
 PARTITIONING = {
     "none": "the runtime itself runs every op; there is no CPU fallback",
-    "first-run": "only the first run of supported ops is accelerated; everything after "
-                 "the first unsupported op runs on the CPU (Edge TPU compiler)",
+    "first-run": "one accelerated region: supported ops join it unless they read the "
+                 "output of an unsupported op that itself reads the region; all such ops "
+                 "run on the CPU (Edge TPU compiler)",
     "largest": "supported ops are grouped into partitions and only the largest "
                "max-delegated-partitions are delegated (GPU delegate)",
     "all": "every partition of supported ops is delegated (NNAPI, XNNPACK)",
@@ -36,7 +39,7 @@ PARTITIONING = {
 FALLBACKS = ("cpu", "none")
 QUANTIZATION_REQUIREMENTS = ("full-integer", "float", "quantized")
 OP_KEYS = {"versions", "dtypes", "weight_dtypes", "max_rank", "fused_activations",
-           "constant_inputs", "options", "checks", "status", "fix", "note"}
+           "constant_inputs", "options", "checks", "status", "fix", "note", "supported"}
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class OpSupport:
     status: str | None = None  # the real tool's wording when it rejects this op
     fix: str | None = None
     note: str | None = None
+    # False: an op the target does not run, listed only for its status and fix.
+    supported: bool = True
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class TargetProfile:
     dtypes: tuple[str, ...] | None = None  # default for every op
     max_rank: int | None = None  # default for every op
     max_delegated_partitions: int | None = None
+    min_nodes_per_partition: int | None = None  # smaller partitions stay on the CPU
     absorbs_fp16_dequantize: bool = False
     compiled_op: str | None = None  # custom code of this target's compiler output
     requirements: ModelRequirements = field(default_factory=ModelRequirements)
@@ -117,21 +123,80 @@ def builtin_profile_names() -> dict[str, str]:
 
 def load_target(name_or_path: str) -> TargetProfile:
     """A built-in target by name or alias, or a profile file given by path."""
-    if name_or_path.endswith(".toml") or "/" in name_or_path or "\\" in name_or_path:
+    return profile_from_document(*_read_profile(name_or_path, "--target"))
+
+
+def _is_path(name_or_path: str) -> bool:
+    return name_or_path.endswith(".toml") or "/" in name_or_path or "\\" in name_or_path
+
+
+def _read_profile(name_or_path: str, asked_by: str) -> tuple[dict[str, Any], str]:
+    """(parsed document, where it came from) of a built-in target or a profile file."""
+    if _is_path(name_or_path):
         path = Path(name_or_path)
         try:
             text = path.read_text("utf-8")
         except OSError as error:
-            raise ConfigError(f"--target {name_or_path}: {error.strerror or error}") from None
-        return profile_from_document(_parse(text, str(path)), str(path))
+            raise ConfigError(f"{asked_by} {name_or_path}: {error.strerror or error}") from None
+        return _parse(text, str(path)), str(path)
     names = builtin_profile_names()
     stem = names.get(name_or_path.lower())
     if stem is None:
-        raise ConfigError(f"unknown target {name_or_path!r}; built-in targets: "
+        raise ConfigError(f"{'' if asked_by == '--target' else asked_by + ': '}unknown target "
+                          f"{name_or_path!r}; built-in targets: "
                           f"{', '.join(sorted(set(names.values())))} (or a profile .toml path)")
     entry = resources.files("tfllint.rules").joinpath("targets", f"{stem}.toml")
-    return profile_from_document(_parse(entry.read_text("utf-8"), entry.name),
-                                 f"tfllint.rules/targets/{stem}.toml")
+    return _parse(entry.read_text("utf-8"), entry.name), f"tfllint.rules/targets/{stem}.toml"
+
+
+# Keys of [target] that name one profile; a profile that extends another never inherits them.
+NOT_INHERITED = ("name", "aliases", "deprecated", "extends")
+
+
+def _resolve_extends(document: Mapping[str, Any], where: str,
+                     chain: tuple[str, ...] = ()) -> Mapping[str, Any]:
+    """The document merged over the profile its [target].extends names, recursively.
+
+    Tables merge key by key (an [ops.X] table in the extending profile changes only the
+    keys it sets); any other value, lists included, replaces the base's, and an empty
+    string clears an op's inherited status, fix or note. The base is a built-in target
+    name or a .toml path, relative to the extending file.
+    """
+    target = document.get("target")
+    base_name = target.get("extends") if isinstance(target, Mapping) else None
+    if base_name is None:
+        return document
+    if not isinstance(base_name, str) or not base_name:
+        raise ConfigError(f"{where} [target].extends must be a target name or a profile path, "
+                          f"got {base_name!r}")
+    if _is_path(base_name) and not Path(base_name).is_absolute() and Path(where).is_file():
+        base_name = os.path.normpath(Path(where).parent / base_name)
+    base, base_where = _read_profile(base_name, f"{where} [target].extends")
+    if _identity(base_where) in {_identity(seen) for seen in (*chain, where)}:
+        raise ConfigError(f"{where} [target].extends: the profiles extend each other: "
+                          f"{' -> '.join((*chain, where, base_where))}")
+    base = _resolve_extends(base, base_where, (*chain, where))
+    if not isinstance(base.get("target", {}), Mapping):
+        raise ConfigError(f"{base_where} [target] must be a table")
+    base_target = {key: value for key, value in base.get("target", {}).items()
+                   if key not in NOT_INHERITED}
+    return _merge_tables({**base, "target": base_target}, document)
+
+
+def _identity(where: str) -> str:
+    """One name per profile file, however the path to it is spelled."""
+    path = Path(where)
+    return str(path.resolve()) if path.is_file() else where
+
+
+def _merge_tables(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge_tables(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _parse(text: str, where: str) -> dict[str, Any]:
@@ -179,11 +244,13 @@ class _Reader:
 def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProfile:
     from .checks import known_check
 
+    document = _resolve_extends(document, where)
     top = _Reader(document, where, {"target", "requirements", "messages", "memory", "ops"})
     target = _Reader(top.get("target", dict, {}), f"{where} [target]",
                      {"name", "title", "describes", "aliases", "partitioning", "fallback",
                       "op_table", "dtypes", "max_rank", "max_delegated_partitions",
-                      "absorbs_fp16_dequantize", "compiled_op", "deprecated", "sources"})
+                      "min_nodes_per_partition", "absorbs_fp16_dequantize", "compiled_op",
+                      "deprecated", "sources", "extends"})
     name = target.get("name", str)
     if not name:
         raise ConfigError(f"{where} [target]: name is required")
@@ -210,6 +277,7 @@ def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProf
         op_table=target.choice("op_table", ("listed", "builtin-resolver"), "listed"),
         dtypes=target.strings("dtypes"), max_rank=target.get("max_rank", int),
         max_delegated_partitions=target.get("max_delegated_partitions", int),
+        min_nodes_per_partition=target.get("min_nodes_per_partition", int),
         absorbs_fp16_dequantize=target.get("absorbs_fp16_dequantize", bool, False),
         compiled_op=target.get("compiled_op", str),
         requirements=ModelRequirements(
@@ -246,5 +314,7 @@ def _op_support(name: str, table: Any, where: str) -> OpSupport:
         dtypes=op.strings("dtypes"), weight_dtypes=op.strings("weight_dtypes"),
         max_rank=op.get("max_rank", int), fused_activations=op.strings("fused_activations"),
         constant_inputs=tuple(constant_inputs), options=options,
-        checks=op.strings("checks") or (), status=op.get("status", str),
-        fix=op.get("fix", str), note=op.get("note", str))
+        checks=op.strings("checks") or (),
+        # "" clears a text that the profile this one extends gives
+        status=op.get("status", str) or None, fix=op.get("fix", str) or None,
+        note=op.get("note", str) or None, supported=op.get("supported", bool, True))

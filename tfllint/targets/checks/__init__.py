@@ -8,6 +8,9 @@ this package, one module per target family, and are registered by name:
     def same_dilation(ctx: OpContext) -> Iterator[str]:
         '''Edge TPU convolutions need the same dilation in x and y.'''
 
+Where the real tool words each failure differently, a check may yield (message, tool
+words) instead; a plain message gets the op's `status` (or the profile's unsupported_op).
+
 A user profile may also name a check as "package.module:function".
 """
 from __future__ import annotations
@@ -47,7 +50,20 @@ class OpContext(ModelContext):
         return [self.view.tensor(self.op.subgraph, i) for i in self.op.outputs]
 
     def is_constant(self, tensor: Tensor | None) -> bool:
-        return tensor is not None and tensor.is_constant
+        """Constant data in the file; on a target that folds float16 weights, also the
+        output of a DEQUANTIZE of a constant FLOAT16 tensor: the delegate points its
+        consumers at the float16 constant (FP16GraphPartitionHelper)."""
+        if tensor is None:
+            return False
+        if tensor.is_constant:
+            return True
+        if not self.profile.absorbs_fp16_dequantize or tensor.dtype != "FLOAT32":
+            return False
+        producer = self.view.producer(self.op.subgraph, tensor.index)
+        if producer is None or producer.opcode.name != "DEQUANTIZE" or len(producer.inputs) != 1:
+            return False
+        source = self.tensor(producer.inputs[0])
+        return source is not None and source.dtype == "FLOAT16" and source.is_constant
 
 
 @dataclass(frozen=True)
