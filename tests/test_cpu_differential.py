@@ -40,8 +40,8 @@ Every copy is read back with tfllint's reader and must show the new value on tha
 and the original values everywhere else.
 
 Besides the verdicts, where both refuse a model the runtime's error must contain the
-wording tfllint predicts for it (the profile's [messages]); the differences that remain
-are listed in KNOWN_WORDING_DIFFERENCES with their cause. test_command_line_agrees runs
+wording tfllint predicts for it (the profile's [messages]); there is no known difference
+left. test_command_line_agrees runs
 the same copies through `tfllint --target cpu --format json`.
 
 The oracle runs in a child process (a kernel that aborts would otherwise end pytest);
@@ -635,43 +635,10 @@ def test_resolver_table_sweep(results):
     assert all(r.agrees for r in members), disagreements(members)
 
 
-# Wordings tfllint's reasons predict that the runtime does not print: each is known and
-# explained. The test fails if one disappears (update this table) or a new one appears.
-KNOWN_WORDING_DIFFERENCES = {
-    "builtin code past the schema": (
-        "an op whose builtin code is past the schema is refused with \"Op builtin_code out "
-        "of range: N. Are you using old TFLite binary with newer model?\"; evaluate.py "
-        "gives a not-listed op the profile's unsupported_op wording, filled with "
-        "UNKNOWN(N) (the cpu profile's unknown_builtin_code message is used only for "
-        "unused codes)"),
-    "custom op version": (
-        "the resolver keys custom ops by (name, version), so an unregistered version is an "
-        "unresolved custom op, refused at allocate_tensors with \"Encountered unresolved "
-        "custom op: NAME.\"; evaluate.py's version reason uses the unsupported_version "
-        "wording, filled with 'CUSTOM'"),
-    "CUSTOM without a custom code": (
-        "the runtime refuses it while building the model with \"Operator with CUSTOM "
-        "builtin_code has no custom_code.\"; evaluate.py gives the not-listed op the "
-        "profile's unsupported_custom_op wording (\"Encountered unresolved custom op: "
-        "CUSTOM.\")"),
-}
-
-
-def wording_kind(case: Case) -> str | None:
-    code = decode_model(case.data).operator_codes[case.patched or 0]
-    if not code.is_known:
-        return "builtin code past the schema"
-    if code.name == "CUSTOM":
-        return "custom op version" if code.custom_code else "CUSTOM without a custom code"
-    return None
-
-
 @dataclass
 class Wording:
     compared: int = 0
-    agreeing: int = 0
-    known: dict[str, list[str]] = field(default_factory=dict)  # kind -> case ids
-    unexplained: list[str] = field(default_factory=list)
+    mismatches: list[str] = field(default_factory=list)
 
 
 def compare_wording(results) -> Wording:
@@ -683,23 +650,16 @@ def compare_wording(results) -> Wording:
         culprit = runtime_culprit(result.case.data, result.outcome)
         predicted = result.verdict.tool.get(culprit, ())
         wording.compared += 1
-        if any(text.strip() in result.outcome.error for text in predicted):
-            wording.agreeing += 1
-            continue
-        kind = wording_kind(result.case) if predicted else None
-        if kind:
-            wording.known.setdefault(kind, []).append(result.case.id)
-        else:
-            wording.unexplained.append(f"{result.case.id}: tfllint {predicted!r} vs "
-                                       f"{result.outcome.error!r}")
+        if not any(text.strip() in result.outcome.error for text in predicted):
+            wording.mismatches.append(f"{result.case.id}: tfllint {predicted!r} vs "
+                                      f"{result.outcome.error!r}")
     return wording
 
 
 def test_runtime_wording(results):
     """Where tfllint blames an op, its predicted runtime wording is what LiteRT prints."""
     wording = compare_wording(results)
-    assert not wording.unexplained, "\n".join(wording.unexplained)
-    assert set(wording.known) == set(KNOWN_WORDING_DIFFERENCES), wording.known
+    assert not wording.mismatches, "\n".join(wording.mismatches)
     assert wording.compared > 400
 
 
@@ -758,12 +718,8 @@ def test_agreement_figures(oracle, results, request, capsys):
                      f"({refused} refused by the runtime)")
     lines.append(f"  all: {sum(r.agrees for r in results)} / {len(results)}")
     wording = compare_wording(results)
-    lines.append(f"runtime wording where both refuse: {wording.agreeing} / "
-                 f"{wording.compared}; known differences:")
-    for kind, ids in wording.known.items():
-        lines += textwrap.wrap(f"{kind} ({len(ids)}: {', '.join(ids)}): "
-                               f"{KNOWN_WORDING_DIFFERENCES[kind]}", 96,
-                               initial_indent="  ", subsequent_indent="    ")
+    lines.append(f"runtime wording where both refuse: "
+                 f"{wording.compared - len(wording.mismatches)} / {wording.compared}")
     if oracle.runtime:
         release = request.getfixturevalue("release")
         expected, _ = release_differences(oracle, release)

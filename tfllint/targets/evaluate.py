@@ -211,9 +211,10 @@ def _op_reasons(ctx: OpContext) -> Iterator[Reason]:
         or _tool_message(profile, "unsupported_op", op)
     if support.versions and not support.versions[0] <= code.version <= support.versions[1]:
         low, high = support.versions
+        # A resolver keys custom ops by (name, version): another version is unresolved.
+        key = _unsupported_key(op) if code.name == "CUSTOM" else "unsupported_version"
         yield Reason("version", f"version {code.version}; {profile.title} runs versions "
-                     f"{low}..{high}", _fill(profile.messages.get("unsupported_version"),
-                                             op=code.name, version=code.version, max=high))
+                     f"{low}..{high}", _tool_message(profile, key, op, max=high))
     yield from _tensor_reasons(ctx, support)
     activation = op.options.get("fused_activation_function")
     if (support.fused_activations is not None and activation not in (None, "NONE")
@@ -301,7 +302,12 @@ def _not_listed_message(op: Operator, profile: TargetProfile) -> str:
         if code.is_flex:
             return (f"Flex op (TensorFlow op {code.custom_code[4:]}): only the Flex delegate "
                     f"runs it, not {profile.title}")
+        if not code.custom_code:
+            return "a custom op without a custom code: no runtime can resolve it"
         return f"custom op {code.custom_code} is not supported by {profile.title}"
+    if not code.is_known:
+        return (f"builtin code {code.builtin_code} is newer than the schema tfllint knows: "
+                f"{profile.title} cannot resolve it")
     if profile.op_table == "builtin-resolver" and min_runtime_for(code.name, 1) is None \
             and registered_range(code.name) is None:
         return f"{code.name} has no kernel in the LiteRT builtin op resolver"
@@ -320,22 +326,40 @@ def _limit_text(limit) -> str:
 
 
 def _unsupported_key(op: Operator) -> str:
-    if op.opcode.is_flex:
-        return "unsupported_flex_op"
-    return "unsupported_custom_op" if op.opcode.name == "CUSTOM" else "unsupported_op"
+    """Which [messages] wording names an op the target cannot resolve at all."""
+    code = op.opcode
+    if not code.is_known:
+        return "unknown_builtin_code"
+    if code.name != "CUSTOM":
+        return "unsupported_op"
+    if not code.custom_code:
+        return "custom_code_missing"
+    return "unsupported_flex_op" if code.is_flex else "unsupported_custom_op"
 
 
-def _tool_message(profile: TargetProfile, key: str, op: Operator) -> str | None:
-    """The real tool's wording for `key`, filled in for this op ({op}, {version},
-    {op_index}); custom and Flex ops fall back to the generic unsupported-op wording."""
+# A profile that has no wording of its own for a kind of unresolved op gives it the wording
+# of the more general kind. Other keys (types, rank, ...) never borrow "op not supported".
+MESSAGE_FALLBACKS = {
+    "unknown_builtin_code": "unsupported_op",
+    "custom_code_missing": "unsupported_custom_op",
+    "unsupported_flex_op": "unsupported_custom_op",
+    "unsupported_custom_op": "unsupported_op",
+}
+
+
+def _tool_message(profile: TargetProfile, key: str, op: Operator, **extra) -> str | None:
+    """The real tool's wording for `key`, filled in for this op: {op}, {version},
+    {op_index}, {code} (the builtin code), and `extra`. An empty wording means none."""
     template = profile.messages.get(key)
-    if template is None and key.startswith("unsupported_") and key != "unsupported_op":
-        template = profile.messages.get("unsupported_op")
-    return _fill(template, op=op.name, version=op.opcode.version, op_index=op.index)
+    while template is None and key in MESSAGE_FALLBACKS:
+        key = MESSAGE_FALLBACKS[key]
+        template = profile.messages.get(key)
+    return _fill(template, op=op.name, version=op.opcode.version, op_index=op.index,
+                 code=op.opcode.builtin_code, **extra)
 
 
 def _fill(template: str | None, **values) -> str | None:
-    if template is None:
+    if not template:
         return None
     try:
         return template.format(**values)
