@@ -44,6 +44,16 @@ def tensor_rows(tensors: list[dict[str, Any]], with_key: bool = False) -> list[l
     return rows
 
 
+def target_figures(target: dict[str, Any]) -> str:
+    """The same figures for every target: ops and MACs on it, partitions, transitions."""
+    ops = f"{target['ops_on_target']}/{target['ops_total']} ops on target"
+    macs = (f"{target['macs_on_target'] / target['macs_total']:.0%} of MACs"
+            if target["macs_total"] else "no MACs")
+    verdict = "can run" if target["can_run"] else "CANNOT RUN"
+    return (f"{verdict}: {ops}, {macs}, {target['partitions']} partition(s), "
+            f"{target['transitions']} CPU<->target transition(s)")
+
+
 def location_text(location: dict[str, Any]) -> str:
     parts = []
     if location.get("subgraph") is not None:
@@ -96,7 +106,7 @@ class TextReporter:
         return "\n".join(lines)
 
     def target_block(self, name: str, target: dict[str, Any]) -> str:
-        lines = [f"  target {name}: {target['summary']}"]
+        lines = [f"  target {name}: {target['summary']}", "    " + target_figures(target)]
         for reason in target["model_reasons"]:
             lines.append(f"    model: {reason['message']}")
         listed = target["ops"] if len(target["ops"]) <= FULL_TABLE_OPS else \
