@@ -179,9 +179,30 @@ def child_env(python: str) -> tuple[dict[str, str], str]:
     return env, f"repository checkout ({REPO_ROOT}) on PYTHONPATH"
 
 
+def precompile_tfllint(python: str, env: dict[str, str]) -> None:
+    """Write tfllint's bytecode once, as `pip install` does for an installed package.
+
+    An editable install leaves compiling to the first import, and an environment with
+    PYTHONDONTWRITEBYTECODE set (as some CI and sandbox images have) never writes the
+    .pyc files, so every measured run would compile every module again: tens of
+    milliseconds no installed copy spends. Python still reads .pyc files under that
+    setting, so compiling once here measures tfllint as users run it.
+    """
+    locate = [python, "-c", "import os, tfllint, tfllint.rules; "
+              "print(os.path.dirname(tfllint.__file__)); "
+              "print(os.path.dirname(tfllint.rules.__file__))"]
+    found = subprocess.run(locate, capture_output=True, text=True, env=env,
+                           cwd=tempfile.gettempdir())
+    directories = found.stdout.split() if found.returncode == 0 else []
+    if directories:
+        subprocess.run([python, "-m", "compileall", "-q", *directories], env=env,
+                       capture_output=True)
+
+
 def choose_tfllint(python: str, probe_model: str, timeout: float) -> tuple[Tool, str]:
     """The CLI when it exists and works here, else the reader-only command; and a note why."""
     env, origin = child_env(python)
+    precompile_tfllint(python, env)
     reader = Tool("tfllint reader", READER_COMMAND, env)
     if not os.path.exists(os.path.join(REPO_ROOT, "tfllint", "cli.py")):
         return reader, f"tfllint/cli.py does not exist yet; measured the reader only. tfllint: {origin}"
