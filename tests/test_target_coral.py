@@ -492,7 +492,9 @@ def test_common_missing_ops_have_a_fix(op, hint):
 def test_an_op_missing_from_the_table():
     result = coral(int8_chain("EXP"))
     assert verdicts(result) == [(0, "EXP", "cpu", ("not-listed",))]
-    assert tools(result) == ["Operation not supported"] and result.ops[0].fix is None
+    assert tools(result) == ["Operation not supported"]
+    assert result.ops[0].fix == ("replace EXP with ops the Coral Edge TPU runs (see its "
+                                 "profile), or move it to the end of the graph")
 
 
 # -- the real compiler's output (optional) -------------------------------------------------

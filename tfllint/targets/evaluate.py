@@ -118,12 +118,42 @@ def evaluate_target(view, analyses, profile: TargetProfile, settings) -> TargetA
             else:
                 verdict = BLOCKS if profile.fallback == "none" else CPU
             support = supports[op.opcode]
+            kept_reasons = () if verdict in (ON_TARGET, COMPILED) else op_reasons
+            fix = (support.fix if support and support.fix else None) or \
+                default_fix(kept_reasons, op, profile)
             verdicts.append(OpVerdict(
                 subgraph=subgraph_index, op_index=op.index, op=op.name, verdict=verdict,
-                reasons=() if verdict in (ON_TARGET, COMPILED) else op_reasons,
-                macs=op_macs(view, op), fix=support.fix if support else None))
+                reasons=kept_reasons, macs=op_macs(view, op), fix=fix))
     return TargetAnalysis(profile=profile, ops=tuple(verdicts), model_reasons=model_reasons,
                           partitions=partitions, transitions=hand_overs)
+
+
+# What to do about each kind of reason, when the profile has no fix of its own for the op.
+DEFAULT_FIXES = {
+    "not-listed": "replace {op} with ops {title} runs (see its profile), or move it to the "
+                  "end of the graph",
+    "version": "convert with a converter release whose op versions {title} runs",
+    "dtype": "convert so that this op's tensors have a type {title} supports (quantize "
+             "fully, or keep it float, as the target wants)",
+    "weight-dtype": "convert so that the weights have a type {title} supports",
+    "rank": "reshape so that no tensor of this op has more dimensions than {title} takes",
+    "fused-activation": "fuse a supported activation or apply it as a separate op",
+    "non-constant": "make this input a constant in the converted model (fold it)",
+    "option": "change the option to a value {title} supports",
+    "partition": "make the ops that split the graph run on {title}, so its partitions join",
+    "after-first-unsupported": "make the first op that runs on the CPU run on {title}, or "
+                               "move it to the end of the graph",
+    "other-subgraph": "avoid control flow in the part of the model meant for {title}",
+}
+
+
+def default_fix(reasons: tuple[Reason, ...], op: Operator, profile: TargetProfile) -> str | None:
+    """A one-line hint from the first reason whose kind has one."""
+    for reason in reasons:
+        template = DEFAULT_FIXES.get(reason.code)
+        if template:
+            return template.format(op=op.name, title=profile.title)
+    return None
 
 
 # -- model requirements -------------------------------------------------------------------
