@@ -43,9 +43,8 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
-import builder  # noqa: E402
 from builder import ModelBuilder  # noqa: E402
-from test_target_gpu import CASES, GPU_OPTIONS, single  # noqa: E402
+from test_target_gpu import CASES, single  # noqa: E402
 
 from tfllint.analyses import Analyses  # noqa: E402
 from tfllint.engine.settings import settings_from_mapping  # noqa: E402
@@ -183,8 +182,6 @@ def extra_models() -> dict[str, bytes]:
 
 
 def build_models(directory: Path) -> list[Path]:
-    builder.OPTIONS.update(GPU_OPTIONS)
-    builder.PREPEND["float32"] = "PrependFloat32Slot"
     paths = sorted((REPO_ROOT / "models").glob("*.tflite"))
     built = {f"case_{re.sub(r'[^a-z0-9]+', '_', name.lower())}": make()
              for name, (make, _, _) in CASES.items()}

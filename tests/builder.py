@@ -39,17 +39,54 @@ SIGNATURE = dict(inputs=0, outputs=1, signature_key=2, subgraph_index=4)
 TENSOR_MAP = dict(name=0, tensor_index=1)
 METADATA = dict(name=0, buffer=1)
 
-# Options tables the tests use: field -> (slot, flatbuffers scalar kind).
+# Options tables the tests use, by table name: field -> (slot, flatbuffers scalar kind). A
+# field's slot is its position in the table in schema.fbs; fields the tests never set are
+# left out.
 OPTIONS = {
-    "Conv2DOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"), stride_h=(2, "int32"),
-                          fused_activation_function=(3, "int8")),
-    "FullyConnectedOptions": dict(fused_activation_function=(0, "int8")),
     "AddOptions": dict(fused_activation_function=(0, "int8")),
-    "WhileOptions": dict(cond_subgraph_index=(0, "int32"), body_subgraph_index=(1, "int32")),
-    "IfOptions": dict(then_subgraph_index=(0, "int32"), else_subgraph_index=(1, "int32")),
+    "ArgMaxOptions": dict(output_type=(0, "int8")),
+    "BatchMatMulOptions": dict(adj_x=(0, "bool"), adj_y=(1, "bool")),
     "CallOnceOptions": dict(init_subgraph_index=(0, "int32")),
+    "ConcatenationOptions": dict(axis=(0, "int32"), fused_activation_function=(1, "int8")),
+    "Conv2DOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"), stride_h=(2, "int32"),
+                          fused_activation_function=(3, "int8"),
+                          dilation_w_factor=(4, "int32"), dilation_h_factor=(5, "int32")),
+    "DepthToSpaceOptions": dict(block_size=(0, "int32")),
+    "DepthwiseConv2DOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"),
+                                   stride_h=(2, "int32"), depth_multiplier=(3, "int32"),
+                                   fused_activation_function=(4, "int8"),
+                                   dilation_w_factor=(5, "int32"),
+                                   dilation_h_factor=(6, "int32")),
+    "FullyConnectedOptions": dict(fused_activation_function=(0, "int8"),
+                                  weights_format=(1, "int8"), keep_num_dims=(2, "bool")),
+    "GatherOptions": dict(axis=(0, "int32"), batch_dims=(1, "int32")),
+    "IfOptions": dict(then_subgraph_index=(0, "int32"), else_subgraph_index=(1, "int32")),
+    "MirrorPadOptions": dict(mode=(0, "int8")),
+    "MulOptions": dict(fused_activation_function=(0, "int8")),
+    "OneHotOptions": dict(axis=(0, "int32")),
+    "PackOptions": dict(values_count=(0, "int32"), axis=(1, "int32")),
+    "Pool2DOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"), stride_h=(2, "int32"),
+                          filter_width=(3, "int32"), filter_height=(4, "int32"),
+                          fused_activation_function=(5, "int8")),
+    "ReducerOptions": dict(keep_dims=(0, "bool")),
+    "ResizeBilinearOptions": dict(align_corners=(2, "bool"), half_pixel_centers=(3, "bool")),
+    "ResizeNearestNeighborOptions": dict(align_corners=(0, "bool"),
+                                         half_pixel_centers=(1, "bool")),
+    "SoftmaxOptions": dict(beta=(0, "float32")),
+    "SpaceToDepthOptions": dict(block_size=(0, "int32")),
+    "SplitOptions": dict(num_splits=(0, "int32")),
+    "StridedSliceOptions": dict(begin_mask=(0, "int32"), end_mask=(1, "int32"),
+                                ellipsis_mask=(2, "int32"), new_axis_mask=(3, "int32"),
+                                shrink_axis_mask=(4, "int32")),
+    "SubOptions": dict(fused_activation_function=(0, "int8")),
+    "TransposeConvOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"),
+                                 stride_h=(2, "int32"), fused_activation_function=(3, "int8")),
+    "UnpackOptions": dict(num=(0, "int32"), axis=(1, "int32")),
+    "WhileOptions": dict(cond_subgraph_index=(0, "int32"), body_subgraph_index=(1, "int32")),
 }
-PREPEND = {"int8": "PrependInt8Slot", "int32": "PrependInt32Slot", "bool": "PrependBoolSlot"}
+# flatbuffers.Builder method per scalar kind.
+PREPEND = {"bool": "PrependBoolSlot", "float32": "PrependFloat32Slot",
+           "int32": "PrependInt32Slot", "int8": "PrependInt8Slot"}
 PLACEHOLDER_FOR_GREATER_OP_CODES = 127
 
 
@@ -252,7 +289,7 @@ class ModelBuilder:
         if op["options"] is not None:
             table, values = op["options"]
             fields = OPTIONS[table]
-            b.StartObject(len(fields) + 2)
+            b.StartObject(max(slot for slot, _ in fields.values()) + 1)
             for field_name, value in values.items():
                 slot, kind = fields[field_name]
                 getattr(b, PREPEND[kind])(slot, value, 0)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import builder
 from builder import ModelBuilder
 from conftest import MODELS, view_of
 from rule_examples._targets import int8_chain
@@ -29,29 +28,8 @@ NOT_CONSTANT = "Filter, bias, or other param is not constant at compile-time"
 RANK = "Tensor has unsupported rank (up to 3 innermost dimensions mapped)"
 ONE_REGION = "More than one subgraph is not supported"
 
-# Options tables the builder does not know yet, field slots from schema.fbs.
-EXTRA_OPTIONS = {
-    "Conv2DOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"), stride_h=(2, "int32"),
-                          fused_activation_function=(3, "int8"),
-                          dilation_w_factor=(4, "int32"), dilation_h_factor=(5, "int32")),
-    "Pool2DOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"), stride_h=(2, "int32"),
-                          filter_width=(3, "int32"), filter_height=(4, "int32"),
-                          fused_activation_function=(5, "int8")),
-    "ConcatenationOptions": dict(axis=(0, "int32"), fused_activation_function=(1, "int8")),
-    "FullyConnectedOptions": dict(fused_activation_function=(0, "int8"),
-                                  weights_format=(1, "int8")),
-    "StridedSliceOptions": dict(begin_mask=(0, "int32"), end_mask=(1, "int32"),
-                                ellipsis_mask=(2, "int32"), new_axis_mask=(3, "int32"),
-                                shrink_axis_mask=(4, "int32")),
-    "PackOptions": dict(values_count=(0, "int32"), axis=(1, "int32")),
-}
 RELU = 1  # ActivationFunctionType
 SHUFFLED4x16INT8 = 1  # FullyConnectedOptionsWeightsFormat
-
-
-@pytest.fixture(autouse=True)
-def more_builder_options(monkeypatch):
-    monkeypatch.setattr(builder, "OPTIONS", {**builder.OPTIONS, **EXTRA_OPTIONS})
 
 
 class Net:

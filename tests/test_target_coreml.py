@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from builder import ModelBuilder
 from conftest import MODELS, view_of
-from test_target_gpu import GPU_OPTIONS, chain, const, single
+from test_target_gpu import chain, const, single
 
 from tfllint.analyses import Analyses
 from tfllint.engine.settings import settings_from_mapping
@@ -16,15 +16,6 @@ from tfllint.engine.settings import settings_from_mapping
 F = "FLOAT32"
 IMAGE = [1, 8, 8, 4]
 SIGN_BIT, RELU, SYMMETRIC, SHUFFLED = 5, 1, 1, 1  # schema enum values
-
-
-@pytest.fixture(autouse=True)
-def more_options(monkeypatch):
-    import builder
-
-    for table, fields in GPU_OPTIONS.items():
-        monkeypatch.setitem(builder.OPTIONS, table, fields)
-    monkeypatch.setitem(builder.PREPEND, "float32", "PrependFloat32Slot")
 
 
 def coreml(data: bytes, **settings):

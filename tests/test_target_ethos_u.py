@@ -7,13 +7,11 @@ the same models through Vela itself.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pytest
-import builder
 from builder import ModelBuilder
 from conftest import MODELS as MODELS_DIR, view_of
 
@@ -23,49 +21,10 @@ from tfllint.errors import ConfigError
 from tfllint.targets.checks import all_checks
 from tfllint.targets.profile import load_target
 
-# Options tables the builder does not know yet; field slots from schema.fbs.
-EXTRA_OPTIONS = {
-    "Conv2DOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"), stride_h=(2, "int32"),
-                          fused_activation_function=(3, "int8"),
-                          dilation_w_factor=(4, "int32"), dilation_h_factor=(5, "int32")),
-    "DepthwiseConv2DOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"),
-                                   stride_h=(2, "int32"), depth_multiplier=(3, "int32"),
-                                   fused_activation_function=(4, "int8"),
-                                   dilation_w_factor=(5, "int32"),
-                                   dilation_h_factor=(6, "int32")),
-    "TransposeConvOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"),
-                                 stride_h=(2, "int32"), fused_activation_function=(3, "int8")),
-    "Pool2DOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"), stride_h=(2, "int32"),
-                          filter_width=(3, "int32"), filter_height=(4, "int32"),
-                          fused_activation_function=(5, "int8")),
-    "ReducerOptions": dict(keep_dims=(0, "bool")),
-    "SoftmaxOptions": dict(beta=(0, "float32")),
-    "ResizeBilinearOptions": dict(align_corners=(2, "bool"), half_pixel_centers=(3, "bool")),
-    "ResizeNearestNeighborOptions": dict(align_corners=(0, "bool"),
-                                         half_pixel_centers=(1, "bool")),
-    "StridedSliceOptions": dict(begin_mask=(0, "int32"), end_mask=(1, "int32"),
-                                ellipsis_mask=(2, "int32"), new_axis_mask=(3, "int32"),
-                                shrink_axis_mask=(4, "int32")),
-    "ArgMaxOptions": dict(output_type=(0, "int8")),
-    "SplitOptions": dict(num_splits=(0, "int32")),
-    "GatherOptions": dict(axis=(0, "int32"), batch_dims=(1, "int32")),
-    "BatchMatMulOptions": dict(adj_x=(0, "bool"), adj_y=(1, "bool")),
-}
 SAME, VALID = 0, 1  # Padding
 RELU = 1  # ActivationFunctionType
 INT32 = 2  # TensorType, for ArgMaxOptions.output_type
 S = (1, 4, 4, 8)
-
-
-@contextmanager
-def extra_options():
-    saved = builder.OPTIONS, builder.PREPEND
-    builder.OPTIONS = {**builder.OPTIONS, **EXTRA_OPTIONS}
-    builder.PREPEND = {**builder.PREPEND, "float32": "PrependFloat32Slot"}
-    try:
-        yield
-    finally:
-        builder.OPTIONS, builder.PREPEND = saved
 
 
 class Net:
@@ -91,8 +50,7 @@ class Net:
 
     def build(self, inputs, outputs) -> bytes:
         self.main.inputs, self.main.outputs = list(inputs), list(outputs)
-        with extra_options():
-            return self.model.build()
+        return self.model.build()
 
 
 def unary(op: str, in_shape=S, out_shape=None, dtype: str = "INT8", out_dtype=None, *,

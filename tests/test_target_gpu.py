@@ -14,45 +14,7 @@ from tfllint.engine.settings import settings_from_mapping
 
 NOT_COMPATIBLE = "OP is supported, but tensor type/shape isn't compatible."
 
-# Options tables the GPU tests need beyond tests/builder.py's: field -> (slot, kind), the
-# slots of the tflite bindings' generated builders (e.g. SoftmaxOptionsAddBeta: slot 0).
-GPU_OPTIONS = {
-    "Pool2DOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"), stride_h=(2, "int32"),
-                          filter_width=(3, "int32"), filter_height=(4, "int32"),
-                          fused_activation_function=(5, "int8")),
-    "DepthwiseConv2DOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"),
-                                   stride_h=(2, "int32"), depth_multiplier=(3, "int32"),
-                                   fused_activation_function=(4, "int8"),
-                                   dilation_w_factor=(5, "int32"),
-                                   dilation_h_factor=(6, "int32")),
-    "Conv2DOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"), stride_h=(2, "int32"),
-                          fused_activation_function=(3, "int8"),
-                          dilation_w_factor=(4, "int32"), dilation_h_factor=(5, "int32")),
-    "SoftmaxOptions": dict(beta=(0, "float32")),
-    "StridedSliceOptions": dict(begin_mask=(0, "int32"), end_mask=(1, "int32"),
-                                ellipsis_mask=(2, "int32"), new_axis_mask=(3, "int32"),
-                                shrink_axis_mask=(4, "int32")),
-    "ResizeBilinearOptions": dict(align_corners=(2, "bool"), half_pixel_centers=(3, "bool")),
-    "MirrorPadOptions": dict(mode=(0, "int8")),
-    "FullyConnectedOptions": dict(fused_activation_function=(0, "int8"),
-                                  weights_format=(1, "int8"), keep_num_dims=(2, "bool")),
-    "ReducerOptions": dict(keep_dims=(0, "bool")),
-    "ConcatenationOptions": dict(axis=(0, "int32"), fused_activation_function=(1, "int8")),
-    "MulOptions": dict(fused_activation_function=(0, "int8")),
-    "SubOptions": dict(fused_activation_function=(0, "int8")),
-    "DepthToSpaceOptions": dict(block_size=(0, "int32")),
-    "OneHotOptions": dict(axis=(0, "int32")),
-}
 SIGN_BIT, SYMMETRIC, SHUFFLED = 5, 1, 1  # schema enum values
-
-
-@pytest.fixture(autouse=True)
-def more_options(monkeypatch):
-    import builder
-
-    for table, fields in GPU_OPTIONS.items():
-        monkeypatch.setitem(builder.OPTIONS, table, fields)
-    monkeypatch.setitem(builder.PREPEND, "float32", "PrependFloat32Slot")
 
 
 def gpu(data: bytes, **settings):

@@ -12,31 +12,8 @@ from tfllint.analyses import Analyses
 from tfllint.engine.settings import settings_from_mapping
 from tfllint.targets.profile import load_target
 
-# Options tables beyond tests/builder.py's: field -> (slot, kind), as in the tflite bindings.
-OPTIONS = {
-    "Conv2DOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"), stride_h=(2, "int32"),
-                          fused_activation_function=(3, "int8"),
-                          dilation_w_factor=(4, "int32"), dilation_h_factor=(5, "int32")),
-    "DepthwiseConv2DOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"),
-                                   stride_h=(2, "int32"), depth_multiplier=(3, "int32"),
-                                   fused_activation_function=(4, "int8"),
-                                   dilation_w_factor=(5, "int32"),
-                                   dilation_h_factor=(6, "int32")),
-    "Pool2DOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"), stride_h=(2, "int32"),
-                          filter_width=(3, "int32"), filter_height=(4, "int32"),
-                          fused_activation_function=(5, "int8")),
-    "ReducerOptions": dict(keep_dims=(0, "bool")),
-}
 TANH, SAME = 4, 0
 QUANT = dict(scale=[0.1], zero_point=[0])
-
-
-@pytest.fixture(autouse=True)
-def more_options(monkeypatch):
-    import builder
-
-    for table, fields in OPTIONS.items():
-        monkeypatch.setitem(builder.OPTIONS, table, fields)
 
 
 def hexagon(data: bytes):

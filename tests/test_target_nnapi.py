@@ -12,25 +12,8 @@ from tfllint.analyses import Analyses
 from tfllint.engine.settings import settings_from_mapping
 from tfllint.targets.profile import load_target
 
-# Options tables beyond tests/builder.py's: field -> (slot, kind), as in the tflite bindings.
-OPTIONS = {
-    "Conv2DOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"), stride_h=(2, "int32"),
-                          fused_activation_function=(3, "int8"),
-                          dilation_w_factor=(4, "int32"), dilation_h_factor=(5, "int32")),
-    "ConcatenationOptions": dict(axis=(0, "int32"), fused_activation_function=(1, "int8")),
-    "FullyConnectedOptions": dict(fused_activation_function=(0, "int8"),
-                                  weights_format=(1, "int8"), keep_num_dims=(2, "bool")),
-}
 RELU = 1  # ActivationFunctionType
 UINT8 = dict(scale=[0.5], zero_point=[128])
-
-
-@pytest.fixture(autouse=True)
-def more_options(monkeypatch):
-    import builder
-
-    for table, fields in OPTIONS.items():
-        monkeypatch.setitem(builder.OPTIONS, table, fields)
 
 
 def nnapi(data: bytes, android_api: int | None = None, **settings):

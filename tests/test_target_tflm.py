@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 import struct
-from contextlib import contextmanager
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-import builder
 from builder import ModelBuilder
 from conftest import MODELS, lint_bytes, rule_locations, view_of
 
@@ -24,42 +22,6 @@ from tfllint.engine.rule import Location
 from tfllint.engine.settings import settings_from_mapping
 from tfllint.targets import load_target
 from tfllint.targets.checks import OpContext, get_check
-
-# Option tables tests/builder.py lacks, slots from schema.fbs (checked against the
-# `tflite` bindings' offsets). with_tflm_options() lends them to the builder for a while.
-EXTRA_OPTIONS = {
-    "SoftmaxOptions": dict(beta=(0, "float32")),
-    "ConcatenationOptions": dict(axis=(0, "int32"), fused_activation_function=(1, "int8")),
-    "GatherOptions": dict(axis=(0, "int32"), batch_dims=(1, "int32")),
-    "ReducerOptions": dict(keep_dims=(0, "bool")),
-    "DepthwiseConv2DOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"),
-                                   stride_h=(2, "int32"), depth_multiplier=(3, "int32")),
-    "Pool2DOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"), stride_h=(2, "int32"),
-                          filter_width=(3, "int32"), filter_height=(4, "int32")),
-    "SpaceToDepthOptions": dict(block_size=(0, "int32")),
-    "DepthToSpaceOptions": dict(block_size=(0, "int32")),
-    "PackOptions": dict(values_count=(0, "int32"), axis=(1, "int32")),
-    "UnpackOptions": dict(num=(0, "int32"), axis=(1, "int32")),
-    "SplitOptions": dict(num_splits=(0, "int32")),
-}
-
-
-@contextmanager
-def with_tflm_options():
-    saved = builder.OPTIONS, builder.PREPEND
-    builder.OPTIONS = {**builder.OPTIONS, **EXTRA_OPTIONS}
-    builder.PREPEND = {**builder.PREPEND, "float32": "PrependFloat32Slot"}
-    try:
-        yield
-    finally:
-        builder.OPTIONS, builder.PREPEND = saved
-
-
-@pytest.fixture(autouse=True)
-def _tflm_options():
-    with with_tflm_options():
-        yield
-
 
 INT8 = dict(scale=[0.05], zero_point=[0])
 SOFTMAX_INT8_OUT = dict(scale=[1 / 256], zero_point=[-128])
@@ -345,11 +307,6 @@ def lstm(*, cifg: bool = False, peephole: bool = False, variable_states: bool = 
 
 def tiny_models() -> dict[str, bytes]:
     """The tiny models, shared with the differential test: name -> bytes."""
-    with with_tflm_options():
-        return _tiny_models()
-
-
-def _tiny_models() -> dict[str, bytes]:
     return {
         "int8_classifier": int8_classifier(),
         "float_conv": conv(),

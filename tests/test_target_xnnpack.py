@@ -11,29 +11,8 @@ from conftest import MODELS, view_of
 from tfllint.analyses import Analyses
 from tfllint.engine.settings import settings_from_mapping
 
-# Options tables these tests need beyond tests/builder.py's: field -> (slot, kind), slots as
-# in the tflite bindings' generated builders.
-OPTIONS = {
-    "SoftmaxOptions": dict(beta=(0, "float32")),
-    "StridedSliceOptions": dict(begin_mask=(0, "int32"), end_mask=(1, "int32"),
-                                ellipsis_mask=(2, "int32"), new_axis_mask=(3, "int32"),
-                                shrink_axis_mask=(4, "int32")),
-    "Pool2DOptions": dict(padding=(0, "int8"), stride_w=(1, "int32"), stride_h=(2, "int32"),
-                          filter_width=(3, "int32"), filter_height=(4, "int32"),
-                          fused_activation_function=(5, "int8")),
-    "ReducerOptions": dict(keep_dims=(0, "bool")),
-}
 TANH, SIGN_BIT = 4, 5  # ActivationFunctionType
 QUANT = dict(scale=[0.1], zero_point=[0])
-
-
-@pytest.fixture(autouse=True)
-def more_options(monkeypatch):
-    import builder
-
-    for table, fields in OPTIONS.items():
-        monkeypatch.setitem(builder.OPTIONS, table, fields)
-    monkeypatch.setitem(builder.PREPEND, "float32", "PrependFloat32Slot")
 
 
 def xnnpack(data: bytes):

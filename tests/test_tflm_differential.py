@@ -48,7 +48,7 @@ except ImportError as error:
                 allow_module_level=True)
 
 from conftest import SAMPLE_MODELS, view_of  # noqa: E402
-from test_target_tflm import TINY_MODELS, Net, with_tflm_options  # noqa: E402
+from test_target_tflm import TINY_MODELS, Net  # noqa: E402
 
 from tfllint.analyses import Analyses  # noqa: E402
 from tfllint.engine.settings import settings_from_mapping  # noqa: E402
@@ -450,8 +450,7 @@ class Comparison:
 
 def compare_everything() -> tuple[dict[str, Comparison], dict[str, str], dict[str, TflmResult]]:
     """Per model set: the figures; every disagreement: what each side said."""
-    with with_tflm_options():
-        models = model_sets()
+    models = model_sets()
     runs = {name: (data, len(view_of(data).main.inputs)) for name, data in models.items()}
     for name, data in models.items():
         for suffix, one_op in cut_out_ops(data).items():
