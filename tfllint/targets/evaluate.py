@@ -119,8 +119,10 @@ def evaluate_target(view, analyses, profile: TargetProfile, settings) -> TargetA
                 verdict = BLOCKS if profile.fallback == "none" else CPU
             support = supports[op.opcode]
             kept_reasons = () if verdict in (ON_TARGET, COMPILED) else op_reasons
-            fix = (support.fix if support and support.fix else None) or \
-                default_fix(kept_reasons, op, profile)
+            fix = None
+            if kept_reasons:  # a fix only for an op that does not run on the target
+                fix = (support.fix if support and support.fix else None) or \
+                    default_fix(kept_reasons, op, profile)
             verdicts.append(OpVerdict(
                 subgraph=subgraph_index, op_index=op.index, op=op.name, verdict=verdict,
                 reasons=kept_reasons, macs=op_macs(view, op), fix=fix))
