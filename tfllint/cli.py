@@ -2,6 +2,7 @@
 
     tfllint [lint] PATH... [options]     lint models (files, directories, globs)
     tfllint inspect MODEL                the input/output contract, from the file alone
+    tfllint inspect MODEL --snippet      Python that runs the model (ai-edge-litert)
     tfllint rules [--format markdown]    the rule catalogue
     tfllint explain TFL101               one rule's documentation
     tfllint targets                      the built-in targets
@@ -83,7 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
                                   description="The input/output contract of a model, read "
                                   "from the file alone: what to feed it and what it returns.")
     inspect.add_argument("model", metavar="MODEL")
-    inspect.add_argument("--format", choices=("text", "json"), default="text")
+    output = inspect.add_mutually_exclusive_group()
+    output.add_argument("--format", choices=("text", "json"), default="text",
+                        help="the contract as text (default) or JSON")
+    output.add_argument("--snippet", action="store_true",
+                        help="print instead ready-to-run Python for the ai-edge-litert "
+                        "interpreter: placeholder inputs of the exact shapes and types, "
+                        "quantized with the model's scales and zero points, a call by "
+                        "signature where the model has one, and the outputs printed "
+                        "dequantized (with top labels from TFLite Support metadata)")
 
     rules = commands.add_parser("rules", help="list the rules",
                                 description="The rule catalogue.")
@@ -267,6 +276,11 @@ def exit_code(reports: list[dict[str, Any]], fail_on: str) -> int:
 # -- inspect, rules, explain --------------------------------------------------------------
 
 def command_inspect(options: argparse.Namespace) -> int:
+    if options.snippet:
+        from .snippet import render_snippet
+
+        sys.stdout.write(render_snippet(options.model))
+        return EXIT_CLEAN
     from .inspect_contract import render_contract
 
     sys.stdout.write(render_contract(options.model, options.format))
