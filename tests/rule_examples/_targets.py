@@ -6,7 +6,9 @@ from pathlib import Path
 from builder import ModelBuilder
 
 NPU = str(Path(__file__).resolve().parent.parent / "data" / "test_npu.toml")
-NPU_SETTINGS = {"runtime-version": "2.21", "target": [NPU]}
+# The int8 models here have quantized int8 inputs and outputs, on which TFL213
+# (integer-io-needs-quantizing, info) always reports the caller's formula.
+NPU_SETTINGS = {"runtime-version": "2.21", "target": [NPU], "ignore": ["TFL213"]}
 
 
 def int8_chain(*op_names: str, batch: int = 1, custom_code: str | None = None) -> bytes:

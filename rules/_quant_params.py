@@ -1,0 +1,123 @@
+"""Affine quantization parameters as LiteRT reads them (shared by TFL205-TFL209; not a rule)."""
+from __future__ import annotations
+
+import math
+from typing import Callable, Iterator, NamedTuple, Sequence
+
+from tfllint.model import Operator, Quantization, Tensor
+
+# The zero points LiteRT accepts per tensor type. The interpreter stores every zero point
+# as an int32_t (interpreter_builder.cc, ParseQuantization), so none may leave that range.
+INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
+ZERO_POINT_RANGES = {
+    "INT8": (-128, 127),
+    "UINT8": (0, 255),
+    # Quantized int16 is symmetric: LiteRT's int16 kernels check the zero point is 0
+    # (kernels/add.cc, conv.cc, fully_connected.cc, dequantize.cc, quantize.cc, ...).
+    "INT16": (0, 0),
+    "INT4": (-8, 7),
+    "UINT4": (0, 15),
+    "INT2": (-2, 1),
+    "UINT16": (0, 65535),
+    "INT32": (INT32_MIN, INT32_MAX),
+    "INT64": (INT32_MIN, INT32_MAX),
+}
+INTEGER_TYPES = frozenset(ZERO_POINT_RANGES) | {"UINT32", "UINT64"}
+
+# Ops whose constant input is a weight matrix multiplied into the activations, and where
+# their activation input and bias are: (input, weights, bias) positions in op.inputs.
+WEIGHT_OPS = {
+    "CONV_2D": (0, 1, 2),
+    "DEPTHWISE_CONV_2D": (0, 1, 2),
+    "FULLY_CONNECTED": (0, 1, 2),
+    "TRANSPOSE_CONV": (2, 1, 3),  # inputs: output_shape, weights, input, bias
+    "CONV_3D": (0, 1, 2),
+    "CONV_3D_TRANSPOSE": (2, 1, 3),
+    "BATCH_MATMUL": (0, 1, None),
+}
+
+
+def affine(tensor: Tensor) -> Quantization | None:
+    """The tensor's per-tensor or per-axis parameters, when LiteRT reads them as affine.
+
+    ParseQuantization ignores the scale and zero_point vectors of blockwise and
+    multi-axis quantization, and reads no quantization at all when the scale is empty."""
+    quantization = tensor.quantization
+    if quantization is None or quantization.details is not None or not quantization.scale:
+        return None
+    return quantization
+
+
+def quantized_tensors(view) -> Iterator[tuple[int, Tensor, Quantization]]:
+    """Every tensor of every subgraph with affine parameters: the interpreter parses all."""
+    for subgraph in view.subgraphs:
+        for tensor in subgraph.tensors:
+            quantization = affine(tensor)
+            if quantization is not None:
+                yield subgraph.index, tensor, quantization
+
+
+class WeightUse(NamedTuple):
+    """One op of WEIGHT_OPS with its activation input, weights and bias (None if absent)."""
+
+    op: Operator
+    input: Tensor | None
+    weights: Tensor
+    bias: Tensor | None
+    output: Tensor | None
+
+
+def weight_uses(view) -> Iterator[WeightUse]:
+    """Every op of WEIGHT_OPS, in every subgraph, that has its weights input."""
+    for subgraph in view.subgraphs:
+        tensors = subgraph.tensors
+        for op in subgraph.operators:
+            positions = WEIGHT_OPS.get(op.opcode.name)
+            if positions is None:
+                continue
+            input_position, weights_position, bias_position = positions
+            weights = _tensor_at(tensors, op.inputs, weights_position)
+            if weights is not None:
+                yield WeightUse(op, _tensor_at(tensors, op.inputs, input_position), weights,
+                                _tensor_at(tensors, op.inputs, bias_position),
+                                _tensor_at(tensors, op.outputs, 0))
+
+
+def _tensor_at(tensors: Sequence[Tensor], indices: Sequence[int],
+               position: int | None) -> Tensor | None:
+    """The tensor at `position` of an op's input or output list; None when absent (-1)."""
+    if position is None or position >= len(indices) or indices[position] < 0:
+        return None
+    return tensors[indices[position]]
+
+
+def positive_finite(values: Sequence[float]) -> bool:
+    """Every value is a positive finite number (two passes in C, no loop in Python)."""
+    # A NaN or an infinity makes the sum non-finite; float32 values cannot overflow it.
+    return math.isfinite(sum(values)) and min(values) > 0
+
+
+def first_failing(values: Sequence, failing: Callable[[object], bool]) -> tuple[int, int]:
+    """(index of the first value that fails, how many fail); (-1, 0) when none does."""
+    first, count = -1, 0
+    for index, value in enumerate(values):
+        if failing(value):
+            count += 1
+            if first < 0:
+                first = index
+    return first, count
+
+
+def share(count: int, total: int, what: str) -> str:
+    """' (3 of 16 scales)' after a per-axis value; nothing for a per-tensor one."""
+    return f" ({count} of {total} {what})" if total > 1 else ""
+
+
+def indexed(name: str, index: int, total: int) -> str:
+    """'scale' for a per-tensor value, 'scale[3]' for a per-axis one."""
+    return f"{name}[{index}]" if total > 1 else name
+
+
+def number(value: float) -> str:
+    """A float32 value printed so that two different float32 values never look the same."""
+    return f"{value:.9g}"

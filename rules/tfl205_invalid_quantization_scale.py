@@ -1,0 +1,85 @@
+"""TFL205: a quantization scale that is zero, negative, NaN or infinite."""
+from __future__ import annotations
+
+import math
+from typing import Iterator
+
+from tfllint.engine.rule import RuleContext, Violation, rule
+from tfllint.model import Tensor
+
+from ._locations import at_tensor, tensor_label
+from ._quant_params import (INTEGER_TYPES, first_failing, indexed, number, positive_finite,
+                            quantized_tensors, share)
+
+
+def invalid(scale: float) -> bool:
+    return not (math.isfinite(scale) and scale > 0)
+
+
+@rule(id="TFL205", name="invalid-quantization-scale", severity="error")
+def check(ctx: RuleContext) -> Iterator[Violation]:
+    """A quantized tensor with a scale that is not a positive finite number.
+
+    What it finds:
+        Integer tensors (INT8, UINT8, INT16, INT32, INT4, ...) with affine quantization
+        where a scale is zero, negative, NaN or infinite. For per-channel parameters the
+        message names the first bad channel and how many there are.
+
+    Why it matters:
+        A real value is `scale * (q - zero_point)`: a zero scale makes every value zero,
+        a negative one flips signs, NaN or infinity poisons everything downstream. The
+        builtin kernels do not check: they build fixed-point multipliers from the scale
+        ratios and run with whatever comes out. The XNNPACK delegate requires
+        `std::isnormal(scale) && scale > 0` (xnnpack_delegate.cc): it leaves such an op
+        to the slower builtin kernels or, for some tensors, fails the whole model
+        ("unsupported scale value (nan) in channel 0 for INT8 tensor 0 in XNNPACK
+        delegate", then allocate_tensors() fails in ai-edge-litert 2.3). NPU compilers
+        refuse it (Vela: "Quantization scale of any tensor must be positive"). The old
+        post-training quantizer (tflite/tools/optimize/quantization_utils.cc,
+        SymmetricPerChannelQuantization) writes scale 0 for a channel whose weights are
+        all zero; the message says so when that is the case.
+
+    Example:
+        tensor 'conv/filter' (#3), INT8: scale[5] is 0 (2 of 16 scales); a quantization
+        scale must be a positive finite number; channel 5 of its data is all zeros
+
+    How to fix:
+        Re-quantize the model with a current converter. For a channel whose weights are
+        all zero any positive scale (1.0) gives the same values; otherwise the scale has
+        to come from the data's range (calibration).
+    """
+    view = ctx.view
+    for subgraph, tensor, quantization in quantized_tensors(view):
+        if tensor.dtype not in INTEGER_TYPES:
+            continue
+        scales = quantization.scale
+        if positive_finite(scales):
+            continue
+        first, count = first_failing(scales, invalid)
+        total = len(scales)
+        note = ""
+        if scales[first] == 0 and _channel_is_zero(view, tensor, quantization, first):
+            note = (f"; channel {first} of its data is all zeros" if total > 1
+                    else "; its data is all zeros")
+        yield Violation(
+            f"tensor {tensor_label(tensor)}, {tensor.dtype}: "
+            f"{indexed('scale', first, total)} is {number(scales[first])}"
+            f"{share(count, total, 'scales')}; a "
+            f"quantization scale must be a positive finite number{note}",
+            at_tensor(subgraph, tensor),
+            fix="re-quantize the model; a channel of all-zero weights can take scale 1.0")
+
+
+def _channel_is_zero(view, tensor: Tensor, quantization, channel: int) -> bool:
+    """True when the constant's slice at `channel` of the quantized dimension is all zero."""
+    if not view.is_constant(tensor) or tensor.sparsity is not None:
+        return False
+    data = view.tensor_data(tensor)
+    if data is None or data.shape != tuple(tensor.shape):
+        return False
+    axis = quantization.quantized_dimension
+    if len(quantization.scale) == 1:
+        return not data.any()
+    if not 0 <= axis < data.ndim or channel >= data.shape[axis]:
+        return False
+    return not data[(slice(None),) * axis + (channel,)].any()
