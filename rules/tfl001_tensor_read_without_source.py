@@ -30,11 +30,14 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         Re-export the model from its source framework; if the graph was edited, restore
         the producing op or make the tensor a subgraph input.
     """
-    view = ctx.view
-    for subgraph in view.subgraphs:
+    for subgraph in ctx.view.subgraphs:
+        # Every tensor something gives a value: an op, the caller, the file, or state.
+        sourced = {t for op in subgraph.operators for t in op.outputs}
+        sourced.update(subgraph.inputs)
+        sourced.update(t.index for t in subgraph.tensors if t.is_constant or t.is_variable)
         for op in subgraph.operators:
             for tensor_index in op.inputs:
-                if tensor_index < 0 or view.has_source(subgraph.index, tensor_index):
+                if tensor_index < 0 or tensor_index in sourced:
                     continue
                 tensor = subgraph.tensors[tensor_index]
                 yield Violation(

@@ -21,6 +21,7 @@ from typing import Any, Sequence
 
 from . import __version__
 from .errors import ModelReadError, TfllintError, UsageError
+from .gc_pause import cyclic_gc_paused
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 COMMANDS = ("lint", "inspect", "rules", "explain", "targets")
@@ -231,26 +232,34 @@ def _check_targets(settings) -> None:
 
 def lint_one(path: str, problem: str | None, rules, settings,
              graph: GraphOutput | None = None) -> dict[str, Any]:
-    from .analyses import Analyses
-    from .engine.runner import RuleFailure, run_rules
-    from .reader import read_model
-    from .report import error_report, model_report, targets_section
-    from .view import ModelView
+    from .engine.runner import RuleFailure
+    from .report import error_report
 
     if problem:
         return error_report(path, None, problem)
     try:
-        view = ModelView(read_model(path))
-        analyses = Analyses(view, settings)
-        findings = run_rules(view, analyses, rules, settings)
-        targets = targets_section(analyses, settings.targets)
-        if graph:
-            graph.write(view, analyses)
-        return model_report(view, analyses, findings, targets)
+        with cyclic_gc_paused():
+            return _lint_model(path, rules, settings, graph)
     except ModelReadError as error:
         return error_report(path, _size(path), error.problem)
     except RuleFailure as error:
         return error_report(path, _size(path), str(error))
+
+
+def _lint_model(path: str, rules, settings, graph: GraphOutput | None) -> dict[str, Any]:
+    from .analyses import Analyses
+    from .engine.runner import run_rules
+    from .reader import read_model
+    from .report import model_report, targets_section
+    from .view import ModelView
+
+    view = ModelView(read_model(path))
+    analyses = Analyses(view, settings)
+    findings = run_rules(view, analyses, rules, settings)
+    targets = targets_section(analyses, settings.targets)
+    if graph:
+        graph.write(view, analyses)
+    return model_report(view, analyses, findings, targets)
 
 
 def _size(path: str) -> int | None:

@@ -46,21 +46,18 @@ def analyze_memory(view) -> MemoryAnalysis:
 def _peak_live_bytes(view, subgraph_index: int) -> tuple[int, int | None]:
     subgraph = view.model.subgraphs[subgraph_index]
     last_step = len(subgraph.operators)
-    first_use: dict[int, int] = {}
-    last_use: dict[int, int] = {}
-
-    def touch(tensor: int, step: int) -> None:
-        first_use.setdefault(tensor, step)
-        last_use[tensor] = max(last_use.get(tensor, step), step)
-
-    for tensor in subgraph.inputs:
-        touch(tensor, 0)
+    # Steps only grow, so the first time a tensor is seen is its first use and the last
+    # assignment is its last use.
+    first_use: dict[int, int] = dict.fromkeys(subgraph.inputs, 0)
+    last_use: dict[int, int] = dict(first_use)
     for op in subgraph.operators:
         for tensor in (*op.inputs, *op.outputs, *op.intermediates):
             if tensor >= 0:
-                touch(tensor, op.index)
+                first_use.setdefault(tensor, op.index)
+                last_use[tensor] = op.index
     for tensor in subgraph.outputs:
-        touch(tensor, last_step)
+        first_use.setdefault(tensor, last_step)
+        last_use[tensor] = last_step
 
     live_change = [0] * (last_step + 2)
     for tensor, start in first_use.items():

@@ -6,14 +6,12 @@ Constant data is never copied: `ModelFile.buffer_bytes` returns views into the m
 """
 from __future__ import annotations
 
-import gc
 import mmap
 import os
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 from ..errors import ModelReadError
+from ..gc_pause import cyclic_gc_paused
 from ..model import Buffer, Model
 from .decode import ModelStructureError, build_model
 from .flatbuffer import Decoder, FlatbufferError
@@ -66,25 +64,11 @@ def decode_model(data: mmap.mmap | bytes, path: str = "<bytes>") -> Model:
     # charges add up to at most the file's size; more means offsets that overlap or repeat.
     decoder = Decoder(data, work_budget=size)
     try:
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():
             root = decoder.table(decoder.root(), "Model")
             return build_model(root, path, size)
     except (FlatbufferError, ModelStructureError) as error:
         raise ModelReadError(path, f"corrupt model: {error}") from None
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Decoding makes hundreds of thousands of small acyclic objects; the cyclic collector
-    would scan them again and again for cycles they cannot have (a third of the time on a
-    10,000-op model). Reference counting still frees everything."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _not_a_model_message(head: bytes) -> str:
