@@ -32,6 +32,25 @@ def lint_bytes(data: bytes, **settings) -> list:
     return run_rules(view, Analyses(view, options), enabled_rules(options, load_rules()), options)
 
 
+def target_result(data: bytes, target: str, settings: dict | None = None):
+    """Per-op verdicts of a model on `target`, with extra config `settings`."""
+    view = view_of(data)
+    options = settings_from_mapping({"target": [target], **(settings or {})}, "test")
+    return Analyses(view, options).target(target)
+
+
+def verdicts(result, subgraph: int | None = None) -> list[tuple[int, str, str, tuple[str, ...]]]:
+    """(op index, op, verdict, reason codes) per op, of one subgraph or of all."""
+    return [(v.op_index, v.op, v.verdict, tuple(r.code for r in v.reasons)) for v in result.ops
+            if subgraph is None or v.subgraph == subgraph]
+
+
+def tools(result, op_index: int = 0, subgraph: int = 0) -> list[str | None]:
+    """The real tool's wording of each reason of one op."""
+    verdict = next(v for v in result.ops if v.subgraph == subgraph and v.op_index == op_index)
+    return [r.tool for r in verdict.reasons]
+
+
 def rule_locations(findings) -> set:
     return {(f.rule, f.location) for f in findings}
 

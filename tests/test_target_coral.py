@@ -14,11 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from builder import ModelBuilder
-from conftest import MODELS, view_of
+from conftest import MODELS, target_result, tools, verdicts, view_of
 from rule_examples._targets import int8_chain
 
-from tfllint.analyses import Analyses
-from tfllint.engine.settings import settings_from_mapping
 from tfllint.errors import ConfigError
 from tfllint.targets.profile import load_target
 
@@ -57,16 +55,7 @@ class Net:
 
 
 def coral(data: bytes, target: str = "coral"):
-    view = view_of(data)
-    return Analyses(view, settings_from_mapping({"target": [target]}, "test")).target(target)
-
-
-def verdicts(result) -> list[tuple[int, str, str, tuple[str, ...]]]:
-    return [(v.op_index, v.op, v.verdict, tuple(r.code for r in v.reasons)) for v in result.ops]
-
-
-def tools(result, op_index: int = 0) -> list[str | None]:
-    return [r.tool for r in result.ops[op_index].reasons]
+    return target_result(data, target)
 
 
 def single_op(op: str, in_shape, out_shape, *params, options=None, version: int = 1,

@@ -7,11 +7,9 @@ import json
 import numpy as np
 import pytest
 from builder import ModelBuilder
-from conftest import MODELS, view_of
+from conftest import MODELS, target_result, verdicts
 from test_target_gpu import chain, const, single
 
-from tfllint.analyses import Analyses
-from tfllint.engine.settings import settings_from_mapping
 
 F = "FLOAT32"
 IMAGE = [1, 8, 8, 4]
@@ -19,13 +17,7 @@ SIGN_BIT, RELU, SYMMETRIC, SHUFFLED = 5, 1, 1, 1  # schema enum values
 
 
 def coreml(data: bytes, **settings):
-    view = view_of(data)
-    return Analyses(view, settings_from_mapping({"target": ["coreml"], **settings}, "test")
-                    ).target("coreml")
-
-
-def verdicts(result) -> list[tuple[int, str, str, tuple[str, ...]]]:
-    return [(v.op_index, v.op, v.verdict, tuple(r.code for r in v.reasons)) for v in result.ops]
+    return target_result(data, "coreml", settings)
 
 
 def conv(weights: np.ndarray, *, activation: int = 0, weights_dtype: str = F,

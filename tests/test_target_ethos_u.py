@@ -13,10 +13,8 @@ from typing import Callable
 import numpy as np
 import pytest
 from builder import ModelBuilder
-from conftest import MODELS as MODELS_DIR, view_of
+from conftest import MODELS as MODELS_DIR, target_result, tools, verdicts
 
-from tfllint.analyses import Analyses
-from tfllint.engine.settings import settings_from_mapping
 from tfllint.errors import ConfigError
 from tfllint.targets.checks import all_checks
 from tfllint.targets.profile import load_target
@@ -361,16 +359,7 @@ NOT_FOR_VELA = {"compiled_for_ethos_u"}
 
 
 def analyse(data: bytes, target: str = "ethos-u55"):
-    view = view_of(data)
-    return Analyses(view, settings_from_mapping({"target": [target]}, "test")).target(target)
-
-
-def verdicts(result) -> list[tuple[int, str, str, tuple[str, ...]]]:
-    return [(v.op_index, v.op, v.verdict, tuple(r.code for r in v.reasons)) for v in result.ops]
-
-
-def tools(result, op_index: int = 0) -> list[str | None]:
-    return [r.tool for r in result.ops[op_index].reasons]
+    return target_result(data, target)
 
 
 def messages(result, op_index: int = 0) -> list[str]:

@@ -6,10 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from builder import ModelBuilder
-from conftest import MODELS, view_of
+from conftest import MODELS, target_result, verdicts as all_verdicts
 
-from tfllint.analyses import Analyses
-from tfllint.engine.settings import settings_from_mapping
 from tfllint.targets.profile import load_target
 
 TANH, SAME = 4, 0
@@ -17,14 +15,11 @@ QUANT = dict(scale=[0.1], zero_point=[0])
 
 
 def hexagon(data: bytes):
-    view = view_of(data)
-    return Analyses(view, settings_from_mapping({"target": ["hexagon"]}, "test")
-                    ).target("hexagon")
+    return target_result(data, "hexagon")
 
 
-def verdicts(result) -> list[tuple[int, str, str, tuple[str, ...]]]:
-    return [(v.op_index, v.op, v.verdict, tuple(r.code for r in v.reasons))
-            for v in result.ops if v.subgraph == 0]
+def verdicts(result):
+    return all_verdicts(result, subgraph=0)
 
 
 def pair(op: str, shape=(1, 4), dtype="INT8", *, out_shape=None, extra=(), version=1,

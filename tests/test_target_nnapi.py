@@ -6,10 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from builder import ModelBuilder
-from conftest import MODELS, view_of
+from conftest import MODELS, target_result, verdicts as all_verdicts
 
-from tfllint.analyses import Analyses
-from tfllint.engine.settings import settings_from_mapping
 from tfllint.targets.profile import load_target
 
 RELU = 1  # ActivationFunctionType
@@ -17,16 +15,13 @@ UINT8 = dict(scale=[0.5], zero_point=[128])
 
 
 def nnapi(data: bytes, android_api: int | None = None, **settings):
-    view = view_of(data)
     if android_api is not None:
         settings["android-api"] = android_api
-    return Analyses(view, settings_from_mapping({"target": ["nnapi"], **settings}, "test")
-                    ).target("nnapi")
+    return target_result(data, "nnapi", settings)
 
 
-def verdicts(result) -> list[tuple[int, str, str, tuple[str, ...]]]:
-    return [(v.op_index, v.op, v.verdict, tuple(r.code for r in v.reasons))
-            for v in result.ops if v.subgraph == 0]
+def verdicts(result):
+    return all_verdicts(result, subgraph=0)
 
 
 def messages(result, op_index: int = 0) -> list[str]:

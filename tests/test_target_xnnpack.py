@@ -6,29 +6,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from builder import ModelBuilder
-from conftest import MODELS, view_of
+from conftest import MODELS, target_result, tools, verdicts as all_verdicts
 
-from tfllint.analyses import Analyses
-from tfllint.engine.settings import settings_from_mapping
 
 TANH, SIGN_BIT = 4, 5  # ActivationFunctionType
 QUANT = dict(scale=[0.1], zero_point=[0])
 
 
 def xnnpack(data: bytes):
-    view = view_of(data)
-    return Analyses(view, settings_from_mapping({"target": ["xnnpack"]}, "test")
-                    ).target("xnnpack")
+    return target_result(data, "xnnpack")
 
 
-def verdicts(result) -> list[tuple[int, str, str, tuple[str, ...]]]:
-    return [(v.op_index, v.op, v.verdict, tuple(r.code for r in v.reasons))
-            for v in result.ops if v.subgraph == 0]
-
-
-def tools(result, op_index: int = 0) -> list[str | None]:
-    verdict = next(v for v in result.ops if v.subgraph == 0 and v.op_index == op_index)
-    return [r.tool for r in verdict.reasons]
+def verdicts(result):
+    return all_verdicts(result, subgraph=0)
 
 
 def single(op: str, shape=(1, 4), dtype="FLOAT32", *, out_shape=None, out_dtype=None,

@@ -5,22 +5,15 @@ import json
 
 import networkx
 import pytest
-from conftest import REPO, view_of
+from conftest import REPO, target_result, verdicts
 from rule_examples._targets import NPU, int8_chain
 
-from tfllint.analyses import Analyses
-from tfllint.engine.settings import settings_from_mapping
 from tfllint.errors import ConfigError
 from tfllint.targets.profile import load_target
 
 
 def npu_result(data: bytes, **settings):
-    view = view_of(data)
-    return Analyses(view, settings_from_mapping({"target": [NPU], **settings}, "test")).target(NPU)
-
-
-def verdicts(result) -> list[tuple[int, str, str, tuple[str, ...]]]:
-    return [(v.op_index, v.op, v.verdict, tuple(r.code for r in v.reasons)) for v in result.ops]
+    return target_result(data, NPU, settings)
 
 
 def test_every_reason_of_an_op_is_collected():
