@@ -359,3 +359,19 @@ def relu_model(**tensor_kwargs) -> ModelBuilder:
     main.inputs, main.outputs = [x], [y]
     model.signature("serving_default", {"x": x}, {"y": y})
     return model
+
+
+def float16_weights_model() -> ModelBuilder:
+    """FULLY_CONNECTED whose weights are float16 constants behind a DEQUANTIZE, the way the
+    converter writes float16-quantized models."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    x = main.tensor("x", [1, 4])
+    half = main.constant("w16", np.ones((3, 4), np.float16), "FLOAT16")
+    weights = main.tensor("w", [3, 4])
+    bias = main.constant("b", np.zeros(3, np.float32))
+    y = main.tensor("y", [1, 3])
+    main.op("DEQUANTIZE", [half], [weights], version=3)
+    main.op("FULLY_CONNECTED", [x, weights, bias], [y])
+    main.inputs, main.outputs = [x], [y]
+    return model

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from builder import ModelBuilder
+from builder import ModelBuilder, float16_weights_model
 from conftest import MODELS, target_result, verdicts as all_verdicts
 
 from tfllint.targets.profile import load_target
@@ -240,16 +240,7 @@ def test_concatenation_takes_no_fused_activation():
 # -- float16 weights, dequantize ---------------------------------------------------------------
 
 def test_constant_float16_weights_are_folded_and_float16_activations_need_api_30():
-    model = ModelBuilder()
-    main = model.subgraph()
-    x = main.tensor("x", [1, 4])
-    half = main.constant("w16", np.ones((3, 4), np.float16), "FLOAT16")
-    weights = main.tensor("w", [3, 4])
-    bias = main.constant("b", np.zeros(3, np.float32))
-    y = main.tensor("y", [1, 3])
-    main.op("DEQUANTIZE", [half], [weights], version=3)
-    main.op("FULLY_CONNECTED", [x, weights, bias], [y])
-    main.inputs, main.outputs = [x], [y]
+    model = float16_weights_model()
     assert verdicts(nnapi(model.build(), android_api=27)) == [
         (0, "DEQUANTIZE", "target", ()), (1, "FULLY_CONNECTED", "target", ())]
     activation16 = single("DEQUANTIZE", dtype="FLOAT16", out_dtype="FLOAT32", version=3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from builder import ModelBuilder
+from builder import ModelBuilder, float16_weights_model
 from conftest import MODELS, target_result, tools, verdicts as all_verdicts
 
 
@@ -166,16 +166,7 @@ def test_fully_connected_needs_static_weights_and_not_version_8():
 
 
 def test_float16_weights_behind_a_dequantize_count_as_static():
-    model = ModelBuilder()
-    main = model.subgraph()
-    x = main.tensor("x", [1, 4])
-    half = main.constant("w16", np.ones((3, 4), np.float16), "FLOAT16")
-    weights = main.tensor("w", [3, 4])
-    bias = main.constant("b", np.zeros(3, np.float32))
-    y = main.tensor("y", [1, 3])
-    main.op("DEQUANTIZE", [half], [weights], version=3)
-    main.op("FULLY_CONNECTED", [x, weights, bias], [y])
-    main.inputs, main.outputs = [x], [y]
+    model = float16_weights_model()
     result = xnnpack(model.build())
     assert verdicts(result) == [(0, "DEQUANTIZE", "target", ()),
                                 (1, "FULLY_CONNECTED", "target", ())]
