@@ -73,6 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--min-on-target", metavar="SHARE",
                       help="report a target that runs less than this share of the ops or of "
                       "the multiply-accumulates, e.g. 90%% (TFL304)")
+    lint.add_argument("--memory-budget", metavar="SIZE",
+                      help="RAM for activations: the planned arena must fit (TFL401) and "
+                      "every tensor (TFL402); e.g. 256KiB, 2MB, 1.5GiB or bytes (kB/MB/GB "
+                      "count in 1000s, KiB/MiB/GiB in 1024s). Planned as TFLite Micro does "
+                      "with --target tflm or ethos-u*, as the LiteRT interpreter does "
+                      "otherwise")
+    lint.add_argument("--weights-budget", metavar="SIZE",
+                      help="flash or parameter memory for weights and other constants "
+                      "(TFL403); sizes as for --memory-budget")
+    lint.add_argument("--plot", metavar="PATH",
+                      help="write the memory timeline (live bytes per op, the peak, the "
+                      "budget) as an SVG; {model} in PATH is replaced, as needed for several")
     lint.add_argument("--graph", metavar="PATH",
                       help="write the graph coloured by verdict per target: .dot or .graphml; "
                       "{model} and {target} in PATH are replaced, as needed for several")
@@ -143,7 +155,8 @@ def load_run_settings(options: argparse.Namespace):
     settings = load_settings(options.config, use_config=not options.no_config)
     command_line: dict[str, Any] = {}
     lint_keys = ("format", "fail_on", "select", "ignore", "runtime_version", "android_api",
-                 "max_delegated_partitions", "max_partitions", "min_on_target")
+                 "max_delegated_partitions", "max_partitions", "min_on_target",
+                 "memory_budget", "weights_budget")
     for key in lint_keys if options.command == "lint" else ():
         value = getattr(options, key, None)
         if value is not None:
@@ -215,7 +228,11 @@ def command_lint(options: argparse.Namespace) -> int:
     _check_targets(settings)
     paths = expand_paths(options.paths)
     graph = GraphOutput(options.graph, len(paths), settings.targets) if options.graph else None
+    plot = PlotOutput(options.plot, len(paths)) if options.plot else None
     reports = [lint_one(path, problem, rules, settings, graph) for path, problem in paths]
+    if plot:
+        for report in reports:
+            plot.write(report)
     run = RunResult(reports=reports, summary=run_summary(reports), fail_on=settings.fail_on,
                     tool_version=__version__)
     sys.stdout.write(reporter.render(run))
@@ -344,6 +361,27 @@ class GraphOutput:
             path = self.pattern.replace("{model}", Path(view.path).stem).replace(
                 "{target}", Path(target).stem)
             write_graph(view, analyses.target(target), path)
+
+
+class PlotOutput:
+    """Where --plot writes: one SVG of the memory timeline per model, named from PATH."""
+
+    def __init__(self, pattern: str, model_count: int) -> None:
+        if not pattern.endswith(".svg"):
+            raise UsageError(f"--plot {pattern}: the file must end in .svg")
+        if model_count > 1 and "{model}" not in pattern:
+            raise UsageError(f"--plot {pattern}: with several models, put {{model}} in the "
+                             "path, e.g. plots/{model}.svg")
+        self.pattern = pattern
+
+    def write(self, report: dict[str, Any]) -> None:
+        from .plot import write_memory_svg
+
+        if report["memory"] is None:  # the model could not be read
+            return
+        name = Path(report["path"]).name
+        write_memory_svg(report["memory"], f"{name}: memory timeline",
+                         self.pattern.replace("{model}", Path(report["path"]).stem))
 
 
 COMMAND_FUNCTIONS = {"lint": command_lint, "inspect": command_inspect,

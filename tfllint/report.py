@@ -11,11 +11,12 @@ from dataclasses import asdict
 from typing import Any
 
 from .analyses import Analyses
+from .analyses.budget import Budget, memory_budget, run_arena_plan, weights_budget
 from .analyses.contract import TensorContract
 from .engine.rule import Finding
 from .view import ModelView
 
-REPORT_VERSION = "1.0"
+REPORT_VERSION = "1.1"
 
 
 def model_report(view: ModelView, analyses: Analyses, findings: list[Finding],
@@ -37,7 +38,7 @@ def model_report(view: ModelView, analyses: Analyses, findings: list[Finding],
             "declared_min_version": analyses.runtime.declared_min_version,
             "required_min_version": analyses.runtime.required_text,
         },
-        "memory": _memory(analyses),
+        "memory": _memory(view, analyses),
         "targets": targets or {},
         "findings": [finding_entry(f) for f in findings],
     }
@@ -99,17 +100,45 @@ def _summary(view: ModelView, analyses: Analyses) -> dict[str, Any]:
     }
 
 
-def _memory(analyses: Analyses) -> dict[str, Any]:
+def _memory(view: ModelView, analyses: Analyses) -> dict[str, Any]:
+    """Sizes, the arena plan of the run's planner (timeline per op) and the budgets."""
     memory = analyses.memory
     largest = memory.largest_tensor
+    plan = run_arena_plan(analyses)
+    operators = view.main.operators if view.subgraphs else ()
+    budget = memory_budget(analyses.settings)
+    weights = weights_budget(analyses.settings)
     return {
         "weights_bytes": memory.weights_bytes,
-        "arena_bytes": memory.arena_bytes,
-        "peak_op": memory.peak_op,
+        "arena_bytes": plan.total_bytes,
+        "peak_op": plan.peak_op,
         "largest_tensor": None if largest is None else {
             "subgraph": largest.subgraph, "index": largest.index, "name": largest.name,
             "bytes": largest.bytes},
+        "planner": plan.planner,
+        "head_bytes": plan.head_bytes,
+        "tail_bytes": plan.tail_bytes,
+        "temp_bytes": plan.temp_bytes,
+        "lower_bound": plan.lower_bound,
+        "notes": list(plan.notes),
+        "live_at_peak": [{"subgraph": t.subgraph, "index": t.index, "name": t.name,
+                          "bytes": t.bytes} for t in plan.live_at_peak],
+        "timeline": [{"op_index": index, "op": _op_name(operators, index),
+                      "live_bytes": live} for index, live in enumerate(plan.timeline)],
+        "memory_budget": _budget_entry(budget, plan.total_bytes),
+        "weights_budget": _budget_entry(weights, memory.weights_bytes),
     }
+
+
+def _op_name(operators, index: int) -> str | None:
+    return operators[index].name if index < len(operators) else None
+
+
+def _budget_entry(budget: Budget | None, used: int) -> dict[str, Any] | None:
+    if budget is None:
+        return None
+    return {"bytes": budget.bytes, "source": budget.source, "target": budget.target,
+            "headroom_bytes": budget.headroom(used)}
 
 
 def targets_section(analyses: Analyses, targets: tuple[str, ...]) -> dict[str, Any]:

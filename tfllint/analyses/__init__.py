@@ -11,6 +11,7 @@ from .runtime import MIN_RUNTIME_METADATA, RuntimeAnalysis, analyze_runtime
 
 if TYPE_CHECKING:
     from ..targets.evaluate import TargetAnalysis
+    from .arena import ArenaPlan
 
 
 class Analyses:
@@ -18,6 +19,7 @@ class Analyses:
         self.view = view
         self.settings = settings
         self._targets: dict[str, TargetAnalysis] = {}
+        self._arenas: dict[str, ArenaPlan] = {}
 
     def target(self, name: str) -> TargetAnalysis:
         """Per-op verdicts and partitions on a target (a built-in name or a profile path)."""
@@ -28,6 +30,14 @@ class Analyses:
             self._targets[name] = evaluate_target(self.view, self, cached_profile(name),
                                                   self.settings)
         return self._targets[name]
+
+    def arena(self, planner: str) -> ArenaPlan:
+        """The activation arena as `planner` ("tflm" or "litert") lays it out."""
+        if planner not in self._arenas:
+            from .arena import plan_arena
+
+            self._arenas[planner] = plan_arena(self.view, planner)
+        return self._arenas[planner]
 
     @cached_property
     def runtime(self) -> RuntimeAnalysis:

@@ -1,4 +1,5 @@
-"""Sizes: constant weight bytes, the largest activation, and peak live activation bytes.
+"""Sizes: constant weight bytes, activation bytes per subgraph, variables, the largest
+activation, and peak live activation bytes.
 
 The peak is the most bytes of activation tensors alive at once while subgraph 0 runs in
 its execution order (a tensor lives from the op that writes it, or from the start for
@@ -25,6 +26,10 @@ class MemoryAnalysis:
     arena_bytes: int  # peak live activation bytes of subgraph 0 (lower bound)
     peak_op: int | None  # op index in subgraph 0 where the peak occurs
     largest_tensor: TensorSize | None
+    # Added for issue 5: per subgraph, the bytes of every tensor without constant data
+    # that is not a variable (at stored shapes; what a planner with no reuse would need)
+    activation_bytes: tuple[int, ...] = ()
+    variable_bytes: int = 0  # variable tensors (state kept between invocations)
 
 
 def analyze_memory(view) -> MemoryAnalysis:
@@ -38,9 +43,15 @@ def analyze_memory(view) -> MemoryAnalysis:
             if size is not None and not view.is_constant(tensor) and (
                     largest is None or size > largest.bytes):
                 largest = TensorSize(subgraph.index, tensor.index, tensor.name, size)
-    arena, peak_op = _peak_live_bytes(view, 0)
+    arena, peak_op = _peak_live_bytes(view, 0) if view.subgraphs else (0, None)
+    activations = tuple(sum(t.byte_size or 0 for t in s.tensors
+                            if not view.is_constant(t) and not t.is_variable)
+                        for s in view.subgraphs)
+    variables = sum(t.byte_size or 0 for s in view.subgraphs for t in s.tensors
+                    if t.is_variable)
     return MemoryAnalysis(weights_bytes=weights, arena_bytes=arena, peak_op=peak_op,
-                          largest_tensor=largest)
+                          largest_tensor=largest, activation_bytes=activations,
+                          variable_bytes=variables)
 
 
 def _peak_live_bytes(view, subgraph_index: int) -> tuple[int, int | None]:

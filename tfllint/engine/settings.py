@@ -12,6 +12,7 @@ from pathlib import Path, PurePath
 from typing import Any, Mapping
 
 from ..errors import ConfigError
+from ..sizes import parse_size
 from ..versions import parse_version
 from .rule import SEVERITIES, Rule
 
@@ -44,6 +45,8 @@ class Settings:
     max_delegated_partitions: int | None = None  # GPU-style delegates; None: the profile's
     max_partitions: int | None = None  # TFL303: more accelerated partitions is a finding
     min_on_target: float | None = None  # TFL304: smaller share of ops or MACs (0..1)
+    memory_budget: int | None = None  # bytes of RAM for activations (TFL401, TFL402)
+    weights_budget: int | None = None  # bytes of flash/parameter memory (TFL403)
     config_path: str | None = None
     base_directory: str = "."  # per-model-ignore globs are relative to the config file
 
@@ -91,6 +94,8 @@ _KEYS = {
                                  lambda v: _positive_int(v, "max-delegated-partitions")),
     "max-partitions": ("max_partitions", lambda v: _positive_int(v, "max-partitions")),
     "min-on-target": ("min_on_target", lambda v: _share(v, "min-on-target")),
+    "memory-budget": ("memory_budget", lambda v: _size(v, "memory-budget")),
+    "weights-budget": ("weights_budget", lambda v: _size(v, "weights-budget")),
 }
 CONFIG_KEYS = tuple(_KEYS)
 
@@ -123,6 +128,14 @@ def _share(value: Any, key: str) -> float:
     if not 0 <= number <= 1:
         raise ConfigError(f"{key} must lie between 0% and 100%, got {value!r}")
     return number
+
+
+def _size(value: Any, key: str) -> int:
+    """Bytes, from a whole number of bytes or text like "256KiB" (tfllint.sizes)."""
+    try:
+        return parse_size(value)
+    except ValueError as error:
+        raise ConfigError(f"{key}: {error}") from None
 
 
 def _string(value: Any, key: str) -> str:

@@ -5,21 +5,13 @@ from typing import Any
 
 from tabulate import tabulate
 
+from ..sizes import human_bytes
 from . import RunResult
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 FULL_TABLE_OPS = 40  # larger models list only the ops that are not on the target
-
-
-def human_bytes(count: int | None) -> str:
-    if count is None:
-        return "?"
-    size = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{count} B"
+TIMELINE_OPS = 5  # the ops with the most live memory, listed under the memory figures
+LIVE_TENSORS = 5  # tensors named at the peak; the rest are counted
 
 
 def tensor_rows(tensors: list[dict[str, Any]], with_key: bool = False) -> list[list[str]]:
@@ -89,9 +81,7 @@ class TextReporter:
             "  ops: " + ", ".join(f"{name} x{count}"
                                   for name, count in summary["op_histogram"].items()),
         ]
-        memory = report["memory"]
-        lines.append(f"  weights {human_bytes(memory['weights_bytes'])}, peak live "
-                     f"activations {human_bytes(memory['arena_bytes'])}")
+        lines.append(memory_block(report["memory"]))
         headers = ["#", "input", "dtype", "shape", "quantization"]
         lines.append(indent(tabulate(tensor_rows(report["inputs"]), headers=headers)))
         headers[1] = "output"
@@ -153,6 +143,58 @@ class TextReporter:
         if summary["unreadable"]:
             text += f"; {summary['unreadable']} could not be read"
         return text
+
+
+def memory_block(memory: dict[str, Any]) -> str:
+    """Arena (head + tail) and weights against their budgets, the peak and the top ops."""
+    arena = f"arena {human_bytes(memory['arena_bytes'])}"
+    if memory["tail_bytes"] or memory["temp_bytes"]:
+        arena += (f" = {human_bytes(memory['head_bytes'])} head + "
+                  f"{human_bytes(memory['tail_bytes'])} tail")
+        if memory["temp_bytes"]:
+            arena += f" + {human_bytes(memory['temp_bytes'])} temp"
+    lines = [f"  memory ({memory['planner']} planner): {arena}; weights "
+             f"{human_bytes(memory['weights_bytes'])}"]
+    for key, label in (("memory_budget", "memory budget"), ("weights_budget", "weights budget")):
+        if memory[key]:
+            lines.append("    " + budget_line(label, memory[key]))
+    if memory["lower_bound"]:
+        lines.append(f"    lower bound: {memory['lower_bound']}")
+    lines.extend(f"    note: {note}" for note in memory["notes"])
+    timeline = memory["timeline"]
+    if memory["peak_op"] is not None and memory["peak_op"] < len(timeline):
+        peak = timeline[memory["peak_op"]]
+        live = memory["live_at_peak"]
+        named = ", ".join(f"{tensor_name(t)} {human_bytes(t['bytes'])}"
+                          for t in live[:LIVE_TENSORS])
+        if len(live) > LIVE_TENSORS:
+            rest = sum(t["bytes"] for t in live[LIVE_TENSORS:])
+            named += f" and {len(live) - LIVE_TENSORS} more ({human_bytes(rest)})"
+        lines.append(f"    peak at op {peak['op_index']} {peak['op']}: "
+                     f"{human_bytes(peak['live_bytes'])} live" + (f": {named}" if named else ""))
+    top = sorted(timeline, key=lambda entry: (-entry["live_bytes"], entry["op_index"]))
+    rows = [[entry["op_index"], entry["op"], human_bytes(entry["live_bytes"])]
+            for entry in top[:TIMELINE_OPS]]
+    if len(timeline) > 1:
+        lines.append(indent(tabulate(rows, headers=["op", "name", "live"],
+                                     colalign=("right", "left", "right")), "    "))
+    return "\n".join(lines)
+
+
+def tensor_name(tensor: dict[str, Any]) -> str:
+    """'name', #index when it has none, or a runtime's own buffer (index -1) as described."""
+    if tensor["index"] < 0:
+        return tensor["name"] or "a runtime buffer"
+    return f"'{tensor['name']}'" if tensor["name"] else f"#{tensor['index']}"
+
+
+def budget_line(label: str, budget: dict[str, Any]) -> str:
+    """ "memory budget 64.0 KiB: 16.6 KiB OVER", naming a target's default as such."""
+    headroom = budget["headroom_bytes"]
+    state = (f"{human_bytes(-headroom)} OVER" if headroom < 0 else
+             f"{human_bytes(headroom)} headroom ({headroom / budget['bytes']:.0%})")
+    source = f" ({budget['source']})" if budget["target"] else ""
+    return f"{label} {human_bytes(budget['bytes'])}{source}: {state}"
 
 
 def indent(text: str, prefix: str = "  ") -> str:

@@ -37,6 +37,7 @@ PARTITIONING = {
                "op is a CPU island between them (Vela)",
 }
 FALLBACKS = ("cpu", "none")
+ARENA_PLANNERS = ("tflm", "litert")  # the planners of tfllint.analyses.arena
 QUANTIZATION_REQUIREMENTS = ("full-integer", "float", "quantized")
 OP_KEYS = {"versions", "dtypes", "weight_dtypes", "max_rank", "fused_activations",
            "constant_inputs", "options", "checks", "status", "fix", "note", "supported"}
@@ -95,6 +96,9 @@ class TargetProfile:
     min_nodes_per_partition: int | None = None  # smaller partitions stay on the CPU
     absorbs_fp16_dequantize: bool = False
     compiled_op: str | None = None  # custom code of this target's compiler output
+    # whose arena planning the model's activations get: "tflm" for TFLite Micro and what
+    # runs on it, "litert" for the LiteRT interpreter (tfllint.analyses.arena.PLANNERS)
+    arena_planner: str = "litert"
     requirements: ModelRequirements = field(default_factory=ModelRequirements)
     messages: Mapping[str, str] = field(default_factory=dict)
     memory: Mapping[str, int] = field(default_factory=dict)
@@ -250,7 +254,7 @@ def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProf
                      {"name", "title", "describes", "aliases", "partitioning", "fallback",
                       "op_table", "dtypes", "max_rank", "max_delegated_partitions",
                       "min_nodes_per_partition", "absorbs_fp16_dequantize", "compiled_op",
-                      "deprecated", "sources", "extends"})
+                      "arena_planner", "deprecated", "sources", "extends"})
     name = target.get("name", str)
     if not name:
         raise ConfigError(f"{where} [target]: name is required")
@@ -280,6 +284,7 @@ def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProf
         min_nodes_per_partition=target.get("min_nodes_per_partition", int),
         absorbs_fp16_dequantize=target.get("absorbs_fp16_dequantize", bool, False),
         compiled_op=target.get("compiled_op", str),
+        arena_planner=target.choice("arena_planner", ARENA_PLANNERS, "litert"),
         requirements=ModelRequirements(
             quantization=requirements.choice("quantization", QUANTIZATION_REQUIREMENTS),
             static_shapes=requirements.get("static_shapes", bool, False),

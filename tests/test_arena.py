@@ -1,0 +1,348 @@
+"""Arena planning: exact offsets, heads and tails on tiny models, for each semantic of the
+TFLite Micro greedy planner and of the LiteRT ArenaPlanner.
+
+Figures marked "measured" are what tflite-micro's Python interpreter (0.dev20261023182759)
+printed for the same model (test_arena_differential.py checks them against it live)."""
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+from builder import ModelBuilder
+from conftest import view_of
+
+from tfllint.analyses import Analyses
+from tfllint.analyses.arena import PlacedBuffers, plan_arena
+from tfllint.analyses.arena_litert import best_fit
+from tfllint.analyses.arena_tflm import greedy_plan
+from tfllint.analyses.lifetimes import litert_lifetimes, tflm_lifetimes
+
+INT8 = dict(scale=[0.05], zero_point=[0])
+
+
+def chain(shapes, dtype="FLOAT32", op="RELU", **tensor_kwargs) -> bytes:
+    """x0 -op-> x1 -op-> ... : one op per step, tensor i of shape shapes[i]."""
+    model = ModelBuilder()
+    main = model.subgraph("main")
+    tensors = [main.tensor(f"t{i}", shape, dtype, **tensor_kwargs)
+               for i, shape in enumerate(shapes)]
+    for source, target in zip(tensors, tensors[1:]):
+        main.op(op, [source], [target])
+    main.inputs, main.outputs = [tensors[0]], [tensors[-1]]
+    return model.build()
+
+
+def plan(data: bytes, planner: str):
+    return plan_arena(view_of(data), planner)
+
+
+# -- TFLite Micro: the greedy planner itself ------------------------------------------------
+
+def test_greedy_time_overlap_is_inclusive_and_ties_go_last_added_first():
+    # [0, 1] and [1, 2] share time 1; equal sizes: the later-added buffer is placed first
+    assert greedy_plan([32, 32], [0, 1], [1, 2], [-1, -1]) == ([32, 0], 64)
+    assert greedy_plan([32, 32], [0, 2], [1, 3], [-1, -1]) == ([0, 0], 32)
+
+
+def test_greedy_places_larger_buffers_first_and_fits_later_ones_in_the_first_gap():
+    sizes = [64, 48, 32, 16, 16]
+    firsts, lasts = [0, 0, 1, 0, 1], [0, 5, 1, 5, 1]
+    offsets, head = greedy_plan(sizes, firsts, lasts, [-1] * 5)
+    # A(64) at 0; B(48) overlaps A: after it; C(32) alive only at 1: before B (A is gone);
+    # D(16) alive throughout: after B; E(16) at time 1: the gap between C and B
+    assert offsets == [0, 64, 0, 112, 32]
+    assert head == 128
+
+
+def test_greedy_places_offline_buffers_first_and_fills_the_gaps_online():
+    offsets, head = greedy_plan([32, 32, 16], [0, 0, 0], [1, 1, 1], [64, -1, -1])
+    assert offsets == [64, 0, 32]
+    assert head == 96
+    # fixed offsets are honoured even where they overlap
+    assert greedy_plan([32, 32], [0, 0], [1, 1], [0, 16]) == ([0, 16], 48)
+
+
+# -- TFLite Micro: models ----------------------------------------------------------------
+
+def test_tflm_rounds_sizes_to_16_bytes_and_matches_the_measured_head_and_tail():
+    result = plan(chain([[1, 5], [1, 5]]), "tflm")
+    assert result.offsets == {0: 32, 1: 0}  # 20 bytes each, planned as 32
+    assert (result.head_bytes, result.tail_bytes) == (64, 800)  # measured: 64 / 800
+
+
+def test_tflm_sizes_descending_with_time_overlap():
+    # x(64 B) -> t1(256 B) -> t2(64 B) -> y(256 B): y, t1, t2, x in that order
+    result = plan(chain([[1, 16], [1, 64], [1, 16], [1, 64]]), "tflm")
+    assert result.offsets == {0: 256, 1: 0, 2: 256, 3: 0}
+    assert result.head_bytes == 320
+    assert result.timeline == (320, 320, 320)
+    assert result.peak_op == 0
+    assert [(t.index, t.bytes) for t in result.live_at_peak] == [(1, 256), (0, 64)]
+
+
+def unused_tensor_model() -> bytes:
+    model = ModelBuilder()
+    main = model.subgraph()
+    x, y = main.tensor("x", [1, 4]), main.tensor("y", [1, 4])
+    main.tensor("unused", [1, 64])  # lifetime (-1, -1): overlaps nothing else
+    main.op("RELU", [x], [y])
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
+def unreached_subgraph_model() -> bytes:
+    """Subgraph 1 is called by no op: TFLM still plans its tensors, at lifetime (-1, -1)."""
+    model = ModelBuilder()
+    main, other = model.subgraph("main"), model.subgraph("unreached")
+    x, y = main.tensor("x", [1, 4]), main.tensor("y", [1, 4])
+    main.op("RELU", [x], [y])
+    main.inputs, main.outputs = [x], [y]
+    a, b = other.tensor("a", [1, 32]), other.tensor("b", [1, 32])
+    other.op("RELU", [a], [b])
+    other.inputs, other.outputs = [a], [b]
+    return model.build()
+
+
+def test_tflm_plans_an_unused_tensor_at_the_start_of_time():
+    result = plan(unused_tensor_model(), "tflm")
+    assert result.offsets == {0: 16, 1: 0, 2: 0}
+    assert result.head_bytes == 256
+
+
+def test_tflm_plans_a_subgraph_no_op_calls_at_the_start_of_time():
+    view = view_of(unreached_subgraph_model())
+    lifetimes = tflm_lifetimes(view)
+    assert lifetimes.first[1] == lifetimes.last[1] == (-1, -1)
+    result = plan_arena(view, "tflm")
+    assert result.head_bytes == 256  # a and b (128 each) overlap at -1; x, y reuse 0..32
+    assert result.timeline == (32,)
+
+
+def variable_model(offline: bool) -> bytes:
+    """y = x + state (a variable), with or without an offline offset for the variable."""
+    builder = ModelBuilder()
+    main = builder.subgraph()
+    x = main.tensor("x", [1, 4])
+    state = main.tensor("state", [1, 5], is_variable=True)
+    y = main.tensor("y", [1, 4])
+    main.op("ADD", [x, state], [y], options=("AddOptions", {}))
+    main.inputs, main.outputs = [x], [y]
+    if offline:
+        builder.add_metadata("OfflineMemoryAllocation",
+                             struct.pack("<6i", 1, 0, 3, -1, 64, -1))
+    return builder.build()
+
+
+def test_tflm_keeps_variables_in_the_tail_unless_offline_planned():
+    online, offline = plan(variable_model(False), "tflm"), plan(variable_model(True), "tflm")
+    assert online.offsets == {0: 16, 2: 0}
+    # the variable's 20 bytes in the tail, 16-byte aligned: 32 more than without it
+    assert offline.offsets == {0: 16, 1: 64, 2: 0}
+    assert offline.head_bytes == 96
+    assert online.tail_bytes - offline.tail_bytes == 32
+
+
+def test_tflm_ignores_an_offline_plan_of_the_wrong_length_and_says_so():
+    builder = ModelBuilder()
+    main = builder.subgraph()
+    x, y = main.tensor("x", [1, 4]), main.tensor("y", [1, 4])
+    main.op("RELU", [x], [y])
+    main.inputs, main.outputs = [x], [y]
+    builder.add_metadata("OfflineMemoryAllocation", struct.pack("<6i", 1, 0, 3, 0, 0, 0))
+    result = plan(builder.build(), "tflm")
+    assert result.offsets == {0: 16, 1: 0}
+    assert any("3 offsets for 2 tensors" in note for note in result.notes)
+
+
+def while_model() -> bytes:
+    """sub0: a -WHILE-> b; cond (sub1): c -LESS(c, k)-> d; body (sub2): e -RELU-> f."""
+    model = ModelBuilder()
+    main, cond, body = model.subgraph("main"), model.subgraph("cond"), model.subgraph("body")
+    a, b = main.tensor("a", [1, 4]), main.tensor("b", [1, 4])
+    main.op("WHILE", [a], [b], options=("WhileOptions", {
+        "cond_subgraph_index": 1, "body_subgraph_index": 2}))
+    main.inputs, main.outputs = [a], [b]
+    c = cond.tensor("c", [1, 4])
+    k = cond.constant("k", np.ones((1, 4), np.float32))
+    d = cond.tensor("d", [1, 4], "BOOL")
+    cond.op("LESS", [c, k], [d])
+    cond.inputs, cond.outputs = [c], [d]
+    e, f = body.tensor("e", [1, 4]), body.tensor("f", [1, 4])
+    body.op("RELU", [e], [f])
+    body.inputs, body.outputs = [e], [f]
+    return model.build()
+
+
+def test_tflm_marks_control_flow_subgraphs_inside_the_calling_op():
+    view = view_of(while_model())
+    lifetimes = tflm_lifetimes(view)
+    assert lifetimes.first == ((0, 1), (2, -1, 3), (4, 5))
+    assert lifetimes.last == ((5, 5), (3, 3, 3), (5, 5))  # k: read, but constant
+    assert lifetimes.op_scopes[0] == ((1, 5),)
+    result = plan_arena(view, "tflm")
+    # all 16 bytes, last-added first: f 0, e 16, d 0, c 16, b 32, a 48
+    assert result.offsets == {0: 48, 1: 32}
+    assert result.head_bytes == 64
+    assert result.timeline == (64,)
+    # the first scope at the peak: LESS running in cond (a, b, c, d alive)
+    alive = {(t.subgraph, t.index) for t in result.live_at_peak}
+    assert alive == {(0, 0), (0, 1), (1, 0), (1, 2)}
+
+
+def mean_model() -> bytes:
+    """An int8 MEAN over H and W: the kernel requests three scratch buffers."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    x = main.tensor("x", [1, 4, 4, 8], "INT8", **INT8)
+    axes = main.constant("axes", np.array([1, 2], np.int32), "INT32")
+    y = main.tensor("y", [1, 8], "INT8", **INT8)
+    main.op("MEAN", [x, axes], [y], options=("ReducerOptions", {"keep_dims": False}))
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
+def test_tflm_plans_scratch_buffers_for_the_op_that_requests_them():
+    result = plan(mean_model(), "tflm")
+    # x 128, y 16, scratch: int32 accumulator per output (32), input iterator (16),
+    # resolved axes (8 -> 16): all alive while MEAN runs
+    assert result.head_bytes == 128 + 16 + 32 + 16 + 16
+    assert sorted((t.index, t.bytes) for t in result.live_at_peak) == [
+        (-1, 16), (-1, 16), (-1, 32), (0, 128), (2, 16)]
+
+
+def conv_model(channels: int) -> bytes:
+    """An int8 CONV_2D 3x3 with `channels` per-channel quantized output channels."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    x = main.tensor("x", [1, 4, 4, 2], "INT8", **INT8)
+    w = main.constant("w", np.ones((channels, 3, 3, 2), np.int8), "INT8",
+                      scale=[0.05] * channels, zero_point=[0] * channels)
+    b = main.constant("b", np.zeros(channels, np.int32), "INT32",
+                      scale=[0.0025] * channels, zero_point=[0] * channels)
+    y = main.tensor("y", [1, 4, 4, channels], "INT8", **INT8)
+    main.op("CONV_2D", [x, w, b], [y], options=("Conv2DOptions", {
+        "padding": 0, "stride_w": 1, "stride_h": 1}))
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
+def test_tflm_tail_counts_per_channel_arrays():
+    one, five = plan(conv_model(1), "tflm"), plan(conv_model(5), "tflm")
+    assert (one.head_bytes, one.tail_bytes) == (48, 1024)  # measured: 48 / 1024
+    assert (five.head_bytes, five.tail_bytes) == (112, 1056)  # measured: 112 / 1056
+
+
+def test_tflm_total_includes_the_planners_working_memory_for_small_models():
+    result = plan(chain([[1, 4], [1, 4], [1, 4]]), "tflm")
+    assert (result.head_bytes, result.tail_bytes) == (32, 912)  # measured: 32 / 912
+    assert result.temp_bytes > 0
+    assert result.total_bytes == result.head_bytes + result.tail_bytes + result.temp_bytes
+
+
+def test_tflm_lower_bound_names_the_dynamic_shape():
+    result = plan(chain([[1, 4], [1, 4]], shape_signature=[-1, 4]), "tflm")
+    assert result.lower_bound is not None
+    assert "'t0' [-1, 4] as [1, 4]" in result.lower_bound
+    assert plan(chain([[1, 4], [1, 4]]), "tflm").lower_bound is None
+
+
+# -- LiteRT ----------------------------------------------------------------------------
+
+def test_litert_aligns_offsets_to_64_bytes_and_keeps_inputs_and_outputs():
+    result = plan(chain([[1, 5], [1, 5]]), "litert")
+    assert result.offsets == {0: 0, 1: 64}  # both live for the whole run, by index
+    assert (result.head_bytes, result.tail_bytes) == (84, 0)
+
+
+def test_litert_frees_at_the_last_reader_and_allocates_larger_first():
+    # x(64) -> t1(256) -> t2(64) -> y(256). x lives throughout and goes first; then by
+    # size, then allocating node: t1 (node 0), y (node 2), t2 (node 1). t1 is freed after
+    # node 1 reads it, so y (from node 2) reuses its place; t2 overlaps both.
+    result = plan(chain([[1, 16], [1, 64], [1, 16], [1, 64]]), "litert")
+    assert result.offsets == {0: 0, 1: 64, 2: 320, 3: 64}
+    assert result.head_bytes == 384
+    assert result.timeline == (320, 384, 384)
+    assert result.peak_op == 1
+
+
+def test_litert_best_fit_takes_the_smallest_gap():
+    placed = PlacedBuffers(0, 1)
+    for sequence, (offset, size) in enumerate([(0, 64), (128, 64), (256, 32)]):
+        placed.add((offset, sequence, size), 0, 1)
+    # gaps 64..128 (64 bytes) and 192..256 (64 bytes): equal, the first wins
+    assert best_fit(placed, 32, 0, 1, 64) == 64
+    tight = PlacedBuffers(0, 1)
+    for sequence, (offset, size) in enumerate([(0, 64), (128, 64), (224, 32)]):
+        tight.add((offset, sequence, size), 0, 1)
+    assert best_fit(tight, 32, 0, 1, 64) == 192  # 192..224 fits exactly; 64..128 is larger
+
+
+def reshape_model() -> bytes:
+    """x -RELU-> t -RESHAPE-> r -RELU-> y: r can share t's buffer."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    x = main.tensor("x", [1, 16])
+    t = main.tensor("t", [1, 16])
+    r = main.tensor("r", [4, 4])
+    y = main.tensor("y", [4, 4])
+    shape = main.constant("shape", np.array([4, 4], np.int32), "INT32")
+    main.op("RELU", [x], [t])
+    main.op("RESHAPE", [t, shape], [r])
+    main.op("RELU", [r], [y])
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
+def test_litert_reshape_shares_its_input_buffer():
+    view = view_of(reshape_model())
+    assert litert_lifetimes(view, 0).shares == {2: 1}
+    result = plan_arena(view, "litert")
+    assert result.offsets[2] == result.offsets[1]
+    assert result.head_bytes == 64 * 3
+
+
+def test_litert_counts_the_im2col_temporary_of_a_3x3_conv():
+    result = plan(conv_model(5), "litert")
+    # x (32 B) and y (80 B) live throughout, by index; im2col: 16 output pixels x 3x3x2
+    # int8 values = 288 B while the conv runs, after y at the next 64-byte boundary
+    assert result.offsets == {0: 0, 3: 64}
+    assert result.head_bytes == 192 + 288
+    assert [(t.index, t.bytes) for t in result.live_at_peak] == [(-1, 288), (3, 80), (0, 32)]
+
+
+def test_litert_puts_variables_in_the_persistent_arena():
+    model = ModelBuilder()
+    main = model.subgraph()
+    x = main.tensor("x", [1, 5])
+    first = main.tensor("state1", [1, 5], is_variable=True)
+    second = main.tensor("state2", [1, 5], is_variable=True)
+    y = main.tensor("y", [1, 5])
+    main.op("ADD_N", [x, first, second], [y])
+    main.inputs, main.outputs = [x], [y]
+    result = plan(model.build(), "litert")
+    assert result.tail_bytes == 64 + 20
+    assert result.offsets == {0: 0, 3: 64}
+
+
+def test_litert_gives_each_control_flow_subgraph_its_own_arena():
+    result = plan(while_model(), "litert")
+    # main and cond: two tensors alive together, the second at 64 (cond's d is 4 bools);
+    # the body's input is the caller's buffer (kTfLiteCustom), only its output is planned
+    assert result.subgraph_head_bytes == (80, 68, 16)
+    assert result.head_bytes == 164
+
+
+def test_litert_lower_bound_names_the_dynamic_shape():
+    result = plan(chain([[1, 4], [1, 4]], shape_signature=[-1, 4]), "litert")
+    assert "'t1' [-1, 4] as [1, 4]" in result.lower_bound
+
+
+# -- the Analyses entry point ------------------------------------------------------------
+
+def test_analyses_caches_one_plan_per_planner():
+    analyses = Analyses(view_of(chain([[1, 4], [1, 4]])))
+    assert analyses.arena("tflm") is analyses.arena("tflm")
+    assert analyses.arena("litert").planner == "litert"
+    with pytest.raises(ValueError, match="unknown arena planner"):
+        analyses.arena("cuda")

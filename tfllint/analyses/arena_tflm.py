@@ -1,0 +1,323 @@
+"""The TFLite Micro arena: the greedy head plan, the persistent tail, planning's temp peak.
+
+Head (micro_allocator.cc CommitStaticMemoryPlan/CreatePlan, greedy_memory_planner.cc):
+every tensor of every subgraph with no constant data, not a variable and a non-zero size
+becomes a buffer of its size rounded up to 16 bytes (MicroArenaBufferAlignment), with the
+lifetime lifetimes.tflm_lifetimes gives it; then each kernel's scratch buffers. With an
+OfflineMemoryAllocation entry, a tensor given an offset (variables included) is placed
+there, first and as given, even over others. The rest are sorted by size, descending
+(ReverseSortInPlace is a stable bubble sort over them in reverse order, so equal sizes go
+last-added first), and each goes into the first gap, in offset order, between buffers
+alive at an overlapping time (inclusive), or after the last of them. The head is the
+highest end.
+
+Tail: the allocations SingleArenaBufferAllocator takes from the arena's top, in the order
+MicroInterpreter::AllocateTensors makes them (sizes of a 64-bit build, see
+tflm_kernels.py): the allocator objects, a TfLiteEvalTensor (24 B) per tensor and a
+NodeAndRegistration (64 B) per op of every subgraph, each op's options struct, every
+kernel's persistent buffers (16-byte aligned), a handle per scratch buffer, each variable
+(16-byte aligned), then per input and output of subgraph 0 a TfLiteTensor (64 B) with
+its quantization (24 B plus a zero-point array) and the two pointer arrays.
+
+Temp: AllocateTensors also needs room between head and tail that it gives back. While
+kernels prepare: the scratch requests so far (16 B each, room for 12 more) and the
+temporary TfLiteTensors a kernel reads its tensors through (estimated: each input and
+output once, conv-like kernels twice). While CommitStaticMemoryPlan plans: the scratch
+requests, a 32-byte AllocationInfo per tensor and scratch buffer, and the planner's 40
+bytes per planned buffer (GreedyMemoryPlanner::Init divides what is left by 40). A model
+with a small head can need more than head + tail for that: `temp_bytes` is the
+difference, so total_bytes is the smallest arena that works.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ..reader.offline_plan import OfflinePlanError
+from .arena import (ArenaPlan, LiveTensor, PlacedBuffers, align_up, dynamic_shape_note,
+                    live_bytes, peak_of)
+from .lifetimes import ScratchRequest, TflmLifetimes, tensor_bytes, tflm_lifetimes
+from .tflm_kernels import kernel_allocations
+
+ALIGNMENT = 16  # MicroArenaBufferAlignment()
+# Sizes in a 64-bit build (the tflite-micro Python interpreter), from its
+# RecordingMicroAllocator's report.
+ALLOCATOR_OBJECTS_BYTES = 464  # RecordingSingleArenaBufferAllocator, GreedyMemoryPlanner,
+#                                RecordingMicroAllocator, MicroBuiltinDataAllocator
+SUBGRAPH_ALLOCATIONS_BYTES = 24  # per subgraph
+EVAL_TENSOR_BYTES = 24  # TfLiteEvalTensor
+NODE_AND_REGISTRATION_BYTES = 64
+TFLITE_TENSOR_BYTES = 64  # TfLiteTensor, for each input and output of subgraph 0
+AFFINE_QUANTIZATION_BYTES = 24  # TfLiteAffineQuantization
+POINTER_BYTES = 8
+SCRATCH_HANDLE_BYTES = 8  # ScratchBufferHandle
+SCRATCH_REQUEST_BYTES = 16  # internal::ScratchBufferRequest
+MAX_SCRATCH_REQUESTS_PER_OP = 12  # kMaxScratchBuffersPerOp: room kept for the next op
+ALLOCATION_INFO_BYTES = 32  # AllocationInfo
+PLANNER_BYTES_PER_BUFFER = 40  # GreedyMemoryPlanner::per_buffer_size()
+
+
+class _Tail:
+    """The persistent section, growing down from a 16-byte-aligned arena end."""
+
+    def __init__(self) -> None:
+        self.used = 0
+
+    def take(self, size: int, alignment: int) -> None:
+        # AlignPointerDown(tail - size, alignment), measured from the arena's end
+        self.used = align_up(self.used + size, alignment)
+
+
+def plan_tflm(view) -> ArenaPlan:
+    notes: list[str] = []
+    kernels = [[kernel_allocations(view, op) for op in subgraph.operators]
+               for subgraph in view.subgraphs]
+    scratch = tuple(ScratchRequest(op.subgraph, op.index, size)
+                    for subgraph in view.subgraphs for op in subgraph.operators
+                    for size in kernels[op.subgraph][op.index].scratch)
+    lifetimes = tflm_lifetimes(view, scratch)
+    if lifetimes.recursive_calls:
+        notes.append("subgraph(s) " + ", ".join(map(str, lifetimes.recursive_calls)) +
+                     " call themselves; TFLM would recurse without end, they were "
+                     "planned once")
+    offline = _offline_offsets(view, notes)
+    buffers = _buffers(view, lifetimes, scratch, offline)
+    offsets, head = greedy_plan([b.size for b in buffers], [b.first for b in buffers],
+                                [b.last for b in buffers], [b.offline for b in buffers])
+    preparing, tail_before_io, tail = _tail(view, kernels, len(scratch), offline)
+    needed = max(preparing, _planning_peak(view, tail_before_io, len(scratch),
+                                           len(buffers)))
+    temp = max(0, needed - (head + tail))
+    unmeasured = sorted({op.name for s in view.subgraphs for op in s.operators
+                         if not kernels[op.subgraph][op.index].measured})
+    if unmeasured:
+        notes.append("tail estimated for ops with no measured kernel cost: "
+                     + ", ".join(unmeasured))
+    timeline, peak, live = _timeline(view, lifetimes, buffers)
+    planned = [(b.subgraph, b.tensor) for b in buffers if b.tensor >= 0]
+    return ArenaPlan(
+        planner="tflm", head_bytes=head, tail_bytes=tail,
+        offsets={b.tensor: offset for b, offset in zip(buffers, offsets)
+                 if b.subgraph == 0 and b.tensor >= 0},
+        timeline=timeline, peak_op=peak, live_at_peak=live,
+        lower_bound=dynamic_shape_note(view, _reachable(view, planned)),
+        temp_bytes=temp, notes=tuple(notes))
+
+
+def _offline_offsets(view, notes: list[str]) -> list[int] | None:
+    """Offsets per tensor of all subgraphs concatenated, or None when there is no usable
+    OfflineMemoryAllocation entry."""
+    try:
+        plan = view.offline_plan
+    except OfflinePlanError as error:
+        notes.append(f"OfflineMemoryAllocation ignored: {error}")
+        return None
+    if plan is None:
+        return None
+    count = sum(len(s.tensors) for s in view.subgraphs)
+    if len(plan.offsets) != count:
+        notes.append(f"OfflineMemoryAllocation ignored: it has {len(plan.offsets)} offsets "
+                     f"for {count} tensors, and TFLM refuses such a model")
+        return None
+    return list(plan.offsets)
+
+
+class PlannedBuffer(NamedTuple):
+    subgraph: int
+    tensor: int  # -1 for a kernel's scratch buffer
+    size: int  # rounded up to ALIGNMENT
+    first: int  # allocation scopes, inclusive
+    last: int
+    offline: int  # the offline-planned offset, -1 to plan online
+
+
+def _buffers(view, lifetimes: TflmLifetimes, scratch, offline) -> list[PlannedBuffer]:
+    """The planner's buffers in CreatePlan's order: tensors subgraph by subgraph, then
+    scratch buffers."""
+    buffers: list[PlannedBuffer] = []
+    position = 0
+    for subgraph in view.subgraphs:
+        first, last = lifetimes.first[subgraph.index], lifetimes.last[subgraph.index]
+        for tensor in subgraph.tensors:
+            fixed = offline[position] if offline is not None else -1
+            position += 1
+            size = tflm_bytes(view, subgraph.index, tensor)
+            if tensor.is_constant or size == 0:
+                continue
+            if tensor.is_variable and fixed < 0:
+                continue  # a persistent buffer in the tail (AllocateVariables)
+            buffers.append(PlannedBuffer(subgraph.index, tensor.index, align_up(size, ALIGNMENT),
+                                         first[tensor.index], last[tensor.index], fixed))
+    for position, request in enumerate(scratch):
+        first, last = lifetimes.scratch[position]
+        buffers.append(PlannedBuffer(request.subgraph, -1, align_up(request.bytes, ALIGNMENT),
+                                     first, last, -1))
+    return buffers
+
+
+def tflm_bytes(view, subgraph: int, tensor) -> int:
+    """The tensor's bytes as the planner sees them: a RESHAPE output whose stored shape
+    keeps a -1 has it resolved from the input in Prepare, before planning
+    (reshape_common.cc); any other -1 makes the tensor dynamic, which TFLM refuses."""
+    if -1 in tensor.shape and tensor.shape.count(-1) == 1:
+        producer = view.producer(subgraph, tensor.index)
+        if producer is not None and producer.opcode.name == "RESHAPE" and producer.inputs:
+            source = view.tensor(subgraph, producer.inputs[0])
+            known = 1
+            for dim in tensor.shape:
+                known *= dim if dim != -1 else 1
+            size = tensor_bytes(source)
+            if known > 0 and source.element_count % known == 0:
+                return size
+    return tensor_bytes(tensor)
+
+
+def greedy_plan(sizes: list[int], firsts: list[int], lasts: list[int],
+                offline: list[int]) -> tuple[list[int], int]:
+    """GreedyMemoryPlanner: (offset per buffer, head bytes)."""
+    count = len(sizes)
+    if count == 0:
+        return [], 0
+    fixed = [i for i in range(count) if offline[i] >= 0]
+    online = sorted(reversed([i for i in range(count) if offline[i] < 0]),
+                    key=lambda i: -sizes[i])  # stable, as ReverseSortInPlace
+    placed = PlacedBuffers(min(firsts), max(lasts))
+    offsets = [0] * count
+    for sequence, buffer in enumerate(fixed + online):
+        size, first, last = sizes[buffer], firsts[buffer], lasts[buffer]
+        if offline[buffer] >= 0:
+            offset = offline[buffer]
+        else:
+            offset = 0
+            for other_offset, _, other_size in placed.overlapping(first, last):
+                if other_offset - offset >= size:
+                    break  # the gap before this buffer is big enough
+                offset = max(offset, other_offset + other_size)
+        offsets[buffer] = offset
+        placed.add((offset, sequence, size), first, last)
+    return offsets, max(offset + size for offset, size in zip(offsets, sizes))
+
+
+def _tail(view, kernels, scratch_count: int, offline) -> tuple[int, int, int]:
+    """(the most the arena needs while kernels prepare, the tail when the memory plan is
+    made, the final tail)."""
+    tail = _Tail()
+    tail.take(ALLOCATOR_OBJECTS_BYTES, 8)
+    tail.take(SUBGRAPH_ALLOCATIONS_BYTES * len(view.subgraphs), 8)
+    for subgraph in view.subgraphs:
+        tail.take(EVAL_TENSOR_BYTES * len(subgraph.tensors), 8)
+    for subgraph in view.subgraphs:
+        tail.take(NODE_AND_REGISTRATION_BYTES * len(subgraph.operators), 8)
+    for allocations in (a for ops in kernels for a in ops):
+        if allocations.options[0]:
+            tail.take(*allocations.options)
+    for allocations in (a for ops in kernels for a in ops):
+        if allocations.persistent:
+            tail.take(allocations.persistent[0], ALIGNMENT)  # OpData, in Init
+    preparing, requests = 0, 0
+    for subgraph in view.subgraphs:
+        temporary = [TFLITE_TENSOR_BYTES + align_up(_quantization_bytes(t)[0], 8)
+                     for t in subgraph.tensors]
+        for op in subgraph.operators:
+            allocations = kernels[subgraph.index][op.index]
+            for size in allocations.persistent[1:]:
+                tail.take(size, ALIGNMENT)
+            # the scratch requests so far sit at the head, the kernel's temporary
+            # TfLiteTensors above them until the op is prepared
+            head = SCRATCH_REQUEST_BYTES * (requests + MAX_SCRATCH_REQUESTS_PER_OP)
+            preparing = max(preparing,
+                            tail.used + head + _prepare_temp(subgraph, op, temporary))
+            requests += len(allocations.scratch)
+    if scratch_count:
+        tail.take(SCRATCH_HANDLE_BYTES * scratch_count, 8)
+    position = 0
+    for subgraph in view.subgraphs:
+        for tensor in subgraph.tensors:
+            fixed = offline[position] if offline is not None else -1
+            position += 1
+            if tensor.is_variable and fixed < 0:
+                tail.take(tensor_bytes(tensor), ALIGNMENT)
+    before_io = tail.used
+    if view.subgraphs:
+        main = view.main
+        for indices in (main.inputs, main.outputs):
+            tail.take(POINTER_BYTES * len(indices), ALIGNMENT)
+            for index in indices:
+                tail.take(TFLITE_TENSOR_BYTES, 8)
+                tail.take(*_quantization_bytes(main.tensors[index]))
+    return preparing, before_io, tail.used
+
+
+def _quantization_bytes(tensor) -> tuple[int, int]:
+    """TfLiteAffineQuantization and its zero-point TfLiteIntArray, for a tensor with scale
+    and zero point (micro_allocator.cc InitializeTfLiteTensorFromFlatbuffer)."""
+    quantization = tensor.quantization
+    if quantization and quantization.scale and quantization.zero_point:
+        return align_up(AFFINE_QUANTIZATION_BYTES, 4) + 4 + 4 * len(quantization.scale), 4
+    return 0, 1
+
+
+# Kernels that fetch their data, filter and output tensors twice in Prepare (once in
+# Prepare, once in CalculateOpData*), and their bias once.
+FETCH_TWICE = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV"})
+
+
+def _prepare_temp(subgraph, op, temporary: list[int]) -> int:
+    """Temporary TfLiteTensors (with quantization; `temporary` per tensor) a kernel
+    allocates in Prepare; they are released only when the op is prepared. Estimate: each
+    input and output once, twice for FETCH_TWICE kernels (but a bias)."""
+    twice = op.opcode.name in FETCH_TWICE
+    total = 0
+    for index in (*op.inputs, *op.outputs):
+        if index >= 0:
+            again = twice and len(subgraph.tensors[index].shape) > 1
+            total += temporary[index] * (2 if again else 1)
+    return total
+
+
+def _planning_peak(view, tail_before_io: int, scratch_count: int, planned: int) -> int:
+    """The arena CommitStaticMemoryPlan needs: the tail so far, the scratch requests,
+    the AllocationInfo records and the planner's working memory."""
+    requests = SCRATCH_REQUEST_BYTES * (scratch_count + MAX_SCRATCH_REQUESTS_PER_OP)
+    tensors = sum(len(s.tensors) for s in view.subgraphs)
+    temp = align_up(requests, 8) + align_up(8 * len(view.subgraphs), 8)
+    temp += ALLOCATION_INFO_BYTES * (tensors + scratch_count)
+    return align_up(tail_before_io, ALIGNMENT) + align_up(temp, ALIGNMENT) + \
+        PLANNER_BYTES_PER_BUFFER * planned
+
+
+def _timeline(view, lifetimes: TflmLifetimes, buffers):
+    """Per op of subgraph 0, the most bytes of planned buffers alive at once while it runs
+    (its called subgraphs included), the peak op and what is alive at the peak."""
+    if not view.subgraphs or not view.main.operators:
+        return (), None, ()
+    start, end = -1, max(lifetimes.last_scope, 0)
+    live = live_bytes(((b.first, b.last, b.size) for b in buffers), start, end)
+    timeline, peak_scopes = [], []
+    for first, last in lifetimes.op_scopes[0]:
+        scopes = range(first, last + 1)
+        best = max(scopes, key=lambda scope: live[scope - start])
+        timeline.append(live[best - start])
+        peak_scopes.append(best)
+    peak = peak_of(timeline)
+    alive: tuple[LiveTensor, ...] = ()
+    if peak is not None:
+        scope = peak_scopes[peak]
+        alive = tuple(sorted((_live_tensor(view, b) for b in buffers
+                              if b.first <= scope <= b.last),
+                             key=lambda t: (-t.bytes, t.subgraph, t.index)))
+    return tuple(timeline), peak, alive
+
+
+def _live_tensor(view, buffer: PlannedBuffer) -> LiveTensor:
+    if buffer.tensor >= 0:
+        name = view.tensor(buffer.subgraph, buffer.tensor).name
+        return LiveTensor(buffer.subgraph, buffer.tensor, name, buffer.size)
+    return LiveTensor(buffer.subgraph, -1, "(kernel scratch buffer)", buffer.size)
+
+
+def _reachable(view, tensors):
+    reachable = view.reachable_subgraphs
+    return [(s, t) for s, t in tensors if s in reachable]
+
+
+__all__ = ["plan_tflm", "greedy_plan", "tflm_bytes"]

@@ -1,0 +1,61 @@
+"""Byte sizes as people write them: parse "256KiB", "8MB", "1.5GiB" and print them back.
+
+Decimal units are powers of 1000 (kB, MB, GB: as flash and SRAM datasheets often count),
+binary units powers of 1024 (KiB, MiB, GiB: as linker maps and arena sizes count).
+Units are case-insensitive; a bare "K", "M" or "G" is refused as ambiguous.
+"""
+from __future__ import annotations
+
+import re
+
+UNITS = {"": 1, "b": 1,
+         "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3,
+         "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3}
+SIZE = re.compile(r"^\s*(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(?P<unit>[a-z]*)\s*$",
+                  re.IGNORECASE)
+EXAMPLES = "256KiB, 8MB, 1.5GiB or 1048576 (bytes)"
+
+
+def parse_size(value: object) -> int:
+    """Bytes of a size given as a whole number of bytes or as text with a unit.
+
+    Raises ValueError with a message that says what was wrong and what is accepted.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"expected a size like {EXAMPLES}, got {value!r}")
+    if isinstance(value, int):
+        number, unit = float(value), ""
+    elif isinstance(value, str) and (match := SIZE.match(value)):
+        number, unit = float(match["number"]), match["unit"].lower()
+    else:
+        raise ValueError(f"expected a size like {EXAMPLES}, got {value!r}")
+    if unit not in UNITS:
+        hint = (f"; write {unit.upper()}B (powers of 1000) or {unit.upper()}iB (powers of "
+                "1024)" if unit in ("k", "m", "g") else "")
+        raise ValueError(f"unknown unit {unit!r} in {value!r}{hint}; units: "
+                         "B, kB, MB, GB, KiB, MiB, GiB")
+    size = round(number * UNITS[unit])
+    if size < 1:
+        raise ValueError(f"a size must be at least 1 byte, got {value!r}")
+    return size
+
+
+def human_bytes(count: int | None) -> str:
+    """A byte count in binary units, one decimal: 1.5 KiB, 3.0 MiB; under 1 KiB in bytes."""
+    if count is None:
+        return "?"
+    size = float(count)
+    sign = "-" if size < 0 else ""
+    size = abs(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{sign}{size:.0f} {unit}" if unit == "B" else f"{sign}{size:.1f} {unit}"
+        size /= 1024
+    return f"{count} B"  # pragma: no cover - the loop always returns
+
+
+def exact_bytes(count: int) -> str:
+    """A byte count as a person reads it with the exact figure: "80.6 KiB (82,528 bytes)"."""
+    if abs(count) < 1024:
+        return f"{count:,} bytes"
+    return f"{human_bytes(count)} ({count:,} bytes)"
