@@ -369,8 +369,8 @@ def messages(result, op_index: int = 0) -> list[str]:
 # -- the profiles ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name, ops, memory", [
-    ("ethos-u55", 55, {}), ("ethos-u65", 55, {"sram_bytes": 393216}),
-    ("ethos-u85", 74, {"sram_bytes": 393216})])
+    ("ethos-u55", 55, {}), ("ethos-u65", 55, {"arena_cache_bytes": 393216}),
+    ("ethos-u85", 74, {"arena_cache_bytes": 393216})])
 def test_profiles_load_with_their_figures(name, ops, memory):
     profile = load_target(name)
     assert profile.name == name and "Vela 5.2.0" in profile.describes

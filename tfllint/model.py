@@ -97,20 +97,18 @@ class Tensor:
     def is_dynamic(self) -> bool:
         return any(dim < 0 for dim in self.signature)
 
-    @property
-    def element_count(self) -> int:
+    # Sizes at the stored shape, computed once here: the planners, rules and reports ask
+    # for them many times per tensor. byte_size is None for types of no fixed size.
+    element_count: int = field(init=False, repr=False, compare=False)
+    byte_size: int | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
         count = 1
         for dim in self.shape:
             count *= max(dim, 0)
-        return count
-
-    @property
-    def byte_size(self) -> int | None:
-        """Bytes of the tensor at its stored shape; None for variable-size types."""
         bits = DTYPE_BITS.get(self.dtype)
-        if bits is None:
-            return None
-        return (self.element_count * bits + 7) // 8
+        object.__setattr__(self, "element_count", count)
+        object.__setattr__(self, "byte_size", None if bits is None else (count * bits + 7) // 8)
 
 
 @dataclass(frozen=True)

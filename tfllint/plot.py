@@ -25,7 +25,7 @@ COLOURS = {"live": "#1f6fb4", "tail": "#c9d6e3", "arena": "#555555", "budget": "
 
 def memory_svg(memory: dict[str, Any], title: str) -> str:
     """The SVG text for a report's `memory` section."""
-    timeline = [entry["live_bytes"] for entry in memory["timeline"]]
+    timeline = memory["timeline"]["live_bytes"]
     tail = memory["tail_bytes"]
     budget = memory["memory_budget"]["bytes"] if memory["memory_budget"] else None
     top_value = max([tail + live for live in timeline] + [memory["arena_bytes"], budget or 0, 1])
@@ -94,12 +94,12 @@ def memory_svg(memory: dict[str, Any], title: str) -> str:
     parts.extend(_legend(tail, arena))
     peak_op = memory["peak_op"]
     if peak_op is not None and 0 <= peak_op < ops:
-        peak = memory["timeline"][peak_op]
-        px, py = x(peak_op), y(tail + peak["live_bytes"])
+        peak_name, peak_live = memory["timeline"]["op"][peak_op], timeline[peak_op]
+        px, py = x(peak_op), y(tail + peak_live)
         parts.append(f'<circle class="peak" cx="{px:.1f}" cy="{py:.1f}" r="6" fill="none" '
                      f'stroke="{COLOURS["peak"]}" stroke-width="2.5" '
                      f'data-op-index="{peak_op}"/>')
-        label = f"peak: op {peak_op} {peak['op'] or ''}, {human_bytes(peak['live_bytes'])} live"
+        label = f"peak: op {peak_op} {peak_name}, {human_bytes(peak_live)} live"
         anchor = "end" if px > LEFT + plot_width * 0.6 else "start"
         dx = -10 if anchor == "end" else 10
         parts.append(_text(px + dx, max(py - 10, TOP + 12), label, anchor=anchor,
@@ -129,7 +129,7 @@ def _legend(tail: int, arena: int) -> list[str]:
 
 
 def _subtitle(memory: dict[str, Any]) -> str:
-    ops = len(memory["timeline"])
+    ops = len(memory["timeline"]["live_bytes"])
     text = f"{memory['planner']} planner, {ops:,} op{'' if ops == 1 else 's'}"
     if memory["tail_bytes"] or memory["temp_bytes"]:
         text += (f"; arena {human_bytes(memory['arena_bytes'])} = "

@@ -3,8 +3,10 @@
 Budgets: --memory-budget (RAM for activations: the planned arena) and --weights-budget
 (flash or parameter memory for constant data), from the command line or the config file.
 Where the user gives none, a --target's profile can: `[memory] sram_bytes` is the memory
-budget (Ethos-U65/U85: Vela's default 384 KiB dedicated SRAM) and `[memory] flash_bytes`
-the weights budget; with several such targets the smallest applies.
+budget and `[memory] flash_bytes` the weights budget; with several such targets the
+smallest applies. No built-in profile sets them (a microcontroller's RAM and flash are the
+board's, not the runtime's; Ethos-U65/U85's 384 KiB SRAM is a cache in front of an arena
+in DRAM, `arena_cache_bytes`): they are for a profile of your own board that extends one.
 
 Planner: "tflm" when any --target's profile says `[target] arena_planner = "tflm"` (tflm,
 and ethos-u55/65/85, whose compiled models run on TFLite Micro), else "litert", the

@@ -155,30 +155,47 @@ def memory_block(memory: dict[str, Any]) -> str:
             arena += f" + {human_bytes(memory['temp_bytes'])} temp"
     lines = [f"  memory ({memory['planner']} planner): {arena}; weights "
              f"{human_bytes(memory['weights_bytes'])}"]
+    lines.append("    " + sizes_line(memory))
     for key, label in (("memory_budget", "memory budget"), ("weights_budget", "weights budget")):
         if memory[key]:
             lines.append("    " + budget_line(label, memory[key]))
     if memory["lower_bound"]:
         lines.append(f"    lower bound: {memory['lower_bound']}")
     lines.extend(f"    note: {note}" for note in memory["notes"])
-    timeline = memory["timeline"]
-    if memory["peak_op"] is not None and memory["peak_op"] < len(timeline):
-        peak = timeline[memory["peak_op"]]
+    names, live_bytes = memory["timeline"]["op"], memory["timeline"]["live_bytes"]
+    peak_op = memory["peak_op"]
+    if peak_op is not None and peak_op < len(live_bytes):
         live = memory["live_at_peak"]
         named = ", ".join(f"{tensor_name(t)} {human_bytes(t['bytes'])}"
                           for t in live[:LIVE_TENSORS])
         if len(live) > LIVE_TENSORS:
             rest = sum(t["bytes"] for t in live[LIVE_TENSORS:])
             named += f" and {len(live) - LIVE_TENSORS} more ({human_bytes(rest)})"
-        lines.append(f"    peak at op {peak['op_index']} {peak['op']}: "
-                     f"{human_bytes(peak['live_bytes'])} live" + (f": {named}" if named else ""))
-    top = sorted(timeline, key=lambda entry: (-entry["live_bytes"], entry["op_index"]))
-    rows = [[entry["op_index"], entry["op"], human_bytes(entry["live_bytes"])]
-            for entry in top[:TIMELINE_OPS]]
-    if len(timeline) > 1:
+        lines.append(f"    peak at op {peak_op} {names[peak_op]}: "
+                     f"{human_bytes(live_bytes[peak_op])} live" + (f": {named}" if named else ""))
+    top = sorted(range(len(live_bytes)), key=lambda op: (-live_bytes[op], op))
+    rows = [[op, names[op], human_bytes(live_bytes[op])] for op in top[:TIMELINE_OPS]]
+    if len(live_bytes) > 1:
         lines.append(indent(tabulate(rows, headers=["op", "name", "live"],
                                      colalign=("right", "left", "right")), "    "))
     return "\n".join(lines)
+
+
+def sizes_line(memory: dict[str, Any]) -> str:
+    """The figures that need no plan: every activation without reuse (per subgraph when
+    there are several), variables and the largest activation."""
+    per_subgraph = memory["activation_bytes"]
+    text = f"activations {human_bytes(sum(per_subgraph))} without reuse"
+    if len(per_subgraph) > 1:
+        text += " (" + " + ".join(f"sg{index} {human_bytes(size)}"
+                                  for index, size in enumerate(per_subgraph)) + ")"
+    if memory["variable_bytes"]:
+        text += f"; variables {human_bytes(memory['variable_bytes'])}"
+    largest = memory["largest_tensor"]
+    if largest:
+        where = "" if largest["subgraph"] == 0 else f" in sg{largest['subgraph']}"
+        text += f"; largest {tensor_name(largest)}{where} {human_bytes(largest['bytes'])}"
+    return text
 
 
 def tensor_name(tensor: dict[str, Any]) -> str:
