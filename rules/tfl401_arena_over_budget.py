@@ -15,13 +15,12 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     """The arena the runtime plans for the activations does not fit the memory budget.
 
     What it finds:
-        With --memory-budget SIZE (or a target whose profile sets a default, such as
-        ethos-u65 and ethos-u85: 384 KiB of dedicated SRAM), a model whose planned arena
-        is larger than SIZE. The arena is planned as the runtime does it: TFLite
-        Micro's greedy planner plus its persistent tail with --target tflm or an Ethos-U
-        target, the LiteRT interpreter's arena planner otherwise. The finding sits at
-        the op where the most bytes are live and names the tensors live there, largest
-        first.
+        With --memory-budget SIZE (or a target profile's `[memory] sram_bytes`, as in a
+        profile of your own board), a model whose planned arena is larger than SIZE.
+        The arena is planned as the runtime does it: TFLite Micro's greedy planner plus
+        its persistent tail with --target tflm or an Ethos-U target, the LiteRT
+        interpreter's arena planner otherwise. The finding sits at the op where the
+        most bytes are live and names the tensors live there, largest first.
 
     Why it matters:
         TFLite Micro firmware gets a fixed tensor arena; when the plan does not fit,
