@@ -41,14 +41,14 @@ def plan(data: bytes, planner: str):
 
 def test_greedy_time_overlap_is_inclusive_and_ties_go_last_added_first():
     # [0, 1] and [1, 2] share time 1; equal sizes: the later-added buffer is placed first
-    assert greedy_plan([32, 32], [0, 1], [1, 2], [-1, -1]) == ([32, 0], 64)
-    assert greedy_plan([32, 32], [0, 2], [1, 3], [-1, -1]) == ([0, 0], 32)
+    assert greedy_plan([32, 32], [0, 1], [1, 2], [-1, -1]) == ([32, 0], 64, 0)
+    assert greedy_plan([32, 32], [0, 2], [1, 3], [-1, -1]) == ([0, 0], 32, 0)
 
 
 def test_greedy_places_larger_buffers_first_and_fits_later_ones_in_the_first_gap():
     sizes = [64, 48, 32, 16, 16]
     firsts, lasts = [0, 0, 1, 0, 1], [0, 5, 1, 5, 1]
-    offsets, head = greedy_plan(sizes, firsts, lasts, [-1] * 5)
+    offsets, head, _ = greedy_plan(sizes, firsts, lasts, [-1] * 5)
     # A(64) at 0; B(48) overlaps A: after it; C(32) alive only at 1: before B (A is gone);
     # D(16) alive throughout: after B; E(16) at time 1: the gap between C and B
     assert offsets == [0, 64, 0, 112, 32]
@@ -56,11 +56,11 @@ def test_greedy_places_larger_buffers_first_and_fits_later_ones_in_the_first_gap
 
 
 def test_greedy_places_offline_buffers_first_and_fills_the_gaps_online():
-    offsets, head = greedy_plan([32, 32, 16], [0, 0, 0], [1, 1, 1], [64, -1, -1])
+    offsets, head, _ = greedy_plan([32, 32, 16], [0, 0, 0], [1, 1, 1], [64, -1, -1])
     assert offsets == [64, 0, 32]
     assert head == 96
     # fixed offsets are honoured even where they overlap
-    assert greedy_plan([32, 32], [0, 0], [1, 1], [0, 16]) == ([0, 16], 48)
+    assert greedy_plan([32, 32], [0, 0], [1, 1], [0, 16]) == ([0, 16], 48, 0)
 
 
 # -- TFLite Micro: models ----------------------------------------------------------------
@@ -267,12 +267,12 @@ def test_litert_frees_at_the_last_reader_and_allocates_larger_first():
 
 
 def test_litert_best_fit_takes_the_smallest_gap():
-    placed = PlacedBuffers(0, 1)
+    placed = PlacedBuffers((0, 1))
     for sequence, (offset, size) in enumerate([(0, 64), (128, 64), (256, 32)]):
         placed.add((offset, sequence, size), 0, 1)
     # gaps 64..128 (64 bytes) and 192..256 (64 bytes): equal, the first wins
     assert best_fit(placed, 32, 0, 1, 64) == 64
-    tight = PlacedBuffers(0, 1)
+    tight = PlacedBuffers((0, 1))
     for sequence, (offset, size) in enumerate([(0, 64), (128, 64), (224, 32)]):
         tight.add((offset, sequence, size), 0, 1)
     assert best_fit(tight, 32, 0, 1, 64) == 192  # 192..224 fits exactly; 64..128 is larger
@@ -346,3 +346,87 @@ def test_analyses_caches_one_plan_per_planner():
     assert analyses.arena("litert").planner == "litert"
     with pytest.raises(ValueError, match="unknown arena planner"):
         analyses.arena("cuda")
+
+
+def test_placed_buffers_find_exactly_the_overlapping_ones_at_sparse_times():
+    rng = np.random.default_rng(7)
+    spans = []
+    for _ in range(200):
+        first = int(rng.choice([0, 3, 10, 10_000, 2_000_000]))
+        spans.append((first, first + int(rng.choice([0, 7, 9_990, 5_000_000]))))
+    placed = PlacedBuffers([time for span in spans for time in span])
+    for sequence, (first, last) in enumerate(spans):
+        expected = sorted((offset, order, 16) for order, ((offset, _), (a, b))
+                          in enumerate(zip([(o * 16, 0) for o in range(sequence)],
+                                           spans[:sequence]))
+                          if a <= last and first <= b)
+        assert placed.overlapping(first, last) == expected
+        placed.add((sequence * 16, sequence, 16), first, last)
+
+
+def call_chain_model(depth: int, calls_per_level: int) -> bytes:
+    """Subgraph i runs `calls_per_level` CALL_ONCE ops on subgraph i + 1, then a RELU."""
+    model = ModelBuilder()
+    subgraphs = [model.subgraph(f"level{i}") for i in range(depth)]
+    for level, subgraph in enumerate(subgraphs):
+        x, y = subgraph.tensor("x", [1, 4]), subgraph.tensor("y", [1, 4])
+        if level + 1 < depth:
+            for _ in range(calls_per_level):
+                subgraph.op("CALL_ONCE", [], [], options=(
+                    "CallOnceOptions", {"init_subgraph_index": level + 1}))
+        subgraph.op("RELU", [x], [y])
+        subgraph.inputs, subgraph.outputs = [x], [y]
+    return model.build()
+
+
+def test_tflm_marks_control_flow_nested_deeper_than_pythons_recursion_limit():
+    view = view_of(call_chain_model(3000, 1))
+    lifetimes = tflm_lifetimes(view)
+    # going down, each level opens a scope for its CALL_ONCE and one to enter the callee,
+    # so level k starts at scope 2k; coming back up, each level's RELU opens one more
+    assert lifetimes.first[2999] == (2 * 2999, 2 * 2999 + 1)
+    assert lifetimes.last[2999] == (2 * 2999 + 1, 2 * 2999 + 1)
+    assert lifetimes.last_scope == 2 * 2999 + 1 + 2999 and not lifetimes.approximate
+    # the nested lifetimes make exact placement quadratic: past the work budget the rest
+    # goes end to end (test_a_plan_past_the_work_budget_...)
+    result = plan_arena(view, "tflm")
+    assert result.head_bytes >= 16 * 2 * 3000 // 2
+    assert len(result.notes) == 1 and "put end to end" in result.notes[0]
+
+
+def test_tflm_stops_re_marking_subgraphs_a_hostile_model_calls_2_to_the_40_times():
+    view = view_of(call_chain_model(40, 2))
+    lifetimes = tflm_lifetimes(view)
+    assert lifetimes.approximate
+    assert 250_000 < lifetimes.last_scope < 1_000_000
+    assert any("called so many times over" in note for note in plan_arena(view, "tflm").notes)
+
+
+def wide_model(outputs: int) -> bytes:
+    """x -> RELU -> y_i for every i, every y_i an output: all alive together."""
+    model = ModelBuilder()
+    main = model.subgraph("main")
+    x = main.tensor("x", [1, 4])
+    ys = [main.tensor(f"y{i}", [1, 4 + i % 3]) for i in range(outputs)]
+    for y in ys:
+        main.op("RELU", [x], [y])
+    main.inputs, main.outputs = [x], ys
+    return model.build()
+
+
+@pytest.mark.parametrize("planner", ["tflm", "litert"])
+def test_a_plan_past_the_work_budget_is_valid_and_says_it_is_an_upper_bound(
+        planner, monkeypatch):
+    view = view_of(wide_model(60))
+    exact = plan_arena(view, planner)
+    assert exact.notes == ()
+    monkeypatch.setattr(PlacedBuffers, "WORK_BUDGET", 200)
+    bounded = plan_arena(view, planner)
+    [note] = bounded.notes
+    assert note.endswith("were put end to end after the rest: the arena is an upper bound")
+    assert bounded.head_bytes >= exact.head_bytes
+    # still a layout: no two tensors alive at one op share a byte
+    tensors = view.main.tensors
+    spans = sorted((offset, offset + tensors[t].byte_size) for t, offset
+                   in bounded.offsets.items())
+    assert all(end <= next_start for (_, end), (next_start, _) in zip(spans, spans[1:]))

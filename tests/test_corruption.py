@@ -117,6 +117,15 @@ def test_corrupt_model_is_reported_not_crashed_on(case: Case, case_dir: Path) ->
         if code == 2:
             assert f"error: {report['error']}" in text_out
 
+        # the TFLite Micro planner, the budget rules and the plot: a readable model stays
+        # readable (findings are exit 1, never 2), an unreadable one says so again
+        plot = case_dir / f"{case.id}.svg"
+        memory_code, _, _ = run_checked(path, "--format", "json", "--no-config", "--target",
+                                        "tflm,coral", "--memory-budget", "1KiB",
+                                        "--weights-budget", "1KiB", "--plot", plot)
+        assert (memory_code == 2) == (code == 2)
+        plot.unlink(missing_ok=True)
+
         if case.id in TRACED:
             peak = peak_allocation(path, "--format", "json", "--no-config")
             assert peak < ALLOCATION_LIMIT, f"peak allocation {peak / 2**20:.0f} MiB"

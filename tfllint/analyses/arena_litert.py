@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .arena import (ArenaPlan, LiveTensor, PlacedBuffers, align_up, dynamic_shape_note,
-                    peak_of)
+                    end_to_end_note, peak_of)
 from .lifetimes import NEVER, is_activation, litert_lifetimes, tensor_bytes
 
 TENSOR_ALIGNMENT = 64  # kDefaultTensorAlignment (tflite/util.h)
@@ -52,7 +52,7 @@ def plan_litert(view) -> ArenaPlan:
     if not view.subgraphs:
         return ArenaPlan("litert", 0, 0)
     heads = [0] * len(view.subgraphs)
-    tail = 0
+    tail, end_to_end = 0, 0
     main = None
     planned: list[tuple[int, int]] = []
     outside = not_in_arena(view)
@@ -60,6 +60,7 @@ def plan_litert(view) -> ArenaPlan:
         arena = _plan_subgraph(view, index, outside.get(index, set()))
         heads[index] = arena.head
         tail += arena.persistent
+        end_to_end += arena.end_to_end
         planned += [(index, tensor) for tensor in arena.offsets]
         if index == 0:
             main = arena
@@ -67,12 +68,16 @@ def plan_litert(view) -> ArenaPlan:
     unmodelled = sorted({op.opcode.name for s in sorted(view.reachable_subgraphs)
                          for op in view.subgraphs[s].operators
                          if op.opcode.name in UNMODELLED_TEMPORARIES})
-    notes = (f"the temporaries these kernels add are not counted: {', '.join(unmodelled)}",) \
-        if unmodelled else ()
+    notes = []
+    if unmodelled:
+        notes.append(f"the temporaries these kernels add are not counted: "
+                     f"{', '.join(unmodelled)}")
+    if end_to_end:
+        notes.append(end_to_end_note(end_to_end))
     return ArenaPlan(planner="litert", head_bytes=sum(heads), tail_bytes=tail,
                      offsets=main.offsets, timeline=timeline, peak_op=peak, live_at_peak=live,
                      lower_bound=dynamic_shape_note(view, planned),
-                     subgraph_head_bytes=tuple(heads), notes=notes)
+                     subgraph_head_bytes=tuple(heads), notes=tuple(notes))
 
 
 def _arena_tensor(tensor) -> bool:
@@ -85,6 +90,7 @@ class _Arena:
     persistent: int  # the persistent arena's
     offsets: dict[int, int]  # tensor -> offset, tensors sharing a buffer in place included
     spans: list[tuple[int, int, int, int]]  # (first node, last node, tensor or -1, bytes)
+    end_to_end: int  # buffers put end to end when PlacedBuffers' work budget ran out
 
 
 def not_in_arena(view) -> dict[int, set[int]]:
@@ -151,10 +157,10 @@ def _plan_subgraph(view, index: int, outside: set[int]) -> _Arena:
 
     order = sorted(candidates, key=lambda t: (0, t, 0, 0) if whole_run(t) else
                    (1, 0, -sizes[t], alloc[t]))
-    placed = PlacedBuffers(0, end)
+    placed = PlacedBuffers(range(end + 1))  # node indices
     offsets: dict[int, int] = {}
     spans = []
-    high_water, persistent = 0, 0
+    high_water, persistent, end_to_end = 0, 0, 0
     for sequence, tensor in enumerate(order):
         size = sizes[tensor]
         root = lifetimes.shares.get(tensor)
@@ -164,7 +170,11 @@ def _plan_subgraph(view, index: int, outside: set[int]) -> _Arena:
             persistent = align_up(persistent, TENSOR_ALIGNMENT) + size
             continue
         first, final = alloc[tensor], last(tensor)
-        offset = best_fit(placed, size, first, final, TENSOR_ALIGNMENT)
+        if placed.exhausted:
+            offset = align_up(placed.end, TENSOR_ALIGNMENT)
+            end_to_end += 1
+        else:
+            offset = best_fit(placed, size, first, final, TENSOR_ALIGNMENT)
         if tensor < count:
             offsets[tensor] = offset
         spans.append((first, final, tensor if tensor < count else -1, size))
@@ -173,7 +183,7 @@ def _plan_subgraph(view, index: int, outside: set[int]) -> _Arena:
     for tensor, root in lifetimes.shares.items():
         if root in offsets and tensor not in offsets:
             offsets[tensor] = offsets[root]
-    return _Arena(high_water, persistent, dict(sorted(offsets.items())), spans)
+    return _Arena(high_water, persistent, dict(sorted(offsets.items())), spans, end_to_end)
 
 
 # Kernels that compute a constant input once in Prepare and keep the result in the

@@ -34,8 +34,9 @@ from typing import NamedTuple
 
 from ..reader.offline_plan import OfflinePlanError
 from .arena import (ArenaPlan, LiveTensor, PlacedBuffers, align_up, dynamic_shape_note,
-                    live_bytes, peak_of)
-from .lifetimes import ScratchRequest, TflmLifetimes, tensor_bytes, tflm_lifetimes
+                    end_to_end_note, live_bytes, peak_of)
+from .lifetimes import (TFLM_MARKING_BUDGET, ScratchRequest, TflmLifetimes, tensor_bytes,
+                        tflm_lifetimes)
 from .tflm_kernels import kernel_allocations
 
 ALIGNMENT = 16  # MicroArenaBufferAlignment()
@@ -79,10 +80,17 @@ def plan_tflm(view) -> ArenaPlan:
         notes.append("subgraph(s) " + ", ".join(map(str, lifetimes.recursive_calls)) +
                      " call themselves; TFLM would recurse without end, they were "
                      "planned once")
+    if lifetimes.approximate:
+        notes.append("the control-flow subgraphs are called so many times over that "
+                     "lifetimes were marked once per subgraph after the first "
+                     f"{TFLM_MARKING_BUDGET:,} op visits; TFLM marks each call")
     offline = _offline_offsets(view, notes)
     buffers = _buffers(view, lifetimes, scratch, offline)
-    offsets, head = greedy_plan([b.size for b in buffers], [b.first for b in buffers],
-                                [b.last for b in buffers], [b.offline for b in buffers])
+    offsets, head, end_to_end = greedy_plan(
+        [b.size for b in buffers], [b.first for b in buffers], [b.last for b in buffers],
+        [b.offline for b in buffers])
+    if end_to_end:
+        notes.append(end_to_end_note(end_to_end))
     preparing, tail_before_io, tail = _tail(view, kernels, len(scratch), offline)
     needed = max(preparing, _planning_peak(view, tail_before_io, len(scratch),
                                            len(buffers)))
@@ -172,20 +180,25 @@ def tflm_bytes(view, subgraph: int, tensor) -> int:
 
 
 def greedy_plan(sizes: list[int], firsts: list[int], lasts: list[int],
-                offline: list[int]) -> tuple[list[int], int]:
-    """GreedyMemoryPlanner: (offset per buffer, head bytes)."""
+                offline: list[int]) -> tuple[list[int], int, int]:
+    """GreedyMemoryPlanner: (offset per buffer, head bytes, how many buffers were put end
+    to end because PlacedBuffers' work budget ran out)."""
     count = len(sizes)
     if count == 0:
-        return [], 0
+        return [], 0, 0
     fixed = [i for i in range(count) if offline[i] >= 0]
     online = sorted(reversed([i for i in range(count) if offline[i] < 0]),
                     key=lambda i: -sizes[i])  # stable, as ReverseSortInPlace
-    placed = PlacedBuffers(min(firsts), max(lasts))
+    placed = PlacedBuffers(firsts + lasts)
     offsets = [0] * count
+    end_to_end = 0
     for sequence, buffer in enumerate(fixed + online):
         size, first, last = sizes[buffer], firsts[buffer], lasts[buffer]
         if offline[buffer] >= 0:
             offset = offline[buffer]
+        elif placed.exhausted:
+            offset = align_up(placed.end, ALIGNMENT)
+            end_to_end += 1
         else:
             offset = 0
             for other_offset, _, other_size in placed.overlapping(first, last):
@@ -194,7 +207,7 @@ def greedy_plan(sizes: list[int], firsts: list[int], lasts: list[int],
                 offset = max(offset, other_offset + other_size)
         offsets[buffer] = offset
         placed.add((offset, sequence, size), first, last)
-    return offsets, max(offset + size for offset, size in zip(offsets, sizes))
+    return offsets, max(offset + size for offset, size in zip(offsets, sizes)), end_to_end
 
 
 def _tail(view, kernels, scratch_count: int, offline) -> tuple[int, int, int]:

@@ -62,6 +62,14 @@ class TflmLifetimes:
     scratch: tuple[tuple[int, int], ...]  # per ScratchRequest, in request order
     last_scope: int
     recursive_calls: tuple[int, ...]  # subgraphs that call themselves (not followed)
+    approximate: bool = False  # TFLM_MARKING_BUDGET ran out: repeated calls not re-marked
+
+
+# A subgraph called from several places is marked again at each call, as TFLM does, so a
+# hostile model (each subgraph calling the next twice) could ask for 2**depth markings.
+# Past this many op visits a subgraph already marked is not marked again, and the
+# lifetimes say they are approximate.
+TFLM_MARKING_BUDGET = 250_000
 
 
 def tflm_lifetimes(view, scratch: tuple[ScratchRequest, ...] = ()) -> TflmLifetimes:
@@ -74,8 +82,10 @@ def tflm_lifetimes(view, scratch: tuple[ScratchRequest, ...] = ()) -> TflmLifeti
         scratch_by_op.setdefault((request.subgraph, request.op_index), []).append(position)
     scratch_lives = [(-1, -1)] * len(scratch)
     scope = 0
-    stack: list[int] = []
+    calling: list[int] = []  # the subgraphs being marked, outermost first
+    marked: set[int] = set()
     recursive: set[int] = set()
+    visits = 0
 
     def created(s: int, tensor: int) -> None:
         if 0 <= tensor < len(first[s]) and first[s][tensor] == -1:
@@ -85,25 +95,28 @@ def tflm_lifetimes(view, scratch: tuple[ScratchRequest, ...] = ()) -> TflmLifeti
         if 0 <= tensor < len(last[s]):
             last[s][tensor] = scope
 
-    def mark(s: int) -> None:
-        nonlocal scope
-        stack.append(s)
+    def mark(s: int):
+        """Marks subgraph s; yields each subgraph it calls, to be marked before it goes on
+        (a generator, so that nesting depth is not Python's recursion limit)."""
+        nonlocal scope, visits
         subgraph = subgraphs[s]
         for tensor in subgraph.inputs:
             created(s, tensor)
             used(s, tensor)
         for op in subgraph.operators:
             scope += 1
+            visits += 1
             for tensor in op.outputs:
                 created(s, tensor)
             start = scope
             if op.opcode.name in TFLM_CONTROL_FLOW:
                 for called in op.called_subgraphs:
-                    if called in stack:  # TFLM would recurse without end
+                    if called in calling:  # TFLM would recurse without end
                         recursive.add(called)
                         continue
                     scope += 1
-                    mark(called)
+                    if visits <= TFLM_MARKING_BUDGET or called not in marked:
+                        yield called
             for tensor in op.inputs:
                 used(s, tensor)
             for tensor in op.outputs:
@@ -116,14 +129,25 @@ def tflm_lifetimes(view, scratch: tuple[ScratchRequest, ...] = ()) -> TflmLifeti
         for tensor in subgraph.outputs:
             created(s, tensor)
             used(s, tensor)
-        stack.pop()
 
     if subgraphs:
-        mark(0)
+        pending = [mark(0)]
+        calling.append(0)
+        marked.add(0)
+        while pending:
+            called = next(pending[-1], None)
+            if called is None:
+                pending.pop()
+                calling.pop()
+            else:
+                pending.append(mark(called))
+                calling.append(called)
+                marked.add(called)
     return TflmLifetimes(first=tuple(map(tuple, first)), last=tuple(map(tuple, last)),
                          op_scopes=tuple(map(tuple, op_scopes)),
                          scratch=tuple(scratch_lives), last_scope=scope,
-                         recursive_calls=tuple(sorted(recursive)))
+                         recursive_calls=tuple(sorted(recursive)),
+                         approximate=visits > TFLM_MARKING_BUDGET)
 
 
 # -- LiteRT ---------------------------------------------------------------------------------
