@@ -1,8 +1,11 @@
-"""Analyses on the sample models, checked against what the converter itself wrote."""
+"""Analyses on the sample models, checked against what the converter itself wrote, and on
+models built here for the exact cases."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
-from conftest import SAMPLE_MODELS
+from builder import Appended, ModelBuilder
+from conftest import SAMPLE_MODELS, view_of
 
 from tfllint.analyses import Analyses
 from tfllint.reader import read_model
@@ -47,3 +50,21 @@ def test_memory_sizes_of_the_int8_cnn():
     # + 10 + 10 bytes, as the tflite bindings list them
     assert memory.activation_bytes == (15380,)
     assert memory.variable_bytes == 0
+
+
+def test_weights_count_inline_and_appended_buffers_once_and_skip_unreferenced_ones():
+    model = ModelBuilder()
+    main = model.subgraph("main")
+    x, y, z = main.tensor("x", [1, 4]), main.tensor("y", [1, 4]), main.tensor("z", [1, 4])
+    inline = main.constant("inline", np.ones((1, 4), np.float32))  # 16 bytes
+    appended = main.tensor("appended", [1, 4], data=Appended(bytes(16)))
+    again = main.tensor("again", [1, 4], buffer=main.tensors[appended]["buffer"])
+    model.buffer(bytes(1000))  # data no tensor refers to
+    main.op("ADD", [x, inline], [y])
+    main.op("ADD", [y, appended], [z])
+    out = main.tensor("out", [1, 4])
+    main.op("ADD", [z, again], [out])
+    main.inputs, main.outputs = [x], [out]
+    memory = Analyses(view_of(model.build())).memory
+    assert memory.weights_bytes == 32
+    assert memory.activation_bytes == (64,)
