@@ -27,8 +27,8 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         .tflite file (the graph's structure on top of the weights) needs a little more.
 
     Example:
-        the weights take 1.2 MiB (1,258,291 bytes); the weights budget of 1.0 MiB
-        (1,048,576 bytes) is 224.0 KiB short. Largest: 'dense/MatMul' 1.0 MiB,
+        the weights take 1.2 MiB (1,253,376 bytes); the weights budget of 1.0 MiB
+        (1,048,576 bytes) is 200.0 KiB short. Largest: 'dense/MatMul' 1.0 MiB,
         'conv2/Conv2D' 144.0 KiB and 3 more (56.0 KiB).
 
     How to fix:

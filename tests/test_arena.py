@@ -9,7 +9,7 @@ import struct
 
 import numpy as np
 import pytest
-from builder import ModelBuilder
+from builder import Appended, ModelBuilder
 from conftest import view_of
 
 from tfllint.analyses import Analyses
@@ -430,3 +430,88 @@ def test_a_plan_past_the_work_budget_is_valid_and_says_it_is_an_upper_bound(
     spans = sorted((offset, offset + tensors[t].byte_size) for t, offset
                    in bounded.offsets.items())
     assert all(end <= next_start for (_, end), (next_start, _) in zip(spans, spans[1:]))
+
+
+def dequantize_reshape_model() -> bytes:
+    """w = DEQUANTIZE(float16 constant) -> r = RESHAPE(w) -> y = x + r."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    half = main.constant("half", np.ones((1, 256), np.float16), "FLOAT16")
+    w = main.tensor("w", [1, 256])
+    shape = main.constant("shape", np.array([16, 16], np.int32), "INT32")
+    r, x, y = (main.tensor(name, [16, 16]) for name in ("r", "x", "y"))
+    main.op("DEQUANTIZE", [half], [w], version=3)
+    main.op("RESHAPE", [w, shape], [r])
+    main.op("ADD", [x, r], [y])
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
+def test_litert_does_not_share_a_persistent_buffer_in_place():
+    # w, dequantized once from a constant, is persistent; RESHAPE may not write r over it,
+    # so r gets its own buffer, held to the end (its reads were counted on w)
+    result = plan(dequantize_reshape_model(), "litert")
+    assert (result.head_bytes, result.tail_bytes) == (3072, 1024)
+    assert result.offsets == {3: 1024, 4: 0, 5: 2048}  # r, x, y; as LiteRT lays them out
+
+
+def test_litert_names_kernels_whose_temporaries_it_does_not_count():
+    model = ModelBuilder()
+    main = model.subgraph()
+    x, y = main.tensor("x", [1, 8, 8, 4]), main.tensor("y", [1, 8, 8, 4])
+    weights = main.tensor("w", [4, 3, 3, 4], "INT8", data=bytes(144), scale=[0.1] * 4,
+                          zero_point=[0] * 4)
+    main.op("CONV_2D", [x, weights], [y], version=2,
+            options=("Conv2DOptions", dict(padding=0, stride_w=1, stride_h=1)))
+    main.inputs, main.outputs = [x], [y]
+    assert plan(model.build(), "litert").notes == (
+        "the temporaries these kernels add are not counted: hybrid CONV_2D",)
+
+
+def appended_constant_model() -> bytes:
+    """y = x + w, with w's 1 KiB of data stored after the flatbuffer (Buffer.offset)."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    x, y = main.tensor("x", [1, 256]), main.tensor("y", [1, 256])
+    w = main.tensor("w", [1, 256], data=Appended(np.ones((1, 256), np.float32).tobytes()))
+    main.op("ADD", [x, w], [y])
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
+def test_tflm_plans_constant_data_stored_after_the_flatbuffer_as_an_activation():
+    result = plan(appended_constant_model(), "tflm")
+    assert sorted(result.offsets) == [0, 1, 2]  # x, y and w: TFLM does not read w's data
+    assert result.notes == (
+        "constant data stored outside the flatbuffer's buffers ('w'): TFLM does not read "
+        "it, so it plans these tensors as activations and runs them uninitialised",)
+    assert plan(appended_constant_model(), "litert").offsets.keys() == {0, 1}
+
+
+def subgraph_variable_model(offsets: list[int]) -> bytes:
+    """Subgraph 0 (x, y) CALL_ONCEs subgraph 1, whose variable v (its tensor 0, tensor 2
+    of the model) RELU reads; `offsets` is the OfflineMemoryAllocation of all four."""
+    model = ModelBuilder()
+    main, init = model.subgraph("main"), model.subgraph("init")
+    x, y = main.tensor("x", [1, 16]), main.tensor("y", [1, 16])
+    main.op("CALL_ONCE", [], [], options=("CallOnceOptions", {"init_subgraph_index": 1}))
+    main.op("RELU", [x], [y])
+    main.inputs, main.outputs = [x], [y]
+    v, w = init.tensor("v", [1, 64], is_variable=True), init.tensor("w", [1, 64])
+    init.op("RELU", [v], [w])
+    model.add_metadata("OfflineMemoryAllocation",
+                       struct.pack(f"<3i{len(offsets)}i", 1, 0, len(offsets), *offsets))
+    return model.build()
+
+
+def test_tflm_looks_up_a_subgraph_variables_offline_offset_by_its_local_index():
+    # v is tensor 0 of subgraph 1 and tensor 2 of the model: planned at offset 0 (its
+    # position), and also allocated in the tail (nothing at offsets[0]), as TFLM does
+    both, none = plan(subgraph_variable_model([-1, -1, 0, -1]), "tflm"), \
+        plan(subgraph_variable_model([-1, -1, -1, -1]), "tflm")
+    assert both.tail_bytes == none.tail_bytes
+    assert both.head_bytes == none.head_bytes + 256
+    [note] = both.notes
+    assert note.startswith("TFLM looks up a variable's offline offset by its index within "
+                           "its subgraph") and "'v' (subgraph 1)" in note
+    assert none.notes == ()

@@ -110,7 +110,9 @@ def tiny_models() -> dict[str, bytes]:
             "tiny:variable": tiny.variable_model(offline=False),
             "tiny:offline_variable": tiny.variable_model(offline=True),
             "tiny:mean_scratch": tiny.mean_model(),
-            "tiny:conv_5_channels": tiny.conv_model(5)}
+            "tiny:conv_5_channels": tiny.conv_model(5),
+            "tiny:appended_constant": tiny.appended_constant_model(),
+            "tiny:subgraph_variable": tiny.subgraph_variable_model([-1, -1, 0, -1])}
 
 
 def all_models() -> dict[str, bytes]:

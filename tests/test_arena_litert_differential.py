@@ -72,6 +72,7 @@ def models() -> dict[str, bytes]:
     found = {path.stem: path.read_bytes() for path in SAMPLE_MODELS}
     found["tiny:reshape"] = tiny.reshape_model()  # shapes LiteRT's kernels agree with
     found["tiny:conv_5_channels"] = tiny.conv_model(5)
+    found["tiny:dequantize_reshape"] = tiny.dequantize_reshape_model()
     return found
 
 

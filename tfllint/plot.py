@@ -18,17 +18,23 @@ WIDTH, HEIGHT = 960, 480
 LEFT, RIGHT, TOP, BOTTOM = 88, 28, 84, 64  # margins around the plot area
 CHARACTER_WIDTH = 6.2  # about, at 12 px, to lay the legend out
 MARKED_OPS = 80  # with at most this many ops, every point gets a dot
-UNITS = (("B", 1), ("KiB", 1024), ("MiB", 1024 ** 2), ("GiB", 1024 ** 3))
+UNITS = (("B", 1), ("KiB", 1024), ("MiB", 1024 ** 2), ("GiB", 1024 ** 3),
+         ("TiB", 1024 ** 4), ("PiB", 1024 ** 5), ("EiB", 1024 ** 6))
+# Values drawn are capped here so that a hostile model's astronomic sizes stay in floats
+LARGEST_DRAWN = 1024 ** 7
 COLOURS = {"live": "#1f6fb4", "tail": "#c9d6e3", "arena": "#555555", "budget": "#c62828",
            "peak": "#e07b00", "grid": "#e6e6e6", "axis": "#333333"}
 
 
 def memory_svg(memory: dict[str, Any], title: str) -> str:
     """The SVG text for a report's `memory` section."""
-    timeline = memory["timeline"]["live_bytes"]
-    tail = memory["tail_bytes"]
+    timeline = [min(live, LARGEST_DRAWN) for live in memory["timeline"]["live_bytes"]]
+    tail = min(memory["tail_bytes"], LARGEST_DRAWN)
     budget = memory["memory_budget"]["bytes"] if memory["memory_budget"] else None
-    top_value = max([tail + live for live in timeline] + [memory["arena_bytes"], budget or 0, 1])
+    if budget is not None:
+        budget = min(budget, LARGEST_DRAWN)
+    arena = min(memory["arena_bytes"], LARGEST_DRAWN)
+    top_value = max([tail + live for live in timeline] + [arena, budget or 0, 1])
     unit_name, unit = _unit(top_value)
     y_ticks = _ticks(top_value / unit)
     y_max = y_ticks[-1] * unit
@@ -80,7 +86,6 @@ def memory_svg(memory: dict[str, Any], title: str) -> str:
         if ops <= MARKED_OPS:
             parts.extend(f'<circle cx="{x(i):.1f}" cy="{y(tail + live):.1f}" r="2.5" '
                          f'fill="{COLOURS["live"]}"/>' for i, live in enumerate(timeline))
-    arena = memory["arena_bytes"]
     parts.append(_line(LEFT, y(arena), LEFT + plot_width, y(arena), COLOURS["arena"],
                        dash="6 4", cls="arena"))
     if budget is not None:

@@ -7,6 +7,7 @@ Units are case-insensitive; a bare "K", "M" or "G" is refused as ambiguous.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 UNITS = {"": 1, "b": 1,
          "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3,
@@ -14,6 +15,7 @@ UNITS = {"": 1, "b": 1,
 SIZE = re.compile(r"^\s*(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(?P<unit>[a-z]*)\s*$",
                   re.IGNORECASE)
 EXAMPLES = "256KiB, 8MB, 1.5GiB or 1048576 (bytes)"
+BINARY_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 
 def parse_size(value: object) -> int:
@@ -24,9 +26,10 @@ def parse_size(value: object) -> int:
     if isinstance(value, bool):
         raise ValueError(f"expected a size like {EXAMPLES}, got {value!r}")
     if isinstance(value, int):
-        number, unit = float(value), ""
+        number, unit = Fraction(value), ""
     elif isinstance(value, str) and (match := SIZE.match(value)):
-        number, unit = float(match["number"]), match["unit"].lower()
+        # exact: a float would round byte counts past 2**53
+        number, unit = Fraction(match["number"]), match["unit"].lower()
     else:
         raise ValueError(f"expected a size like {EXAMPLES}, got {value!r}")
     if unit not in UNITS:
@@ -41,17 +44,21 @@ def parse_size(value: object) -> int:
 
 
 def human_bytes(count: int | None) -> str:
-    """A byte count in binary units, one decimal: 1.5 KiB, 3.0 MiB; under 1 KiB in bytes."""
+    """A byte count in binary units, one decimal: 1.5 KiB, 3.0 MiB; under 1 KiB in bytes.
+
+    Integer arithmetic throughout: a hostile model's sizes can be too large for a float."""
     if count is None:
         return "?"
-    size = float(count)
-    sign = "-" if size < 0 else ""
-    size = abs(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{sign}{size:.0f} {unit}" if unit == "B" else f"{sign}{size:.1f} {unit}"
-        size /= 1024
-    return f"{count} B"  # pragma: no cover - the loop always returns
+    sign = "-" if count < 0 else ""
+    size = abs(count)
+    if size < 1024:
+        return f"{sign}{size} B"
+    for power, unit in enumerate(BINARY_UNITS, start=1):
+        scale = 1024 ** power
+        if size < 1024 * scale or unit == BINARY_UNITS[-1]:
+            tenths = (size * 10 + scale // 2) // scale  # rounded to one decimal
+            return f"{sign}{tenths // 10}.{tenths % 10} {unit}"
+    raise AssertionError("unreachable")
 
 
 def exact_bytes(count: int) -> str:

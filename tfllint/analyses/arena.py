@@ -40,7 +40,6 @@ class ArenaPlan:
     peak_op: int | None = None  # op index in subgraph 0 at the peak
     live_at_peak: tuple[LiveTensor, ...] = ()  # largest first
     lower_bound: str | None = None  # why the figures are only a lower bound, or None
-    # Added for issue 5 (all default, so older callers are unaffected):
     # what the arena needs beyond head + tail while the runtime allocates (TFLM plans in
     # the arena's free middle: 40 bytes per buffer, its allocation records, the scratch
     # requests); 0 when head + tail is enough

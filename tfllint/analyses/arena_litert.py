@@ -38,14 +38,19 @@ from dataclasses import dataclass
 
 from .arena import (ArenaPlan, LiveTensor, PlacedBuffers, align_up, dynamic_shape_note,
                     end_to_end_note, peak_of)
-from .lifetimes import NEVER, is_activation, litert_lifetimes, tensor_bytes
+from .lifetimes import NEVER, litert_arena_tensor, litert_lifetimes, tensor_bytes
 
 TENSOR_ALIGNMENT = 64  # kDefaultTensorAlignment (tflite/util.h)
-# Builtin kernels that add temporaries in Prepare that `temporaries` does not model.
+# Kernels that add temporaries in Prepare that `temporaries` does not model (the
+# tflite/kernels/*.cc that set node->temporaries, LiteRT@f6745779), by display name.
 UNMODELLED_TEMPORARIES = frozenset({
     "TRANSPOSE_CONV", "BATCH_MATMUL", "UNIDIRECTIONAL_SEQUENCE_LSTM", "LSTM",
     "BIDIRECTIONAL_SEQUENCE_LSTM", "UNIDIRECTIONAL_SEQUENCE_RNN", "SVDF", "MEAN", "SUM",
-    "REDUCE_PROD", "CONV_3D"})
+    "REDUCE_PROD", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_ANY", "REDUCE_ALL", "CONV_3D",
+    "CONV_3D_TRANSPOSE", "ADD_N", "RNN", "BIDIRECTIONAL_SEQUENCE_RNN", "RFFT2D",
+    "STABLEHLO_REDUCE_WINDOW", "TFLite_Detection_PostProcess"})
+# ... and those that add them only as hybrid ops (float input, integer weights)
+UNMODELLED_HYBRID_TEMPORARIES = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D"})
 
 
 def plan_litert(view) -> ArenaPlan:
@@ -65,9 +70,8 @@ def plan_litert(view) -> ArenaPlan:
         if index == 0:
             main = arena
     timeline, peak, live = _timeline(view, main)
-    unmodelled = sorted({op.opcode.name for s in sorted(view.reachable_subgraphs)
-                         for op in view.subgraphs[s].operators
-                         if op.opcode.name in UNMODELLED_TEMPORARIES})
+    unmodelled = sorted({_unmodelled(view, op) for s in sorted(view.reachable_subgraphs)
+                         for op in view.subgraphs[s].operators} - {None})
     notes = []
     if unmodelled:
         notes.append(f"the temporaries these kernels add are not counted: "
@@ -80,8 +84,29 @@ def plan_litert(view) -> ArenaPlan:
                      subgraph_head_bytes=tuple(heads), notes=tuple(notes))
 
 
-def _arena_tensor(tensor) -> bool:
-    return is_activation(tensor) and tensor.byte_size is not None
+def _unmodelled(view, op) -> str | None:
+    """The op's name when its kernel adds temporaries tfllint does not count."""
+    name = op.opcode.display_name
+    if name in UNMODELLED_TEMPORARIES:
+        return name
+    if name in UNMODELLED_HYBRID_TEMPORARIES and _is_hybrid(*_operands(view, op)[:2]):
+        return f"hybrid {name}"
+    return None
+
+
+def _is_hybrid(data, weights) -> bool:
+    return data is not None and weights is not None and data.dtype == "FLOAT32" \
+        and weights.dtype in ("INT8", "UINT8", "INT4")
+
+
+def _operands(view, op):
+    """(first input, second input, first output), None where absent."""
+    tensors = view.subgraphs[op.subgraph].tensors
+
+    def at(indices, position):
+        return tensors[indices[position]] if position < len(indices) and \
+            indices[position] >= 0 else None
+    return at(op.inputs, 0), at(op.inputs, 1), at(op.outputs, 0)
 
 
 @dataclass(frozen=True)
@@ -149,7 +174,7 @@ def _plan_subgraph(view, index: int, outside: set[int]) -> _Arena:
         value = subgraph.tensors[tensor]
         if value.is_variable and not value.is_constant and value.byte_size is not None:
             candidates.append(tensor)
-        elif _arena_tensor(value) and sizes[tensor] > 0:
+        elif litert_arena_tensor(value) and sizes[tensor] > 0:
             candidates.append(tensor)
 
     def whole_run(tensor: int) -> bool:
@@ -164,8 +189,11 @@ def _plan_subgraph(view, index: int, outside: set[int]) -> _Arena:
     for sequence, tensor in enumerate(order):
         size = sizes[tensor]
         root = lifetimes.shares.get(tensor)
-        if root is not None and sizes[root] == size:
-            continue  # writes over its input's buffer
+        # writes over its input's buffer; not where the input went to the persistent
+        # arena: CalculateAllocations then drops the sharing, and the output, whose
+        # readers were counted on the input, gets a buffer of its own to the end
+        if root is not None and sizes[root] == size and root not in persistent_tensors:
+            continue
         if tensor in persistent_tensors:
             persistent = align_up(persistent, TENSOR_ALIGNMENT) + size
             continue
@@ -181,7 +209,7 @@ def _plan_subgraph(view, index: int, outside: set[int]) -> _Arena:
         placed.add((offset, sequence, size), first, final)
         high_water = max(high_water, offset + size)
     for tensor, root in lifetimes.shares.items():
-        if root in offsets and tensor not in offsets:
+        if root in offsets and tensor not in offsets and root not in persistent_tensors:
             offsets[tensor] = offsets[root]
     return _Arena(high_water, persistent, dict(sorted(offsets.items())), spans, end_to_end)
 
@@ -204,18 +232,10 @@ def cached_outputs(view, index: int) -> set[int]:
 
 def temporaries(view, op) -> list[tuple[int, bool]]:
     """(bytes, persistent) of each temporary tensor the builtin kernel adds in Prepare."""
-    subgraph = view.subgraphs[op.subgraph]
-
-    def tensor(position, outputs=False):
-        indices = op.outputs if outputs else op.inputs
-        if position < len(indices) and indices[position] >= 0:
-            return subgraph.tensors[indices[position]]
-        return None
-
-    data, weights, output = tensor(0), tensor(1), tensor(0, outputs=True)
+    data, weights, output = _operands(view, op)
     if data is None or weights is None or output is None:
         return []
-    hybrid = data.dtype == "FLOAT32" and weights.dtype in ("INT8", "UINT8", "INT4")
+    hybrid = _is_hybrid(data, weights)
     if op.opcode.name == "CONV_2D" and not hybrid and len(weights.shape) == 4 \
             and len(output.shape) == 4:
         options = op.options
@@ -224,12 +244,14 @@ def temporaries(view, op) -> list[tuple[int, bool]]:
                   options.get("dilation_h_factor", 1) != 1 or
                   weights.shape[1] != 1 or weights.shape[2] != 1)
         if needed:
-            batches, height, width = output.shape[:3]
-            depth = weights.shape[1] * weights.shape[2] * weights.shape[3]
+            # a corrupt negative dimension counts as none, as Tensor.element_count does
+            batches, height, width = (max(dim, 0) for dim in output.shape[:3])
+            depth = max(weights.shape[1], 0) * max(weights.shape[2], 0) * \
+                max(weights.shape[3], 0)
             item = (data.byte_size or 0) // max(data.element_count, 1)
             return [(batches * height * width * depth * item, False)]
     if op.opcode.name == "FULLY_CONNECTED" and hybrid and len(weights.shape) == 2:
-        units, depth = weights.shape
+        units, depth = (max(dim, 0) for dim in weights.shape)
         batch = data.element_count // depth if depth else 0
         return [(data.element_count, False), (4 * batch, False), (4 * units * batch, False),
                 (4 * batch, False), (4 * units, True)]

@@ -64,8 +64,9 @@ class _Tail:
         self.used = 0
 
     def take(self, size: int, alignment: int) -> None:
-        # AlignPointerDown(tail - size, alignment), measured from the arena's end
-        self.used = align_up(self.used + size, alignment)
+        # AlignPointerDown(tail - size, alignment), measured from the arena's end; a size
+        # figured from a corrupt negative dimension takes nothing
+        self.used = align_up(self.used + max(size, 0), alignment)
 
 
 def plan_tflm(view) -> ArenaPlan:
@@ -84,7 +85,11 @@ def plan_tflm(view) -> ArenaPlan:
         notes.append("the control-flow subgraphs are called so many times over that "
                      "lifetimes were marked once per subgraph after the first "
                      f"{TFLM_MARKING_BUDGET:,} op visits; TFLM marks each call")
+    if (unread := unread_constants_note(view)) is not None:
+        notes.append(unread)
     offline = _offline_offsets(view, notes)
+    if (mismatch := variable_offline_mismatch(view, offline)) is not None:
+        notes.append(mismatch)
     buffers = _buffers(view, lifetimes, scratch, offline)
     offsets, head, end_to_end = greedy_plan(
         [b.size for b in buffers], [b.first for b in buffers], [b.last for b in buffers],
@@ -149,7 +154,7 @@ def _buffers(view, lifetimes: TflmLifetimes, scratch, offline) -> list[PlannedBu
             fixed = offline[position] if offline is not None else -1
             position += 1
             size = tflm_bytes(view, subgraph.index, tensor)
-            if tensor.is_constant or size == 0:
+            if tflm_reads_data(view, tensor) or size == 0:
                 continue
             if tensor.is_variable and fixed < 0:
                 continue  # a persistent buffer in the tail (AllocateVariables)
@@ -162,13 +167,55 @@ def _buffers(view, lifetimes: TflmLifetimes, scratch, offline) -> list[PlannedBu
     return buffers
 
 
+def tflm_reads_data(view, tensor) -> bool:
+    """Whether TFLM finds the tensor's constant data: it reads Buffer.data only
+    (GetFlatbufferTensorBuffer), not data stored after the flatbuffer (Buffer.offset) or
+    in an external file, so such a tensor is planned as an activation, uninitialised."""
+    buffer = view.buffer_of(tensor)
+    return buffer.size > 0 and not buffer.appended and not tensor.external_buffer
+
+
+def unread_constants_note(view) -> str | None:
+    unread = [t for s in view.subgraphs for t in s.tensors
+              if t.is_constant and not tflm_reads_data(view, t)]
+    if not unread:
+        return None
+    shown = ", ".join(f"'{t.name}'" for t in unread[:3])
+    more = f" and {len(unread) - 3} more" if len(unread) > 3 else ""
+    return (f"constant data stored outside the flatbuffer's buffers ({shown}{more}): TFLM "
+            f"does not read it, so it plans these tensors as activations and runs them "
+            f"uninitialised")
+
+
+def variable_offline_mismatch(view, offline: list[int] | None) -> str | None:
+    """The note for variables outside subgraph 0 whose two offline-offset lookups
+    disagree: TFLM then plans a buffer it also allocates in the tail, or neither (and
+    fails to load the model)."""
+    if offline is None:
+        return None
+    mismatched, position = [], 0
+    for subgraph in view.subgraphs:
+        for tensor in subgraph.tensors:
+            if tensor.is_variable and (offline[tensor.index] < 0) != (offline[position] < 0):
+                mismatched.append(f"'{tensor.name}' (subgraph {subgraph.index})")
+            position += 1
+    if not mismatched:
+        return None
+    return ("TFLM looks up a variable's offline offset by its index within its subgraph "
+            "when it allocates it and by its position in the model when it plans it; for "
+            + ", ".join(mismatched[:3]) + (f" and {len(mismatched) - 3} more"
+                                           if len(mismatched) > 3 else "")
+            + " the two disagree, so the real arena differs (or TFLM fails to load)")
+
+
 def tflm_bytes(view, subgraph: int, tensor) -> int:
     """The tensor's bytes as the planner sees them: a RESHAPE output whose stored shape
     keeps a -1 has it resolved from the input in Prepare, before planning
     (reshape_common.cc); any other -1 makes the tensor dynamic, which TFLM refuses."""
-    if -1 in tensor.shape and tensor.shape.count(-1) == 1:
+    if tensor.shape.count(-1) == 1:
         producer = view.producer(subgraph, tensor.index)
-        if producer is not None and producer.opcode.name == "RESHAPE" and producer.inputs:
+        if producer is not None and producer.opcode.name == "RESHAPE" and producer.inputs \
+                and producer.inputs[0] >= 0:
             source = view.tensor(subgraph, producer.inputs[0])
             known = 1
             for dim in tensor.shape:
@@ -242,11 +289,12 @@ def _tail(view, kernels, scratch_count: int, offline) -> tuple[int, int, int]:
             requests += len(allocations.scratch)
     if scratch_count:
         tail.take(SCRATCH_HANDLE_BYTES * scratch_count, 8)
-    position = 0
     for subgraph in view.subgraphs:
         for tensor in subgraph.tensors:
-            fixed = offline[position] if offline is not None else -1
-            position += 1
+            # AllocateVariables looks the offline offset up by the tensor's index within
+            # its own subgraph (micro_allocator.cc), where the planner uses its position
+            # in the whole model: the same for subgraph 0 (variable_offline_mismatch)
+            fixed = offline[tensor.index] if offline is not None else -1
             if tensor.is_variable and fixed < 0:
                 tail.take(tensor_bytes(tensor), ALIGNMENT)
     before_io = tail.used

@@ -256,8 +256,8 @@ def _can_share(source: Tensor, target: Tensor, source_index: int, target_index: 
     if source_index in inputs or target_index in outputs:
         return False
     # both must live in the read-write arena: no constants, variables or dynamic types
-    return _litert_arena_tensor(source) and _litert_arena_tensor(target)
+    return litert_arena_tensor(source) and litert_arena_tensor(target)
 
 
-def _litert_arena_tensor(tensor: Tensor) -> bool:
+def litert_arena_tensor(tensor: Tensor) -> bool:
     return is_activation(tensor) and tensor.byte_size is not None

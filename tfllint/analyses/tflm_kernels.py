@@ -164,7 +164,8 @@ def _per_channel(name: str, weights, dtype: str | None) -> list[int]:
         return []
     if name in PER_CHANNEL_AXIS:  # allocated whatever the types (conv_common.cc etc.)
         axis = PER_CHANNEL_AXIS[name]
-        channels = weights.shape[axis] if axis < len(weights.shape) else 1
+        # a corrupt negative dimension counts as none, as Tensor.element_count does
+        channels = max(weights.shape[axis], 0) if axis < len(weights.shape) else 1
         return [4 * channels, 4 * channels]
     if name == "FULLY_CONNECTED" and dtype in ("INT8", "INT16"):
         scales = len(weights.quantization.scale) if weights.quantization else 0

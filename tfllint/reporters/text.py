@@ -12,6 +12,7 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 FULL_TABLE_OPS = 40  # larger models list only the ops that are not on the target
 TIMELINE_OPS = 5  # the ops with the most live memory, listed under the memory figures
 LIVE_TENSORS = 5  # tensors named at the peak; the rest are counted
+SUBGRAPHS = 4  # subgraphs whose activation bytes are listed one by one
 
 
 def tensor_rows(tensors: list[dict[str, Any]], with_key: bool = False) -> list[list[str]]:
@@ -187,8 +188,12 @@ def sizes_line(memory: dict[str, Any]) -> str:
     per_subgraph = memory["activation_bytes"]
     text = f"activations {human_bytes(sum(per_subgraph))} without reuse"
     if len(per_subgraph) > 1:
-        text += " (" + " + ".join(f"sg{index} {human_bytes(size)}"
-                                  for index, size in enumerate(per_subgraph)) + ")"
+        shown = [f"sg{index} {human_bytes(size)}"
+                 for index, size in enumerate(per_subgraph[:SUBGRAPHS])]
+        if len(per_subgraph) > SUBGRAPHS:
+            shown.append(f"{len(per_subgraph) - SUBGRAPHS} more subgraphs "
+                         f"{human_bytes(sum(per_subgraph[SUBGRAPHS:]))}")
+        text += " (" + " + ".join(shown) + ")"
     if memory["variable_bytes"]:
         text += f"; variables {human_bytes(memory['variable_bytes'])}"
     largest = memory["largest_tensor"]

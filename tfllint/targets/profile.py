@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..analyses.arena import PLANNERS as ARENA_PLANNERS
 from ..errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -37,7 +38,6 @@ PARTITIONING = {
                "op is a CPU island between them (Vela)",
 }
 FALLBACKS = ("cpu", "none")
-ARENA_PLANNERS = ("tflm", "litert")  # the planners of tfllint.analyses.arena
 QUANTIZATION_REQUIREMENTS = ("full-integer", "float", "quantized")
 OP_KEYS = {"versions", "dtypes", "weight_dtypes", "max_rank", "fused_activations",
            "constant_inputs", "options", "checks", "status", "fix", "note", "supported"}
