@@ -599,9 +599,16 @@ def test_plot_option_writes_one_file_per_model(tmp_path, run_cli):
     for name in ("a", "b"):
         root = parse_svg((tmp_path / f"plots-{name}.svg").read_text())
         assert [line for line in root.iter(f"{SVG}line") if line.get("class") == "budget"]
+    code, out, err = run_cli(tmp_path / "a.tflite", "--no-config", "--plot",
+                             tmp_path / "missing" / "a.svg")
+    assert code == 2 and out == ""  # said before linting
+    assert f"--plot {tmp_path / 'missing' / 'a.svg'}: there is no directory " \
+           f"{tmp_path / 'missing'}" in err
+    (tmp_path / "plots").mkdir()
+    (tmp_path / "plots" / "a.svg").mkdir()  # a directory where the file should go
     code, _, err = run_cli(tmp_path / "a.tflite", "--no-config", "--plot",
-                           tmp_path / "missing" / "a.svg")
-    assert code == 2 and "--plot" in err and "No such file or directory" in err
+                           tmp_path / "plots" / "a.svg")
+    assert code == 2 and "--plot" in err and "Is a directory" in err
 
 
 # -- end to end, with the real planners -----------------------------------------------------

@@ -372,6 +372,10 @@ class PlotOutput:
         if model_count > 1 and "{model}" not in pattern:
             raise UsageError(f"--plot {pattern}: with several models, put {{model}} in the "
                              "path, e.g. plots/{model}.svg")
+        # said before linting, not after: the run would otherwise end with no report
+        directory = os.path.dirname(pattern)
+        if directory and "{model}" not in directory and not os.path.isdir(directory):
+            raise UsageError(f"--plot {pattern}: there is no directory {directory}")
         self.pattern = pattern
 
     def write(self, report: dict[str, Any]) -> None:
