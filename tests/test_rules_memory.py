@@ -604,6 +604,12 @@ def test_plot_option_writes_one_file_per_model(tmp_path, run_cli):
     assert code == 2 and out == ""  # said before linting
     assert f"--plot {tmp_path / 'missing' / 'a.svg'}: there is no directory " \
            f"{tmp_path / 'missing'}" in err
+    (tmp_path / "v2").mkdir()
+    (tmp_path / "v2" / "a.tflite").write_bytes(residual_chain(256))
+    code, out, err = run_cli(tmp_path, "--no-config", "--plot", str(tmp_path / "{model}.svg"))
+    assert code == 2 and out == ""
+    assert f"{tmp_path / 'a.tflite'} and {tmp_path / 'v2' / 'a.tflite'} would both be " \
+           "plotted as {model} = a" in err
     (tmp_path / "plots").mkdir()
     (tmp_path / "plots" / "a.svg").mkdir()  # a directory where the file should go
     code, _, err = run_cli(tmp_path / "a.tflite", "--no-config", "--plot",

@@ -228,7 +228,7 @@ def command_lint(options: argparse.Namespace) -> int:
     _check_targets(settings)
     paths = expand_paths(options.paths)
     graph = GraphOutput(options.graph, len(paths), settings.targets) if options.graph else None
-    plot = PlotOutput(options.plot, len(paths)) if options.plot else None
+    plot = PlotOutput(options.plot, [path for path, _ in paths]) if options.plot else None
     reports = [lint_one(path, problem, rules, settings, graph) for path, problem in paths]
     if plot:
         for report in reports:
@@ -366,12 +366,19 @@ class GraphOutput:
 class PlotOutput:
     """Where --plot writes: one SVG of the memory timeline per model, named from PATH."""
 
-    def __init__(self, pattern: str, model_count: int) -> None:
+    def __init__(self, pattern: str, model_paths: list[str]) -> None:
         if not pattern.endswith(".svg"):
             raise UsageError(f"--plot {pattern}: the file must end in .svg")
-        if model_count > 1 and "{model}" not in pattern:
+        if len(model_paths) > 1 and "{model}" not in pattern:
             raise UsageError(f"--plot {pattern}: with several models, put {{model}} in the "
                              "path, e.g. plots/{model}.svg")
+        seen: dict[str, str] = {}
+        for path in model_paths:  # one plot would overwrite the other
+            stem = Path(path).stem
+            if stem in seen:
+                raise UsageError(f"--plot {pattern}: {seen[stem]} and {path} would both be "
+                                 f"plotted as {{model}} = {stem}; plot them in separate runs")
+            seen[stem] = path
         # said before linting, not after: the run would otherwise end with no report
         directory = os.path.dirname(pattern)
         if directory and "{model}" not in directory and not os.path.isdir(directory):

@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .arena import (ArenaPlan, LiveTensor, PlacedBuffers, align_up, dynamic_shape_note,
-                    end_to_end_note, peak_of)
+                    end_to_end_note, live_bytes, peak_of)
 from .lifetimes import NEVER, litert_arena_tensor, litert_lifetimes, tensor_bytes
 
 TENSOR_ALIGNMENT = 64  # kDefaultTensorAlignment (tflite/util.h)
@@ -280,15 +280,8 @@ def _timeline(view, arena: _Arena):
     operators = view.main.operators
     if not operators:
         return (), None, ()
-    end = len(operators)
-    change = [0] * (end + 2)
-    for first, last, _, size in arena.spans:
-        change[first] += size
-        change[min(last, end - 1) + 1] -= size
-    timeline, running = [], 0
-    for step in range(end):
-        running += change[step]
-        timeline.append(running)
+    timeline = live_bytes(((first, last, size) for first, last, _, size in arena.spans),
+                          0, len(operators) - 1)
     peak = peak_of(timeline)
     live: tuple[LiveTensor, ...] = ()
     if peak is not None:
