@@ -232,6 +232,8 @@ def cached_outputs(view, index: int) -> set[int]:
 
 def temporaries(view, op) -> list[tuple[int, bool]]:
     """(bytes, persistent) of each temporary tensor the builtin kernel adds in Prepare."""
+    if op.opcode.name not in ("CONV_2D", "FULLY_CONNECTED"):  # the only ones modelled
+        return []
     data, weights, output = _operands(view, op)
     if data is None or weights is None or output is None:
         return []

@@ -1,8 +1,9 @@
 """The TFLite Micro arena: the greedy head plan, the persistent tail, planning's temp peak.
 
 Head (micro_allocator.cc CommitStaticMemoryPlan/CreatePlan, greedy_memory_planner.cc):
-every tensor of every subgraph with no constant data, not a variable and a non-zero size
-becomes a buffer of its size rounded up to 16 bytes (MicroArenaBufferAlignment), with the
+every tensor of every subgraph with no constant data TFLM reads (data stored after the
+flatbuffer it does not: tflm_reads_data), not a variable and of a non-zero size becomes a
+buffer of its size rounded up to 16 bytes (MicroArenaBufferAlignment), with the
 lifetime lifetimes.tflm_lifetimes gives it; then each kernel's scratch buffers. With an
 OfflineMemoryAllocation entry, a tensor given an offset (variables included) is placed
 there, first and as given, even over others. The rest are sorted by size, descending
@@ -16,7 +17,7 @@ MicroInterpreter::AllocateTensors makes them (sizes of a 64-bit build, see
 tflm_kernels.py): the allocator objects, a TfLiteEvalTensor (24 B) per tensor and a
 NodeAndRegistration (64 B) per op of every subgraph, each op's options struct, every
 kernel's persistent buffers (16-byte aligned), a handle per scratch buffer, each variable
-(16-byte aligned), then per input and output of subgraph 0 a TfLiteTensor (64 B) with
+without an offline offset (16-byte aligned; looked up as AllocateVariables does), then per input and output of subgraph 0 a TfLiteTensor (64 B) with
 its quantization (24 B plus a zero-point array) and the two pointer arrays.
 
 Temp: AllocateTensors also needs room between head and tail that it gives back. While
