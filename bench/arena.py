@@ -30,19 +30,14 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(REPO_ROOT / "tests"))  # the TFLM oracle the differential test uses
+
+from tflm_oracle import measure  # noqa: E402
 
 from tfllint.analyses.arena import plan_arena  # noqa: E402
 from tfllint.reader import read_model  # noqa: E402
 from tfllint.view import ModelView  # noqa: E402
 
-PROBE = r'''
-import sys
-from tflite_micro.python.tflite_micro import runtime
-interpreter = runtime.Interpreter.from_bytes(open(sys.argv[1], "rb").read(),
-                                             arena_size=int(sys.argv[2]))
-interpreter.print_allocations()
-'''
-FIGURE = re.compile(r"Arena allocation (total|head|tail) (\d+) bytes")
 SRAM = re.compile(r"Total SRAM used\s+([\d.]+) KiB")
 
 
@@ -67,26 +62,11 @@ def timed_plans(view: ModelView, repeat: int) -> dict[str, tuple[object, float]]
     return found
 
 
-def tflm_probe(path: Path, arena: int) -> dict[str, int] | None:
-    done = subprocess.run([sys.executable, "-c", PROBE, str(path), str(arena)],
-                          capture_output=True, text=True, timeout=600)
-    if done.returncode != 0:
-        return None
-    return {name: int(value) for name, value in FIGURE.findall(done.stdout + done.stderr)}
-
-
 def tflm_figures(path: Path, estimate: int) -> str:
-    generous = max(1 << 20, 16 * path.stat().st_size, 4 * estimate) // 16 * 16
-    report = tflm_probe(path, generous)
-    if report is None:
+    found = measure(path, estimate)
+    if found is None:
         return "refused | -"
-    low, high = min(report["total"], estimate) // 2, max(report["total"], estimate) * 2
-    if tflm_probe(path, high) is None:
-        high = generous
-    while high - low > 1:
-        middle = (low + high) // 2
-        low, high = (middle, high) if tflm_probe(path, middle) is None else (low, middle)
-    return f"{report['head']} / {report['tail']} / {report['total']} | {high}"
+    return f"{found.head} / {found.tail} / {found.total} | {found.minimum}"
 
 
 def vela_figures(path: Path) -> str:

@@ -20,31 +20,23 @@ searched in parallel, and results are cached per model and interpreter version i
 pytest's cache (.pytest_cache), so a second run costs almost nothing. Run this file as a
 script to print the per-model table.
 
-Needs the PyPI package `tflite-micro` (tested with 0.dev20261023182759).
+Needs the PyPI package `tflite-micro` (tests/tflm_oracle.py names the version tested).
 """
 from __future__ import annotations
 
 import hashlib
 import os
-import re
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
 import pytest
+from tflm_oracle import Measured, measure, require_interpreter
 
-pytest.importorskip("tflite_micro", reason="the arena differential test needs the "
-                    "tflite-micro interpreter: pip install tflite-micro==0.dev20261023182759 "
-                    "(Linux x86_64 wheels only)")
-try:  # the package imports without its native interpreter; the probes need that too
-    from tflite_micro.python.tflite_micro import runtime  # noqa: F401 (import check)
-except ImportError as error:
-    pytest.skip(f"tflite-micro is installed but its interpreter does not load: {error}",
-                allow_module_level=True)
+require_interpreter("the arena differential test")
 
 from conftest import SAMPLE_MODELS, view_of  # noqa: E402
 
@@ -52,51 +44,6 @@ from tfllint.analyses.arena import plan_arena  # noqa: E402
 
 TOLERANCE = 0.10
 KNOWN_HEAD_DIFFERENCES: dict[str, str] = {}  # model -> why the heads cannot agree
-
-PROBE = r'''
-import sys
-from tflite_micro.python.tflite_micro import runtime
-data = open(sys.argv[1], "rb").read()
-interpreter = runtime.Interpreter.from_bytes(data, arena_size=int(sys.argv[2]))
-interpreter.print_allocations()
-'''
-FIGURE = re.compile(r"Arena allocation (total|head|tail) (\d+) bytes")
-
-
-@dataclass(frozen=True)
-class Measured:
-    total: int
-    head: int
-    tail: int
-    minimum: int  # the smallest arena_size that works
-
-
-def probe(path: Path, arena: int) -> dict[str, int] | None:
-    """print_allocations' figures with this arena, or None when the model does not fit
-    (or does not load at all)."""
-    done = subprocess.run([sys.executable, "-c", PROBE, str(path), str(arena)],
-                          capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        return None
-    return {name: int(value) for name, value in FIGURE.findall(done.stdout + done.stderr)}
-
-
-def measure(path: Path, estimate: int) -> Measured | None:
-    generous = max(1 << 20, 16 * path.stat().st_size, 4 * estimate) // 16 * 16
-    report = probe(path, generous)
-    if report is None:
-        return None  # TFLM refuses the model (missing kernel, hybrid op, ...)
-    low = min(report["total"], estimate) // 2  # fails: below head + tail
-    high = max(report["total"], estimate) * 2
-    if probe(path, high) is None:
-        high = generous
-    while high - low > 1:
-        middle = (low + high) // 2
-        if probe(path, middle) is None:
-            low = middle
-        else:
-            high = middle
-    return Measured(report["total"], report["head"], report["tail"], high)
 
 
 def tiny_models() -> dict[str, bytes]:

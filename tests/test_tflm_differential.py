@@ -37,15 +37,9 @@ from pathlib import Path
 import flatbuffers
 import numpy as np
 import pytest
+from tflm_oracle import require_interpreter
 
-pytest.importorskip("tflite_micro", reason="the TFLM differential test needs the "
-                    "tflite-micro interpreter: pip install tflite-micro==0.dev20261023182759 "
-                    "(Linux x86_64 wheels only)")
-try:  # the package imports without its native interpreter; the worker needs that too
-    from tflite_micro.python.tflite_micro import runtime  # noqa: F401
-except ImportError as error:
-    pytest.skip(f"tflite-micro is installed but its interpreter does not load: {error}",
-                allow_module_level=True)
+require_interpreter("the TFLM differential test")
 
 from conftest import SAMPLE_MODELS, view_of  # noqa: E402
 from test_target_tflm import TINY_MODELS, Net  # noqa: E402

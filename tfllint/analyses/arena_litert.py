@@ -56,7 +56,7 @@ UNMODELLED_HYBRID_TEMPORARIES = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D"})
 def plan_litert(view) -> ArenaPlan:
     if not view.subgraphs:
         return ArenaPlan("litert", 0, 0)
-    heads = [0] * len(view.subgraphs)
+    heads = [0] * len(view.subgraphs)  # each subgraph has an arena of its own
     tail, end_to_end = 0, 0
     main = None
     planned: list[tuple[int, int]] = []
@@ -70,7 +70,7 @@ def plan_litert(view) -> ArenaPlan:
         if index == 0:
             main = arena
     timeline, peak, live = _timeline(view, main)
-    unmodelled = sorted({_unmodelled(view, op) for s in sorted(view.reachable_subgraphs)
+    unmodelled = sorted({_unmodelled(view, op) for s in view.reachable_subgraphs
                          for op in view.subgraphs[s].operators} - {None})
     notes = []
     if unmodelled:
