@@ -40,10 +40,10 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         if not op.opcode.is_flex:
             continue
         tf_op = op.name[len(data["flex_prefix"]):]
-        error = data["flex_error"].format(op=op.name, op_index=op.index)
+        node_error = data["flex_node_error"].format(op=op.name, op_index=op.index)
         yield Violation(
             f"{op.name} is TensorFlow op {tf_op}, which needs the Flex delegate; a runtime "
-            f"without it fails with: {error}",
+            f"without it fails with \"{data['flex_error']}\", then \"{node_error}\"",
             at_op(op),
             fix=f"replace {tf_op} with builtin ops, or link the Flex delegate "
                 "(Android: org.tensorflow:tensorflow-lite-select-tf-ops)")

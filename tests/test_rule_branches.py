@@ -1,10 +1,12 @@
 """Rule branches beyond each rule's one bad example, asserted as exact (rule, location)."""
 from __future__ import annotations
 
+import pytest
 from builder import ModelBuilder, relu_model
-from conftest import lint_bytes, rule_locations
+from conftest import MODELS, lint_bytes, rule_locations
 from rule_examples.tfl102 import custom_model
 
+from tfllint.analyses.data import load_data_table
 from tfllint.engine.rule import Location
 
 RUNTIME = {"runtime-version": "2.21"}
@@ -77,6 +79,35 @@ def test_known_custom_op_providers_are_named():
     assert "MediaPipe" in mediapipe[0].message
     vela = lint_bytes(custom_model("ethos-u"), **RUNTIME)
     assert "Arm Ethos-U NPU" in vela[0].message
+
+
+FLEX_DELEGATE_ERROR = (
+    "Select TensorFlow op(s), included in the given model, is(are) not supported by this "
+    "interpreter. Make sure you apply/link the Flex delegate before inference. For the "
+    "Android, it can be resolved by adding \"org.tensorflow:tensorflow-lite-select-tf-ops\" "
+    "dependency. See instructions: https://www.tensorflow.org/lite/guide/ops_select")
+
+
+def test_flex_op_quotes_the_two_runtime_messages_apart():
+    findings = lint_bytes((MODELS / "flex_op.tflite").read_bytes(), select=["TFL101"])
+    assert messages(findings, "TFL101") == [
+        "FlexMatrixDeterminant is TensorFlow op MatrixDeterminant, which needs the Flex "
+        f"delegate; a runtime without it fails with \"{FLEX_DELEGATE_ERROR}\", then \"Node "
+        "number 0 (FlexMatrixDeterminant) failed to prepare.\""]
+
+
+def test_flex_runtime_messages_are_what_litert_prints():
+    """LiteRT's Python exception joins the two messages with nothing between."""
+    interpreter = pytest.importorskip(
+        "ai_edge_litert.interpreter", reason="ai-edge-litert is not installed: pip install "
+        "-e .[oracle] to check the Flex wording against the real interpreter")
+    data = load_data_table("custom_op_providers")
+    model = interpreter.Interpreter(model_path=str(MODELS / "flex_op.tflite"))
+    with pytest.raises(RuntimeError) as raised:
+        model.allocate_tensors()
+    assert str(raised.value) == data["flex_error"] + data["flex_node_error"].format(
+        op_index=0, op="FlexMatrixDeterminant")
+    assert data["flex_error"] == FLEX_DELEGATE_ERROR
 
 
 def test_custom_op_without_a_custom_code():
