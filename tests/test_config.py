@@ -76,6 +76,10 @@ def test_per_model_ignores_by_glob_and_op(project, run_cli):
     ('[per-model-ignores]\n"*.tflite" = { rules = ["TFL101"], opp = "x" }\n', "unknown key(s) opp"),
     ('runtime-version = "latest"\n', "'latest' is not a version"),
     ('select = [\n', "not valid TOML"),
+    ('memory-budget = "1.5"\n', "memory-budget: a size in bytes must be a whole number, got "
+                                "'1.5'; did you mean 1.5KiB or 1.5MiB?"),
+    ('weights-budget = 2.5\n', "weights-budget: a size in bytes must be a whole number, got "
+                               "2.5; did you mean 2.5KiB or 2.5MiB?"),
 ])
 def test_bad_config_is_one_clear_error(project, run_cli, text, message):
     (project / "tfllint.toml").write_text(text)
@@ -93,3 +97,11 @@ def test_explicit_config_and_no_config(project, run_cli, tmp_path):
     assert run_cli("models", "--no-config", "--ignore", "TFL101")[0] == 0
     code, _, err = run_cli("models", "--config", tmp_path / "missing.toml")
     assert code == 2 and "no such file" in err
+
+
+@pytest.mark.parametrize("option", ["--memory-budget", "--weights-budget"])
+def test_a_fraction_of_a_byte_on_the_command_line_is_a_usage_error(project, run_cli, option):
+    code, out, err = run_cli("models", "--no-config", option, "1.5")
+    assert (code, out) == (2, "")
+    assert err.strip().endswith(f"{option[2:]}: a size in bytes must be a whole number, got "
+                                "'1.5'; did you mean 1.5KiB or 1.5MiB?")

@@ -90,8 +90,15 @@ def chain_plan(**changes) -> ArenaPlan:
 @pytest.mark.parametrize("text, size", [
     ("256KiB", 256 * 1024), ("8MB", 8_000_000), ("1.5GiB", 3 * 2 ** 29), ("1048576", 2 ** 20),
     (4096, 4096), ("64 kib", 65536), ("2kB", 2000), ("3 MiB", 3 * 2 ** 20), ("1GB", 10 ** 9),
-    ("512B", 512), (".5KiB", 512), ("0.5 MB", 500_000)])
+    ("512B", 512), (".5KiB", 512), ("0.5 MB", 500_000), ("2.0", 2)])
 def test_sizes_in_decimal_and_binary_units(text, size):
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("text, size", [
+    ("0.3KiB", 307), ("0.1MiB", 104_857), ("1.0001kB", 1000), ("0.0015kB", 1)])
+def test_a_unit_that_makes_a_fraction_of_a_byte_rounds_down(text, size):
+    # 0.3KiB is 307.2 bytes: a 307-byte arena fits it, a 308-byte one does not
     assert parse_size(text) == size
 
 
@@ -99,6 +106,11 @@ def test_sizes_in_decimal_and_binary_units(text, size):
     ("8M", "unknown unit 'm' in '8M'; write MB (powers of 1000) or MiB (powers of 1024)"),
     ("12XB", "unknown unit 'xb' in '12XB'; units: B, kB, MB, GB, KiB, MiB, GiB"),
     ("0", "a size must be at least 1 byte, got '0'"),
+    ("0.0005KiB", "a size must be at least 1 byte, got '0.0005KiB'"),
+    ("1.5", "a size in bytes must be a whole number, got '1.5'; did you mean 1.5KiB or 1.5MiB?"),
+    ("0.5B", "a size in bytes must be a whole number, got '0.5B'; did you mean 0.5KiB or "
+             "0.5MiB?"),
+    (2.5, "a size in bytes must be a whole number, got 2.5; did you mean 2.5KiB or 2.5MiB?"),
     (0, "a size must be at least 1 byte, got 0"),
     ("-5KiB", "expected a size like 256KiB, 8MB, 1.5GiB or 1048576 (bytes), got '-5KiB'"),
     ("lots", "expected a size like 256KiB, 8MB, 1.5GiB or 1048576 (bytes), got 'lots'"),

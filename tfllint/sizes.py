@@ -2,7 +2,8 @@
 
 Decimal units are powers of 1000 (kB, MB, GB: as flash and SRAM datasheets often count),
 binary units powers of 1024 (KiB, MiB, GiB: as linker maps and arena sizes count).
-Units are case-insensitive; a bare "K", "M" or "G" is refused as ambiguous.
+Units are case-insensitive; a bare "K", "M" or "G" is refused as ambiguous, and so is a
+fraction of a byte without a unit ("1.5": 1.5 KiB? 1.5 MiB?).
 """
 from __future__ import annotations
 
@@ -26,10 +27,11 @@ def parse_size(value: object) -> int:
     if isinstance(value, bool):
         raise ValueError(f"expected a size like {EXAMPLES}, got {value!r}")
     if isinstance(value, int):
-        number, unit = Fraction(value), ""
+        written, unit = str(value), ""
+    elif isinstance(value, float) and not value.is_integer():
+        written, unit = repr(value), ""  # a TOML `memory-budget = 1.5`: say what is wrong
     elif isinstance(value, str) and (match := SIZE.match(value)):
-        # exact: a float would round byte counts past 2**53
-        number, unit = Fraction(match["number"]), match["unit"].lower()
+        written, unit = match["number"], match["unit"].lower()
     else:
         raise ValueError(f"expected a size like {EXAMPLES}, got {value!r}")
     if unit not in UNITS:
@@ -37,7 +39,15 @@ def parse_size(value: object) -> int:
                 "1024)" if unit in ("k", "m", "g") else "")
         raise ValueError(f"unknown unit {unit!r} in {value!r}{hint}; units: "
                          "B, kB, MB, GB, KiB, MiB, GiB")
-    size = round(number * UNITS[unit])
+    number = Fraction(written)  # exact: a float would round byte counts past 2**53
+    if UNITS[unit] == 1 and number.denominator != 1:
+        raise ValueError(f"a size in bytes must be a whole number, got {value!r}; did you "
+                         f"mean {written}KiB or {written}MiB?")
+    # Round down what a unit makes a fraction of a byte ("0.3KiB" is 307.2 bytes): a budget
+    # is a capacity that whole byte counts are compared against, and n <= 307.2 exactly when
+    # n <= 307, so the floor gates the same models as the figure written. Rounding up (or to
+    # the nearest) would pass a 308-byte arena; refusing would turn away "0.1MiB".
+    size = int(number * UNITS[unit])
     if size < 1:
         raise ValueError(f"a size must be at least 1 byte, got {value!r}")
     return size
