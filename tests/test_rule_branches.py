@@ -7,7 +7,10 @@ from conftest import MODELS, lint_bytes, rule_locations
 from rule_examples.tfl102 import custom_model
 
 from tfllint.analyses.data import load_data_table
+from tfllint.analyses.runtime import newest_known_release
 from tfllint.engine.rule import Location
+from tfllint.engine.settings import settings_from_mapping, settings_notes
+from tfllint.versions import format_version
 
 RUNTIME = {"runtime-version": "2.21"}
 
@@ -49,6 +52,28 @@ def test_runtime_version_without_patch_covers_every_patch_release():
     assert rule_locations(lint_bytes(single_op("TRANSPOSE", version=7),
                                      **{"runtime-version": "2.14.3"})) == {
         ("TFL106", Location(subgraph=0, op_index=0, op="TRANSPOSE"))}
+
+
+def test_a_runtime_newer_than_the_version_table_gets_a_note_and_is_still_checked():
+    newest = format_version(newest_known_release())
+    settings = settings_from_mapping({"runtime-version": "9.9"}, "test")
+    assert settings_notes(settings) == (
+        f"tfllint's op-version table ends at LiteRT {newest}; runtime-version 9.9 is "
+        f"checked as {newest}: op versions added later are not known",)
+    # checked as the newest release tfllint knows: every version it lists runs, and a
+    # version past what the newest runtime registers still fires
+    assert lint_bytes(single_op("CONV_2D", version=8), **{"runtime-version": "9.9"}) == []
+    assert rule_locations(lint_bytes(single_op("CONV_2D", version=9),
+                                     **{"runtime-version": "9.9"})) == {
+        ("TFL106", Location(subgraph=0, op_index=0, op="CONV_2D"))}
+
+
+def test_runtimes_the_version_table_knows_get_no_note():
+    newest = format_version(newest_known_release())
+    assert newest_known_release() >= (2, 21)
+    for runtime in ("2.16", "2", newest, f"{newest}.7"):
+        assert settings_notes(settings_from_mapping({"runtime-version": runtime}, "t")) == ()
+    assert settings_notes(settings_from_mapping({}, "test")) == ()
 
 
 def test_a_shared_operator_code_is_reported_once_with_its_use_count():

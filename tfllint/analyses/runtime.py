@@ -47,6 +47,27 @@ def min_runtime_for(name: str, version: int) -> tuple[int, ...] | None:
     return parse_version(release) if release else None
 
 
+def newest_known_release() -> tuple[int, int]:
+    """(major, minor) of the newest release the op-version table names: past it, tfllint
+    cannot know which op versions a runtime added."""
+    releases = load_data_table("op_runtime_versions")["ops"].values()
+    return max(parse_version(release)[:2] for ops in releases for release in ops.values())
+
+
+def runtime_version_note(runtime: tuple[int, ...] | None) -> str | None:
+    """What to tell a user whose runtime is newer than the table, or None. Not an error:
+    the model is still checked, and as if for the newest release tfllint knows, since
+    every op version the table lists ran by then. Only a newer minor (or major) release
+    counts: the table labels patch releases of its last minor series too."""
+    newest = newest_known_release()
+    if runtime is None or runtime[:2] <= newest:
+        return None
+    known = format_version(newest)
+    return (f"tfllint's op-version table ends at LiteRT {known}; runtime-version "
+            f"{format_version(runtime)} is checked as {known}: op versions added later are "
+            "not known")
+
+
 def registered_range(name: str) -> tuple[int, int] | None:
     entry = load_data_table("builtin_op_versions")["ops"].get(name)
     return (entry["min"], entry["max"]) if entry else None

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 from typing import Any, Mapping
 
+from ..analyses.runtime import runtime_version_note
 from ..errors import ConfigError
 from ..sizes import parse_size
 from ..versions import parse_version
@@ -171,6 +172,12 @@ def settings_from_mapping(values: Mapping[str, Any], source: str,
         except ConfigError as error:
             raise ConfigError(f"{source}: {error}") from None
     return replace(base or Settings(), **changes)
+
+
+def settings_notes(settings: Settings) -> tuple[str, ...]:
+    """What the user should hear about valid settings before the run: a one-line note
+    each, not an error (the command line prints them on stderr, "tfllint: note: ...")."""
+    return tuple(note for note in (runtime_version_note(settings.runtime_version),) if note)
 
 
 # -- resolving settings against the loaded rules ---------------------------------------
