@@ -1,6 +1,8 @@
 """The reader decodes exactly what the builder wrote, and rejects bad files with one message."""
 from __future__ import annotations
 
+import hashlib
+import json
 import mmap
 import struct
 
@@ -121,6 +123,38 @@ def test_not_a_model(data, message):
     with pytest.raises(ModelReadError) as raised:
         decode_model(data, "x.tflite")
     assert message in str(raised.value) and str(raised.value).startswith("x.tflite: ")
+
+
+def lfs_pointer(model: bytes, newline: str = "\n") -> bytes:
+    """What Git LFS commits in place of `model` (git-lfs docs/spec.md)."""
+    lines = ["version https://git-lfs.github.com/spec/v1",
+             f"oid sha256:{hashlib.sha256(model).hexdigest()}", f"size {len(model)}"]
+    return "".join(line + newline for line in lines).encode()
+
+
+LFS_MESSAGE = ("a Git LFS pointer, not the model ({size} bytes in LFS): run `git lfs pull` "
+               "to fetch it (after `git lfs install` if Git LFS is new on this machine)")
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_git_lfs_pointer_says_to_pull_the_model(tmp_path, run_cli, newline):
+    model = (MODELS / "cnn_int8.tflite").read_bytes()
+    pointer = tmp_path / "cnn_int8.tflite"
+    pointer.write_bytes(lfs_pointer(model, newline))
+    message = LFS_MESSAGE.format(size=f"{len(model):,}")
+    code, out, err = run_cli(pointer, "--no-config", "--format", "json")
+    assert code == 2 and json.loads(out)["models"][0]["error"] == message
+    code, out, err = run_cli(pointer, "--no-config")
+    assert code == 2 and (out + err).count(message) == 1
+    assert "Traceback" not in out + err and "identifier" not in out + err
+
+
+def test_a_git_lfs_pointer_without_a_size_line_is_still_named():
+    with pytest.raises(ModelReadError) as raised:
+        decode_model(b"version https://git-lfs.github.com/spec/v1\noid sha256:00\n", "m.tflite")
+    assert str(raised.value) == ("m.tflite: a Git LFS pointer, not the model: run `git lfs "
+                                 "pull` to fetch it (after `git lfs install` if Git LFS is "
+                                 "new on this machine)")
 
 
 def test_wrong_schema_version_and_bad_indices_are_named():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import re
 from dataclasses import dataclass
 
 from ..errors import ModelReadError
@@ -24,6 +25,13 @@ _KNOWN_MAGIC = (
     (b"\x89HDF", "an HDF5 file (a Keras .h5 model; convert it with the TFLite converter)"),
     (b"\x08", "possibly a protocol buffer (a SavedModel .pb or ONNX model?)"),
 )
+
+# A Git LFS pointer checked out in place of the model (git-lfs docs/spec.md): "version
+# https://git-lfs.github.com/spec/v1", then sorted "key value" lines such as "oid
+# sha256:<hex>" and "size <bytes>"; git-lfs reads pointers only from files under 1024 bytes.
+LFS_POINTER_START = b"version https://git-lfs.github.com/spec/"
+LFS_POINTER_LIMIT = 1024
+LFS_SIZE_LINE = re.compile(rb"^size ([0-9]+)\r?$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,7 @@ def decode_model(data: mmap.mmap | bytes, path: str = "<bytes>") -> Model:
         raise ModelReadError(path, f"the file is {size} bytes, too short to be a TFLite model")
     identifier = bytes(data[4:8])
     if identifier != FILE_IDENTIFIER:
-        raise ModelReadError(path, _not_a_model_message(bytes(data[:8])))
+        raise ModelReadError(path, _not_a_model_message(bytes(data[:LFS_POINTER_LIMIT])))
     # The tables and vectors of a valid model never overlap, so the bytes the decoder
     # charges add up to at most the file's size; more means offsets that overlap or repeat.
     decoder = Decoder(data, work_budget=size)
@@ -72,11 +80,20 @@ def decode_model(data: mmap.mmap | bytes, path: str = "<bytes>") -> Model:
 
 
 def _not_a_model_message(head: bytes) -> str:
+    if head.startswith(LFS_POINTER_START):
+        return _lfs_pointer_message(head)
     for magic, meaning in _KNOWN_MAGIC:
         if head.startswith(magic):
             return f"not a TFLite model: this looks like {meaning}"
     return (f"not a TFLite model: the file identifier is {head[4:8]!r}, expected "
             f"{FILE_IDENTIFIER!r}")
+
+
+def _lfs_pointer_message(head: bytes) -> str:
+    size = LFS_SIZE_LINE.search(head)
+    stored = f" ({int(size[1]):,} bytes in LFS)" if size else ""
+    return (f"a Git LFS pointer, not the model{stored}: run `git lfs pull` to fetch it "
+            "(after `git lfs install` if Git LFS is new on this machine)")
 
 
 __all__ = ["ModelFile", "read_model", "decode_model"]
