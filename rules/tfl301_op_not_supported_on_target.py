@@ -5,7 +5,7 @@ from typing import Iterator
 
 from tfllint.engine.rule import RuleContext, Violation, rule
 
-from ._targets import op_location, reasons_text
+from ._targets import group_reasons, grouped_verdicts, op_location
 
 
 @rule(id="TFL301", name="op-not-supported-on-target", severity="warning")
@@ -14,10 +14,13 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
 
     What it finds:
         For every target named with --target that falls back to the CPU (coral, gpu,
-        nnapi, xnnpack, ethos-u, hexagon, coreml): each op it will not run, with every
+        nnapi, xnnpack, ethos-u, hexagon, coreml): the ops it will not run, with every
         reason (op not supported, version, tensor types, rank, fused activation,
         non-constant weights, option limits, partitioning) and the real tool's own
-        status text where it prints one.
+        status text where it prints one. Ops of one type that fall back for the same
+        reasons are one finding listing them; so are the ops held back only by others
+        (after the Edge TPU's first unsupported op, between partitions). A target that
+        refuses the whole model (TFL302) reports no op here.
 
     Why it matters:
         Each op left on the CPU costs a hand-over between the accelerator and the CPU
@@ -26,8 +29,9 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         delegate logs say so only at run time on the device.
 
     Example:
-        [gpu] op 12 GATHER_ND runs on the CPU: GATHER_ND is not supported by the LiteRT
-        GPU delegate (the tool says: "GATHER_ND: Operation is not supported.").
+        [gpu] GATHER_ND x2 (ops 12, 30): left on the CPU by the LiteRT GPU delegate:
+        GATHER_ND is not supported (the tool says: "GATHER_ND: Operation is not
+        supported.").
 
     How to fix:
         Replace the op with ones the target runs (the per-op fix hints say how), move it
@@ -36,8 +40,10 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     """
     for target in ctx.settings.targets:
         result = ctx.analyses.target(target)
-        for verdict in result.ops:
-            if verdict.verdict == "cpu":
-                yield Violation(f"{verdict.op} runs on the CPU, not on {result.profile.title}: "
-                                f"{reasons_text(verdict)}", op_location(verdict),
-                                target=result.profile.name, fix=verdict.fix)
+        if result.model_reasons:
+            continue  # the target refuses the whole model: TFL302 says so, for every op
+        for group in grouped_verdicts(result, "cpu"):
+            yield Violation(f"left on the CPU by {result.profile.title}: "
+                            f"{group_reasons(group)}",
+                            locations=tuple(op_location(verdict) for verdict in group),
+                            target=result.profile.name, fix=group[0].fix)

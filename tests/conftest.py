@@ -11,8 +11,8 @@ sys.path.insert(0, str(Path(__file__).parent))  # `import builder` from the test
 from tfllint.analyses import Analyses  # noqa: E402
 from tfllint.cli import main  # noqa: E402
 from tfllint.engine.registry import load_rules  # noqa: E402
-from tfllint.engine.runner import run_rules  # noqa: E402
 from tfllint.engine.settings import enabled_rules, settings_from_mapping  # noqa: E402
+from tfllint.pipeline import check_view  # noqa: E402
 from tfllint.reader import ModelFile, decode_model  # noqa: E402
 from tfllint.view import ModelView  # noqa: E402
 
@@ -27,9 +27,9 @@ def view_of(data: bytes) -> ModelView:
 
 def lint_bytes(data: bytes, **settings) -> list:
     """Findings of every built-in rule on a model given as bytes, with `settings` keys."""
-    view = view_of(data)
     options = settings_from_mapping(settings, "test")
-    return run_rules(view, Analyses(view, options), enabled_rules(options, load_rules()), options)
+    _, findings = check_view(view_of(data), options, enabled_rules(options, load_rules()))
+    return findings
 
 
 def target_result(data: bytes, target: str, settings: dict | None = None):
@@ -52,7 +52,9 @@ def tools(result, op_index: int = 0, subgraph: int = 0) -> list[str | None]:
 
 
 def rule_locations(findings) -> set:
-    return {(f.rule, f.location) for f in findings}
+    """(rule, location) for every place of every finding: a finding of one cause at
+    several places gives one pair per place."""
+    return {(f.rule, location) for f in findings for location in f.locations}
 
 
 @pytest.fixture

@@ -88,17 +88,19 @@ def test_unreadable_model_exits_2_and_the_others_are_still_linted(run_cli, tmp_p
     assert models[0]["findings"]  # the readable model was linted
 
 
-def test_text_report_shows_summary_contract_and_findings(run_cli, flex):
+def test_text_report_shows_header_and_findings_and_the_contract_behind_show_io(run_cli, flex):
     _, out, _ = run_cli(flex, "--no-config")
-    assert "1 subgraph(s), 1 ops, 2 tensors; float32" in out
-    assert "matrix" in out and "determinant" in out  # the contract
+    assert "  408 B, 1 ops, float32, needs runtime >= unknown, arena" in out
     assert "TFL101" in out and "fix:" in out
+    assert "dtype" not in out  # the I/O table is behind --show io
+    _, out, _ = run_cli(flex, "--no-config", "--show", "io")
+    assert "matrix" in out and "determinant" in out and "dtype" in out
 
 
 def test_text_report_names_signature_inputs_by_their_signature_names(run_cli):
     from conftest import MODELS
 
-    _, out, _ = run_cli(MODELS / "flex_op.tflite", "--no-config")
+    _, out, _ = run_cli(MODELS / "flex_op.tflite", "--no-config", "--show=io")
     assert "signature 'serving_default': (matrix) -> (determinant)" in out
 
 

@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 from conftest import REPO, SAMPLE_MODELS
 
-SCHEMA = json.loads((REPO / "docs" / "report.schema.json").read_text())
+SCHEMA = json.loads((REPO / "tfllint" / "report.schema.json").read_text())
 
 
 def test_rules_catalogue_is_fresh(run_cli):
@@ -64,4 +64,4 @@ def test_non_finite_scales_stay_strict_json(run_cli, tmp_path):
     assert document["models"][0]["inputs"][0]["quantization"]["scale"] == ["NaN"]
     assert strict(run_cli("inspect", path, "--format", "json")[1])["inputs"][0][
         "quantization"]["scale"] == ["NaN"]
-    assert "scale NaN, zero point 0" in run_cli(path, "--no-config")[1]
+    assert "scale NaN, zero point 0" in run_cli(path, "--no-config", "--show", "io")[1]

@@ -74,13 +74,24 @@ def test_rule_module_that_fails_to_import_is_a_clear_error(run_cli, model, tmp_p
     assert code == 2 and "failed to import" in err and "no_such_module" in err
 
 
-def test_rule_that_raises_makes_the_model_unreadable_not_a_crash(run_cli, model, tmp_path):
+def test_rule_that_raises_is_a_failure_finding_and_the_other_findings_stay(run_cli, model,
+                                                                          tmp_path):
     rules_dir = write_rules(tmp_path / "crashing", "acme",
                             GOOD_RULE.replace('yield Violation(', 'raise KeyError("boom"); yield Violation('))
-    code, out, err = run_cli(model, "--no-config", "--rules-path", rules_dir, "--format", "json")
+    arguments = (model, "--no-config", "--rules-path", rules_dir)
+    code, out, err = run_cli(*arguments, "--format", "json")
     assert code == 2 and "Traceback" not in err
-    error = json.loads(out)["models"][0]["error"]
-    assert "rule ACME001 (model-has-no-description) failed: KeyError" in error
+    document = json.loads(out)
+    entry = document["models"][0]
+    assert entry["error"] is None
+    assert [(f["rule"], f["severity"]) for f in entry["findings"]] == [
+        ("ACME001", "failure"), ("TFL107", "info")]  # the built-in rules still report
+    assert "rule ACME001 (model-has-no-description) failed: KeyError: 'boom'" in \
+        entry["findings"][0]["message"]
+    assert document["summary"]["rule_failures"] == 1
+    assert document["summary"]["findings"] == {"error": 0, "warning": 0, "info": 1}
+    code, out, _ = run_cli(*arguments)
+    assert code == 2 and "failure ACME001" in out and "1 rule failure(s)" in out
 
 
 def test_third_party_entry_point_uses_the_same_door(run_cli, model, tmp_path, monkeypatch):

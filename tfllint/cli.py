@@ -13,19 +13,19 @@ configuration or unreadable model (the other models are still linted and reporte
 from __future__ import annotations
 
 import argparse
-import glob
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any, Sequence
 
 from . import __version__
-from .errors import ModelReadError, TfllintError, UsageError
-from .gc_pause import cyclic_gc_paused
+from .errors import TfllintError, UsageError
+from .pipeline import EXIT_CLEAN, EXIT_ERROR, LintRun
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 COMMANDS = ("lint", "inspect", "rules", "explain", "targets")
-GLOB_CHARACTERS = set("*?[")
+TOP_LEVEL_OPTIONS = ("-h", "--help", "--version")
+SHOW_CHOICES = ("findings", "memory", "io", "ops", "all")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,6 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
                                "(searched recursively for *.tflite) and glob patterns.")
     lint.add_argument("paths", nargs="+", metavar="PATH")
     lint.add_argument("--format", help="output format: text (default) or json")
+    lint.add_argument("--show", action="append", metavar="WHAT", default=[],
+                      help="text report: also show " + ", ".join(SHOW_CHOICES) + " (comma-"
+                      "separated or repeated): every finding, the memory plan and timeline, "
+                      "the input/output tables, the per-op verdicts of each --target")
+    lint.add_argument("--quiet", "-q", action="store_true",
+                      help="text report: only the findings and the summary; nothing for a "
+                      "clean model")
+    lint.add_argument("--statistics", action="store_true",
+                      help="text report: end with the number of findings per rule")
+    lint.add_argument("--output-file", "-o", metavar="FILE",
+                      help="write the report to FILE instead of standard output")
     lint.add_argument("--fail-on", choices=("error", "warning", "info", "none"),
                       help="lowest severity that makes the exit code 1 (default: error)")
     lint.add_argument("--select", help="only these rules: comma-separated IDs, ID prefixes "
@@ -89,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="write the graph coloured by verdict per target: .dot or .graphml; "
                       "{model} and {target} in PATH are replaced, as needed for several")
     add_common_options(lint)
+    parser.lint_parser = lint  # type: ignore[attr-defined]
 
     commands.add_parser("targets", help="list the built-in targets",
                         description="The built-in targets: what each describes and checks.")
@@ -129,10 +141,16 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if arguments and arguments[0] not in COMMANDS and not arguments[0].startswith("-"):
-        arguments.insert(0, "lint")
     parser = build_parser()
-    options = parser.parse_args(arguments)
+    if arguments and arguments[0] not in COMMANDS[1:] + TOP_LEVEL_OPTIONS:
+        # `tfllint [lint] ...`: options may stand before, between or after the paths, as
+        # pre-commit puts a hook's args before the file names.
+        if arguments[0] == "lint":
+            arguments = arguments[1:]
+        options = parser.lint_parser.parse_intermixed_args(arguments)
+        options.command = "lint"
+    else:
+        options = parser.parse_args(arguments)
     if options.command is None:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
@@ -145,29 +163,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CLEAN
 
 
-# -- settings -----------------------------------------------------------------------------
+# -- lint ---------------------------------------------------------------------------------
 
-def load_run_settings(options: argparse.Namespace):
-    """(file settings, file settings with the command line applied on top)."""
-    from .engine.config import load_settings
-    from .engine.settings import settings_from_mapping
+LINT_KEYS = ("format", "fail_on", "select", "ignore", "runtime_version", "android_api",
+             "max_delegated_partitions", "max_partitions", "min_on_target", "memory_budget",
+             "weights_budget")
 
-    settings = load_settings(options.config, use_config=not options.no_config)
-    command_line: dict[str, Any] = {}
-    lint_keys = ("format", "fail_on", "select", "ignore", "runtime_version", "android_api",
-                 "max_delegated_partitions", "max_partitions", "min_on_target",
-                 "memory_budget", "weights_budget")
-    for key in lint_keys if options.command == "lint" else ():
+
+def command_line_settings(options: argparse.Namespace) -> dict[str, Any]:
+    """The lint options the user gave, as configuration keys (they replace the file's)."""
+    overrides: dict[str, Any] = {}
+    for key in LINT_KEYS if options.command == "lint" else ():
         value = getattr(options, key, None)
         if value is not None:
-            command_line[key.replace("_", "-")] = value
+            overrides[key.replace("_", "-")] = value
     if getattr(options, "target", None):
-        command_line["target"] = ",".join(options.target)
+        overrides["target"] = ",".join(options.target)
     if getattr(options, "severity", None):  # only lint has --severity
-        command_line["severity"] = {**settings.severity, **_severity_pairs(options.severity)}
+        overrides["severity"] = _severity_pairs(options.severity)
     if options.rules_path:
-        command_line["rules-path"] = [*settings.rules_paths, *options.rules_path]
-    return settings, settings_from_mapping(command_line, "command line", settings)
+        overrides["rules-path"] = options.rules_path
+    return overrides
 
 
 def _severity_pairs(pairs: list[str]) -> dict[str, str]:
@@ -180,123 +196,81 @@ def _severity_pairs(pairs: list[str]) -> dict[str, str]:
     return result
 
 
-def load_checked_rules(options: argparse.Namespace):
-    """The run's settings and every rule, with the settings checked against the rules."""
-    from .engine.registry import load_rules
-    from .engine.settings import check_against_rules
-
-    file_settings, settings = load_run_settings(options)
-    rules = load_rules(settings.rules_paths)
-    if file_settings.config_path:
-        check_against_rules(file_settings, rules, file_settings.config_path)
-    check_against_rules(settings, rules, "command line")
-    return settings, rules
-
-
-# -- lint ---------------------------------------------------------------------------------
-
-def expand_paths(paths: Sequence[str]) -> list[tuple[str, str | None]]:
-    """(model path, problem) pairs: directories recurse for *.tflite, globs expand."""
-    found: list[tuple[str, str | None]] = []
-    for path in paths:
-        if os.path.isdir(path):
-            models = sorted(str(p) for p in Path(path).rglob("*.tflite") if p.is_file())
-            found.extend((m, None) for m in models)
-            if not models:
-                found.append((path, "directory holds no .tflite files"))
-        elif os.path.exists(path):
-            found.append((path, None))
-        elif GLOB_CHARACTERS & set(path):
-            matches = sorted(m for m in glob.glob(path, recursive=True) if os.path.isfile(m))
-            found.extend((m, None) for m in matches)
-            if not matches:
-                found.append((path, "the pattern matches no files"))
-        else:
-            found.append((path, "no such file or directory"))
-    unique = dict.fromkeys(found)  # a model named twice is linted once
-    return list(unique)
+def load_run(options: argparse.Namespace) -> LintRun:
+    return LintRun.load(command_line_settings(options), config=options.config,
+                        use_config=not options.no_config)
 
 
 def command_lint(options: argparse.Namespace) -> int:
-    from .engine.settings import enabled_rules
-    from .reporters import RunResult, get_reporter
-    from .report import run_summary
+    from .pipeline import expand_paths
+    from .reporters import get_reporter
 
-    settings, all_rules = load_checked_rules(options)
-    reporter = get_reporter(settings.format)
-    rules = enabled_rules(settings, all_rules)
-    _check_targets(settings)
+    run = load_run(options)
+    reporter = get_reporter(run.settings.format)
+    display = display_options(options)
     paths = expand_paths(options.paths)
-    graph = GraphOutput(options.graph, len(paths), settings.targets) if options.graph else None
+    graph = GraphOutput(options.graph, len(paths), run.settings.targets) if options.graph \
+        else None
     plot = PlotOutput(options.plot, [path for path, _ in paths]) if options.plot else None
-    reports = [lint_one(path, problem, rules, settings, graph) for path, problem in paths]
+    report = run.lint_expanded(paths, visit=graph.write if graph else None)
     if plot:
-        for report in reports:
-            plot.write(report)
-    run = RunResult(reports=reports, summary=run_summary(reports), fail_on=settings.fail_on,
-                    tool_version=__version__)
-    sys.stdout.write(reporter.render(run))
-    return exit_code(reports, settings.fail_on)
+        for model in report.models:
+            plot.write(model)
+    for note in report.notes:
+        print(f"tfllint: note: {note}", file=sys.stderr)
+    text = reporter.render(report, display)
+    if options.output_file:
+        try:
+            Path(options.output_file).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"--output-file {options.output_file}: "
+                             f"{error.strerror or error}") from None
+    else:
+        sys.stdout.write(text)
+    return report.exit_code
 
 
-def _check_targets(settings) -> None:
-    """Load every named target once up front: a bad name or profile is a usage error."""
-    from .targets import cached_profile
+def display_options(options: argparse.Namespace):
+    """How the text report is laid out: what it shows, its width, whether in colour."""
+    from .reporters import Display
 
-    for name in settings.targets:
-        cached_profile(name)
+    shown = {part.strip() for value in options.show for part in value.split(",") if part.strip()}
+    unknown = shown - set(SHOW_CHOICES)
+    if unknown:
+        raise UsageError(f"--show {', '.join(sorted(unknown))}: choose from "
+                         f"{', '.join(SHOW_CHOICES)}")
+    if "all" in shown:
+        shown = set(SHOW_CHOICES)
+    to_terminal = not options.output_file and sys.stdout.isatty()
+    width = shutil.get_terminal_size((100, 24)).columns if to_terminal else \
+        _columns_from_environment()
+    return Display(show=frozenset(shown), quiet=options.quiet, statistics=options.statistics,
+                   width=max(width, 40), colour=use_colour(to_terminal))
 
 
-def lint_one(path: str, problem: str | None, rules, settings,
-             graph: GraphOutput | None = None) -> dict[str, Any]:
-    from .engine.runner import RuleFailure
-    from .report import error_report
-
-    if problem:
-        return error_report(path, None, problem)
+def _columns_from_environment() -> int:
     try:
-        with cyclic_gc_paused():
-            return _lint_model(path, rules, settings, graph)
-    except ModelReadError as error:
-        return error_report(path, _size(path), error.problem)
-    except RuleFailure as error:
-        return error_report(path, _size(path), str(error))
+        return int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        return 100
 
 
-def _lint_model(path: str, rules, settings, graph: GraphOutput | None) -> dict[str, Any]:
-    from .analyses import Analyses
-    from .engine.runner import run_rules
-    from .reader import read_model
-    from .report import model_report, targets_section
-    from .view import ModelView
-
-    view = ModelView(read_model(path))
-    analyses = Analyses(view, settings)
-    findings = run_rules(view, analyses, rules, settings)
-    targets = targets_section(analyses, settings.targets)
-    if graph:
-        graph.write(view, analyses)
-    return model_report(view, analyses, findings, targets)
+def use_colour(to_terminal: bool) -> bool:
+    """NO_COLOR (any value) turns colour off, FORCE_COLOR on; otherwise only on a terminal
+    (https://no-color.org, https://force-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return to_terminal
 
 
-def _size(path: str) -> int | None:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return None
+def load_checked_rules(options: argparse.Namespace):
+    """Every rule (built-in and --rules-path), with the settings checked against them."""
+    from .pipeline import load_settings_and_rules
 
-
-def exit_code(reports: list[dict[str, Any]], fail_on: str) -> int:
-    from .engine.rule import SEVERITY_RANK
-
-    if any(report["error"] for report in reports):
-        return EXIT_ERROR
-    if fail_on == "none":
-        return EXIT_CLEAN
-    threshold = SEVERITY_RANK[fail_on]
-    failing = any(SEVERITY_RANK[f["severity"]] >= threshold
-                  for report in reports for f in report["findings"])
-    return EXIT_FINDINGS if failing else EXIT_CLEAN
+    return load_settings_and_rules(command_line_settings(options), config=options.config,
+                                   use_config=not options.no_config)
 
 
 # -- inspect, rules, explain --------------------------------------------------------------

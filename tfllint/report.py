@@ -1,7 +1,7 @@
 """Build the report of one model as plain data: the JSON contract of DESIGN.md.
 
 Reporters render this structure; they never see a rule or the model itself. The JSON
-shape is documented by docs/report.schema.json and its version is REPORT_VERSION.
+shape is documented by tfllint/report.schema.json and its version is REPORT_VERSION.
 """
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ from typing import Any
 from .analyses import Analyses
 from .analyses.budget import Budget, memory_budget, run_arena_plan, weights_budget
 from .analyses.contract import TensorContract
-from .engine.rule import Finding
+from .engine.rule import FAILURE, SEVERITY_RANK, Finding
 from .view import ModelView
 
-REPORT_VERSION = "2.0"
+# 3.0: a finding has `locations` (every place of its cause, each with a stable `key`)
+# instead of one `location`; severity "failure" for a rule that raised; the summary
+# counts failures and names the models that failed.
+REPORT_VERSION = "3.0"
 
 
 def model_report(view: ModelView, analyses: Analyses, findings: list[Finding],
@@ -79,7 +82,8 @@ def json_number(value: float) -> float | str:
 
 def finding_entry(finding: Finding) -> dict[str, Any]:
     return {"rule": finding.rule, "name": finding.name, "severity": finding.severity,
-            "message": finding.message, "location": asdict(finding.location),
+            "message": finding.message,
+            "locations": [asdict(location) for location in finding.locations],
             "target": finding.target, "fix": finding.fix}
 
 
@@ -189,12 +193,25 @@ def target_summary(result) -> str:
         return template
 
 
-def run_summary(reports: list[dict[str, Any]]) -> dict[str, Any]:
+def failed(report: dict[str, Any], fail_on: str) -> bool:
+    """Whether a model fails the run: unreadable, a rule failed on it, or a finding at
+    or above `fail_on`."""
+    if report["error"]:
+        return True
+    threshold = None if fail_on == "none" else SEVERITY_RANK[fail_on]
+    return any(f["severity"] == FAILURE or (
+        threshold is not None and SEVERITY_RANK[f["severity"]] >= threshold)
+        for f in report["findings"])
+
+
+def run_summary(reports: list[dict[str, Any]], fail_on: str = "error") -> dict[str, Any]:
     counts = Counter(f["severity"] for r in reports for f in r["findings"])
     return {"models": len(reports),
             "unreadable": sum(1 for r in reports if r["error"]),
             "findings": {severity: counts.get(severity, 0)
-                         for severity in ("error", "warning", "info")}}
+                         for severity in ("error", "warning", "info")},
+            "rule_failures": counts.get(FAILURE, 0),
+            "failed_models": [r["path"] for r in reports if failed(r, fail_on)]}
 
 
-__all__ = ["model_report", "error_report", "run_summary", "REPORT_VERSION"]
+__all__ = ["model_report", "error_report", "run_summary", "failed", "REPORT_VERSION"]

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 SEVERITIES = ("info", "warning", "error")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+# A rule that raised: not a judgement of the model but a failure of tfllint, counted
+# apart from the severities and always exit code 2.
+FAILURE = "failure"
 DOC_SECTIONS = ("What it finds", "Why it matters", "Example", "How to fix")
 RULE_ID = re.compile(r"^[A-Z]{2,8}[0-9]{3,4}$")
 RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -30,13 +33,19 @@ RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 @dataclass(frozen=True)
 class Location:
-    """Where in the model a finding is; every field is optional."""
+    """Where in the model a finding is; every field is optional.
+
+    `key` is stamped by the engine: a name that survives edits elsewhere in the model
+    (op type and output tensor name for an op, the tensor name for a tensor), for
+    fingerprints, baselines and diffs. It does not take part in comparisons.
+    """
 
     subgraph: int | None = None
     op_index: int | None = None
     op: str | None = None
     tensor: str | None = None
     tensor_index: int | None = None
+    key: str | None = field(default=None, compare=False)
 
     def describe(self) -> str:
         parts = []
@@ -55,12 +64,26 @@ class Location:
 
 @dataclass(frozen=True)
 class Violation:
-    """What a rule reports: a message, where, and optionally a target and a fix hint."""
+    """What a rule reports: a message, where, and optionally a target and a fix hint.
+
+    One violation is one cause. A rule that finds one cause at many places (31 ops that
+    fall back for one reason) yields one violation with all of them in `locations`;
+    `location` is then the first. The engine also merges violations of one rule whose
+    target, message and fix are the same, so a message that does not name its place
+    groups by itself.
+    """
 
     message: str
     location: Location = field(default_factory=Location)
     target: str | None = None
     fix: str | None = None
+    locations: tuple[Location, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.locations:
+            object.__setattr__(self, "location", self.locations[0])
+        else:
+            object.__setattr__(self, "locations", (self.location,))
 
 
 @dataclass(frozen=True)
@@ -71,10 +94,15 @@ class Finding:
     name: str
     severity: str
     message: str
-    location: Location
+    locations: tuple[Location, ...]
     target: str | None = None
     fix: str | None = None
     path: str = ""
+
+    @property
+    def location(self) -> Location:
+        """The first place: where the finding is anchored in one-line formats."""
+        return self.locations[0]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Output formats, found through the `tfllint.reporters` entry-point group.
 
-A reporter is a class with a `render(run: RunResult) -> str` method. It receives only the
-report data (tfllint.report), never rules or models, so a new format needs no change
-anywhere else.
+A reporter is a class with a `render(report: Report, display: Display) -> str` method.
+It receives only the report data (tfllint.pipeline.Report, in the JSON contract's shape),
+never rules or models, so a new format needs no change anywhere else. `display` says how
+a person wants to read it; formats for programs ignore it.
 """
 from __future__ import annotations
 
@@ -11,20 +12,24 @@ from importlib.metadata import entry_points
 from typing import Any, Protocol
 
 from ..errors import ConfigError, UsageError
+from ..pipeline import Report
 
 ENTRY_POINT_GROUP = "tfllint.reporters"
 
 
 @dataclass(frozen=True)
-class RunResult:
-    reports: list[dict[str, Any]]
-    summary: dict[str, Any]
-    fail_on: str
-    tool_version: str
+class Display:
+    """How the text report is laid out (the lint options --show, --quiet, --statistics)."""
+
+    show: frozenset[str] = frozenset()  # findings (uncut), memory, io, ops
+    quiet: bool = False
+    statistics: bool = False
+    width: int = 100
+    colour: bool = False
 
 
 class Reporter(Protocol):
-    def render(self, run: RunResult) -> str: ...
+    def render(self, report: Report, display: Display) -> str: ...
 
 
 def available_formats() -> dict[str, Any]:

@@ -1,223 +1,254 @@
-"""--format text: a readable report per model, tables drawn with tabulate."""
+"""--format text: what a person reads, one screen per model.
+
+Per model a short header (path; size, ops, quantization, runtime needed, arena; one line
+per target), then the findings, most severe first, one per cause, each with its fix
+below. Errors are never cut; when a model's findings would not fit on a screen, the
+least severe give way to a "... N more" line. Detail tables come with --show.
+"""
 from __future__ import annotations
 
+import re
+import textwrap
+from collections import Counter
 from typing import Any
 
-from tabulate import tabulate
-
 from ..sizes import human_bytes
-from . import RunResult
+from . import Display, Report
+from .text_details import io_block, memory_block, target_block
 
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-FULL_TABLE_OPS = 40  # larger models list only the ops that are not on the target
-TIMELINE_OPS = 5  # the ops with the most live memory, listed under the memory figures
-LIVE_TENSORS = 5  # tensors named at the peak; the rest are counted
-SUBGRAPHS = 4  # subgraphs whose activation bytes are listed one by one
-
-
-def tensor_rows(tensors: list[dict[str, Any]], with_key: bool = False) -> list[list[str]]:
-    rows = []
-    for tensor in tensors:
-        quantization = tensor["quantization"]
-        if quantization["scale"]:
-            if len(quantization["scale"]) == 1:
-                # a corrupt file can carry a scale without a zero point
-                zero_point = (quantization["zero_point"] or ["missing"])[0]
-                scale = quantization["scale"][0]
-                scale_text = scale if isinstance(scale, str) else f"{scale:.6g}"
-                quant = f"scale {scale_text}, zero point {zero_point}"
-            else:
-                quant = (f"per-channel ({len(quantization['scale'])} scales, "
-                         f"dim {quantization['quantized_dimension']})")
-        else:
-            quant = "-"
-        shape = "x".join(str(d) for d in tensor["shape_signature"]) or "scalar"
-        row = [tensor["index"], tensor["name"] or "<unnamed>", tensor["dtype"], shape, quant]
-        rows.append(([tensor["key"]] if with_key else []) + row)
-    return rows
+SEVERITY_ORDER = {"failure": 0, "error": 1, "warning": 2, "info": 3}
+# A model's block (header, findings, "more" line) takes at most this many lines, so that
+# one model's report with its closing summary fits a 40-line screen.
+MODEL_LINES = 36
+NAME_LIMIT = 48  # longer tensor names are shortened in the middle (never in JSON)
+LISTED_PLACES = 6  # op indices or tensor names listed for a grouped finding
+COLOURS = {"failure": "1;35", "error": "1;31", "warning": "33", "info": "36",
+           "path": "1", "rule": "1", "dim": "2"}
+# a quoted tensor name in a message: no white space inside, unlike the text between two
+QUOTED = re.compile(r"'([^'\s]{%d,})'" % (NAME_LIMIT + 1))
 
 
-def target_figures(target: dict[str, Any]) -> str:
-    """The same figures for every target: ops and MACs on it, partitions, transitions."""
-    ops = f"{target['ops_on_target']}/{target['ops_total']} ops on target"
-    macs = (f"{target['macs_on_target'] / target['macs_total']:.0%} of MACs"
-            if target["macs_total"] else "no MACs")
-    verdict = "can run" if target["can_run"] else "CANNOT RUN"
-    return (f"{verdict}: {ops}, {macs}, {target['partitions']} partition(s), "
-            f"{target['transitions']} CPU<->target transition(s)")
+class TextReporter:
+    def render(self, report: Report, display: Display | None = None) -> str:
+        display = display or Display()
+        style = Style(display.colour)
+        blocks = [ModelBlock(model, display, style).render() for model in report.models]
+        blocks = [block for block in blocks if block]
+        if display.statistics:
+            blocks.append(statistics(report, style))
+        blocks.append(summary(report, display, style))
+        return "\n\n".join(blocks) + "\n"
 
 
-def location_text(location: dict[str, Any]) -> str:
+class Style:
+    """ANSI colour, or none: applied to words after wrapping, so widths stay true."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, kind: str) -> str:
+        return f"\033[{COLOURS[kind]}m{text}\033[0m" if self.enabled else text
+
+
+class ModelBlock:
+    def __init__(self, model: dict[str, Any], display: Display, style: Style) -> None:
+        self.model, self.display, self.style = model, display, style
+
+    def render(self) -> str:
+        model, display = self.model, self.display
+        if model["error"]:
+            return "\n".join([self.style(model["path"], "path"),
+                              *self.wrap(f"{self.style('error', 'error')}: {model['error']}",
+                                         "  ", "  ")])
+        findings = sorted(model["findings"], key=lambda f: SEVERITY_ORDER[f["severity"]])
+        if display.quiet and not findings:
+            return ""
+        lines = [self.style(model["path"], "path")]
+        if not display.quiet:
+            lines.extend(self.header())
+        lines.extend(self.findings(findings, MODEL_LINES - len(lines)))
+        if not display.quiet:
+            lines.extend(self.details())
+        return "\n".join(lines)
+
+    # -- header -----------------------------------------------------------------------
+    def header(self) -> list[str]:
+        model = self.model
+        summary, memory = model["summary"], model["memory"]
+        facts = [human_bytes(model["size_bytes"]), f"{summary['operators']} ops",
+                 summary["quantization"]["label"],
+                 f"needs runtime >= {model['runtime']['required_min_version'] or 'unknown'}",
+                 f"arena {human_bytes(memory['arena_bytes'])} ({memory['planner']}), "
+                 f"weights {human_bytes(memory['weights_bytes'])}"]
+        lines = self.wrap(", ".join(facts), "  ", "    ")
+        for name, target in model["targets"].items():
+            lines.extend(self.wrap(f"{name}: {target_state(target)}", "  ", "    "))
+        return lines
+
+    # -- findings ---------------------------------------------------------------------
+    def findings(self, findings: list[dict[str, Any]], room: int) -> list[str]:
+        if not findings:
+            return ["  no findings"]
+        rendered = [self.finding(finding) for finding in findings]
+        if "findings" in self.display.show:
+            return [line for lines in rendered for line in lines]
+        shown: list[str] = []
+        for index, (finding, lines) in enumerate(zip(findings, rendered)):
+            rest = findings[index + 1:]
+            # errors always; the rest while they and a "more" line (if needed) fit
+            reserve = 1 if any(f["severity"] not in ("error", "failure") for f in rest) else 0
+            if finding["severity"] in ("error", "failure") or \
+                    len(shown) + len(lines) + reserve <= room:
+                shown.extend(lines)
+                continue
+            left = Counter(f["severity"] for f in findings[index:])
+            counted = ", ".join(f"{count} {severity}" for severity, count in
+                                sorted(left.items(), key=lambda item: SEVERITY_ORDER[item[0]]))
+            shown.append(self.style(f"  ... {len(findings) - index} more ({counted}): "
+                                    "--show findings lists them", "dim"))
+            break
+        return shown
+
+    def finding(self, finding: dict[str, Any]) -> list[str]:
+        severity, style = finding["severity"], self.style
+        target = f"[{finding['target']}] " if finding.get("target") else ""
+        where = places_text(finding["locations"])
+        text = f"{target}{where + ': ' if where else ''}{shorten_names(finding['message'])}"
+        # the plain prefix sets the wrapping; colour goes on after
+        prefix = f"  {severity:<7} {finding['rule']} "
+        hanging = " " * (2 + 8)
+        lines = self.wrap(prefix + text, "", hanging)
+        lines[0] = lines[0].replace(
+            prefix, f"  {style(severity, severity)}{' ' * (7 - len(severity))} "
+                    f"{style(finding['rule'], 'rule')} ", 1)
+        if finding.get("fix"):
+            lines.extend(self.wrap(f"fix: {shorten_names(finding['fix'])}", hanging,
+                                   hanging + "     "))
+        return lines
+
+    # -- detail behind --show ---------------------------------------------------------
+    def details(self) -> list[str]:
+        show, model = self.display.show, self.model
+        blocks = []
+        if "memory" in show:
+            blocks.append(memory_block(model["memory"]))
+        if "io" in show:
+            blocks.append(io_block(model))
+        if "ops" in show:
+            blocks.extend(target_block(name, target)
+                          for name, target in model["targets"].items())
+        return blocks
+
+    def wrap(self, text: str, first: str, rest: str) -> list[str]:
+        return textwrap.wrap(text, width=self.display.width, initial_indent=first,
+                             subsequent_indent=rest, break_long_words=False,
+                             break_on_hyphens=False) or [first.rstrip()]
+
+
+def target_state(target: dict[str, Any]) -> str:
+    """'cannot run', or how much of the model runs on the target."""
+    if not target["can_run"]:
+        return "cannot run (the model is refused)" if target["model_reasons"] else \
+            f"cannot run ({target['ops_total'] - target['ops_on_target']} ops it lacks)"
+    total, on_target = target["ops_total"], target["ops_on_target"]
+    if on_target == total:
+        return f"can run, all {total} ops on target"
+    macs = (f", {target['macs_on_target'] / target['macs_total']:.0%} of MACs"
+            if target["macs_total"] else "")
+    return (f"{on_target} of {total} ops on target{macs}, {target['partitions']} "
+            f"partition(s)")
+
+
+def places_text(locations: list[dict[str, Any]]) -> str:
+    """Where a finding is: 'sg0 op3 CONV_2D', 'CONV_2D x31 (ops 2, 5, 9, ...)', "'name'",
+    '3 tensors ('a', 'b', 'c')'; empty for the model as a whole."""
+    if len(locations) == 1:
+        return single_place(locations[0])
+    ops = [location for location in locations if location.get("op_index") is not None]
+    if len(ops) == len(locations):
+        types = Counter(location["op"] for location in ops)
+        kinds = ", ".join(f"{name} x{count}" for name, count in types.most_common(3))
+        if len(types) > 3:
+            kinds += ", ..."
+        indices = listed([op_reference(location) for location in ops])
+        return f"{kinds} (ops {indices})" if len(types) == 1 else \
+            f"{len(ops)} ops: {kinds} (ops {indices})"
+    tensors = [location for location in locations if location.get("tensor") is not None
+               or location.get("tensor_index") is not None]
+    if len(tensors) == len(locations):
+        return f"{len(tensors)} tensors ({listed([tensor_reference(t) for t in tensors])})"
+    return f"{len(locations)} places ({listed([single_place(l) for l in locations])})"
+
+
+def single_place(location: dict[str, Any]) -> str:
     parts = []
-    if location.get("subgraph") is not None:
+    if location.get("subgraph"):
         parts.append(f"sg{location['subgraph']}")
     if location.get("op_index") is not None:
         parts.append(f"op{location['op_index']} {location.get('op') or ''}".rstrip())
     elif location.get("op"):
         parts.append(location["op"])
+    if location.get("tensor") or location.get("tensor_index") is not None:
+        parts.append(tensor_reference(location))
+    return " ".join(parts)
+
+
+def op_reference(location: dict[str, Any]) -> str:
+    subgraph = location.get("subgraph")
+    return f"sg{subgraph}:{location['op_index']}" if subgraph else str(location["op_index"])
+
+
+def tensor_reference(location: dict[str, Any]) -> str:
     if location.get("tensor"):
-        parts.append(f"'{location['tensor']}'")
-    elif location.get("tensor_index") is not None:
-        parts.append(f"tensor #{location['tensor_index']}")
-    return " ".join(parts) or "model"
+        return f"'{short_name(location['tensor'])}'"
+    return f"#{location['tensor_index']}"
 
 
-class TextReporter:
-    def render(self, run: RunResult) -> str:
-        blocks = [self.model_block(report) for report in run.reports]
-        blocks.append(self.summary_line(run))
-        return "\n\n".join(blocks) + "\n"
-
-    def model_block(self, report: dict[str, Any]) -> str:
-        if report["error"]:
-            return f"{report['path']}\n  error: {report['error']}"
-        summary = report["summary"]
-        runtime = report["runtime"]
-        lines = [
-            f"{report['path']}",
-            f"  {human_bytes(report['size_bytes'])}, {summary['subgraphs']} subgraph(s), "
-            f"{summary['operators']} ops, {summary['tensors']} tensors; "
-            f"{summary['quantization']['label']}; needs runtime >= "
-            f"{runtime['required_min_version'] or 'unknown'}",
-            "  ops: " + ", ".join(f"{name} x{count}"
-                                  for name, count in summary["op_histogram"].items()),
-        ]
-        lines.append(memory_block(report["memory"]))
-        headers = ["#", "input", "dtype", "shape", "quantization"]
-        lines.append(indent(tabulate(tensor_rows(report["inputs"]), headers=headers)))
-        headers[1] = "output"
-        lines.append(indent(tabulate(tensor_rows(report["outputs"]), headers=headers)))
-        for signature in report["signatures"]:
-            names = ", ".join(i["name"] for i in signature["inputs"])
-            outputs = ", ".join(o["name"] for o in signature["outputs"])
-            lines.append(f"  signature '{signature['key']}': ({names}) -> ({outputs})")
-        for name, target in report["targets"].items():
-            lines.append(self.target_block(name, target))
-        lines.append(self.findings_table(report["findings"]))
-        return "\n".join(lines)
-
-    def target_block(self, name: str, target: dict[str, Any]) -> str:
-        lines = [f"  target {name}: {target['summary']}", "    " + target_figures(target)]
-        for reason in target["model_reasons"]:
-            lines.append(f"    model: {reason['message']}")
-        listed = target["ops"] if len(target["ops"]) <= FULL_TABLE_OPS else \
-            [op for op in target["ops"] if op["verdict"] != "target"]
-        rows = []
-        for op in listed:
-            reasons = [reason["message"] + (f"\n  tool: {reason['tool']}" if reason["tool"]
-                                             else "") for reason in op["reasons"]]
-            if op["fix"] and op["reasons"]:
-                reasons.append(f"fix: {op['fix']}")
-            where = f"{op['op_index']}" if op["subgraph"] == 0 else \
-                f"sg{op['subgraph']} {op['op_index']}"
-            rows.append([where, op["op"], op["verdict"], "\n".join(reasons) or "-"])
-        if rows:
-            lines.append(indent(tabulate(rows, headers=["op", "name", "verdict", "reason"],
-                                         maxcolwidths=[None, 28, None, 80]), "    "))
-        hidden = len(target["ops"]) - len(listed)
-        if hidden:
-            lines.append(f"    ({hidden} ops on the target not listed; --format json lists "
-                         "every op)")
-        return "\n".join(lines)
-
-    def findings_table(self, findings: list[dict[str, Any]]) -> str:
-        if not findings:
-            return "  no findings"
-        ordered = sorted(findings, key=lambda f: SEVERITY_ORDER.get(f["severity"], 9))
-        rows = []
-        for finding in ordered:
-            message = finding["message"]
-            if finding.get("fix"):
-                message += f"\nfix: {finding['fix']}"
-            if finding.get("target"):
-                message = f"[{finding['target']}] " + message
-            rows.append([finding["severity"], finding["rule"], location_text(finding["location"]),
-                         message])
-        return indent(tabulate(rows, headers=["severity", "rule", "where", "message"],
-                               maxcolwidths=[None, None, 28, 80]))
-
-    def summary_line(self, run: RunResult) -> str:
-        summary = run.summary
-        counts = summary["findings"]
-        text = (f"{summary['models']} model(s): {counts['error']} error(s), "
-                f"{counts['warning']} warning(s), {counts['info']} info")
-        if summary["unreadable"]:
-            text += f"; {summary['unreadable']} could not be read"
-        return text
+def listed(items: list[str]) -> str:
+    return ", ".join(items[:LISTED_PLACES]) + (", ..." if len(items) > LISTED_PLACES else "")
 
 
-def memory_block(memory: dict[str, Any]) -> str:
-    """Arena (head + tail) and weights against their budgets, the peak and the top ops."""
-    arena = f"arena {human_bytes(memory['arena_bytes'])}"
-    if memory["tail_bytes"] or memory["temp_bytes"]:
-        arena += (f" = {human_bytes(memory['head_bytes'])} head + "
-                  f"{human_bytes(memory['tail_bytes'])} tail")
-        if memory["temp_bytes"]:
-            arena += f" + {human_bytes(memory['temp_bytes'])} temp"
-    lines = [f"  memory ({memory['planner']} planner): {arena}; weights "
-             f"{human_bytes(memory['weights_bytes'])}"]
-    lines.append("    " + sizes_line(memory))
-    for key, label in (("memory_budget", "memory budget"), ("weights_budget", "weights budget")):
-        if memory[key]:
-            lines.append("    " + budget_line(label, memory[key]))
-    if memory["lower_bound"]:
-        lines.append(f"    lower bound: {memory['lower_bound']}")
-    lines.extend(f"    note: {note}" for note in memory["notes"])
-    names, live_bytes = memory["timeline"]["op"], memory["timeline"]["live_bytes"]
-    peak_op = memory["peak_op"]
-    if peak_op is not None and peak_op < len(live_bytes):
-        live = memory["live_at_peak"]
-        named = ", ".join(f"{tensor_name(t)} {human_bytes(t['bytes'])}"
-                          for t in live[:LIVE_TENSORS])
-        if len(live) > LIVE_TENSORS:
-            rest = sum(t["bytes"] for t in live[LIVE_TENSORS:])
-            named += f" and {len(live) - LIVE_TENSORS} more ({human_bytes(rest)})"
-        lines.append(f"    peak at op {peak_op} {names[peak_op]}: "
-                     f"{human_bytes(live_bytes[peak_op])} live" + (f": {named}" if named else ""))
-    top = sorted(range(len(live_bytes)), key=lambda op: (-live_bytes[op], op))
-    rows = [[op, names[op], human_bytes(live_bytes[op])] for op in top[:TIMELINE_OPS]]
-    if len(live_bytes) > 1:
-        lines.append(indent(tabulate(rows, headers=["op", "name", "live"],
-                                     colalign=("right", "left", "right")), "    "))
+def short_name(name: str) -> str:
+    """A long tensor name cut in the middle, where generated names differ least."""
+    if len(name) <= NAME_LIMIT:
+        return name
+    keep = (NAME_LIMIT - 3) // 2
+    return f"{name[:keep]}...{name[-keep:]}"
+
+
+def shorten_names(text: str) -> str:
+    return QUOTED.sub(lambda match: f"'{short_name(match[1])}'", text)
+
+
+def statistics(report: Report, style: Style) -> str:
+    """Findings per rule, most first, as `ruff --statistics` counts them."""
+    counts = Counter((f["rule"], f["name"], f["severity"]) for f in report.findings)
+    if not counts:
+        return "statistics: no findings"
+    width = len(str(max(counts.values())))
+    lines = ["statistics (findings per rule):"]
+    for (rule, name, severity), count in sorted(counts.items(),
+                                                key=lambda item: (-item[1], item[0])):
+        lines.append(f"  {count:>{width}}  {style(rule, 'rule')}  {name} "
+                     f"({style(severity, severity)})")
     return "\n".join(lines)
 
 
-def sizes_line(memory: dict[str, Any]) -> str:
-    """The figures that need no plan: every activation without reuse (per subgraph when
-    there are several), variables and the largest activation."""
-    per_subgraph = memory["activation_bytes"]
-    text = f"activations {human_bytes(sum(per_subgraph))} without reuse"
-    if len(per_subgraph) > 1:
-        shown = [f"sg{index} {human_bytes(size)}"
-                 for index, size in enumerate(per_subgraph[:SUBGRAPHS])]
-        if len(per_subgraph) > SUBGRAPHS:
-            shown.append(f"{len(per_subgraph) - SUBGRAPHS} more subgraphs "
-                         f"{human_bytes(sum(per_subgraph[SUBGRAPHS:]))}")
-        text += " (" + " + ".join(shown) + ")"
-    if memory["variable_bytes"]:
-        text += f"; variables {human_bytes(memory['variable_bytes'])}"
-    largest = memory["largest_tensor"]
-    if largest:
-        where = "" if largest["subgraph"] == 0 else f" in sg{largest['subgraph']}"
-        text += f"; largest {tensor_name(largest)}{where} {human_bytes(largest['bytes'])}"
-    return text
-
-
-def tensor_name(tensor: dict[str, Any]) -> str:
-    """'name', #index when it has none, or a runtime's own buffer (index -1) as described."""
-    if tensor["index"] < 0:
-        return tensor["name"] or "a runtime buffer"
-    return f"'{tensor['name']}'" if tensor["name"] else f"#{tensor['index']}"
-
-
-def budget_line(label: str, budget: dict[str, Any]) -> str:
-    """ "memory budget 64.0 KiB: 16.6 KiB OVER", naming a target's default as such."""
-    headroom = budget["headroom_bytes"]
-    state = (f"{human_bytes(-headroom)} OVER" if headroom < 0 else
-             f"{human_bytes(headroom)} headroom ({headroom / budget['bytes']:.0%})")
-    source = f" ({budget['source']})" if budget["target"] else ""
-    return f"{label} {human_bytes(budget['bytes'])}{source}: {state}"
-
-
-def indent(text: str, prefix: str = "  ") -> str:
-    return "\n".join(prefix + line for line in text.splitlines())
+def summary(report: Report, display: Display, style: Style) -> str:
+    totals = report.summary
+    counts = totals["findings"]
+    text = (f"{totals['models']} model(s): {counts['error']} error(s), "
+            f"{counts['warning']} warning(s), {counts['info']} info")
+    if totals["rule_failures"]:
+        text += f"; {totals['rule_failures']} rule failure(s)"
+    if totals["unreadable"]:
+        text += f"; {totals['unreadable']} could not be read"
+    lines = [text]
+    failed = totals["failed_models"]
+    if failed and len(report.models) > 1:
+        named = ", ".join(failed[:LISTED_PLACES]) + (
+            f" and {len(failed) - LISTED_PLACES} more" if len(failed) > LISTED_PLACES else "")
+        lines.extend(textwrap.wrap(f"failed: {named}", width=display.width,
+                                   subsequent_indent="  ", break_long_words=False,
+                                   break_on_hyphens=False))
+    return "\n".join(lines)

@@ -1,0 +1,225 @@
+"""The one lint pipeline: settings -> rules -> read -> analyses -> findings -> report data.
+
+The command line, `inspect`, the snippet, the tests and the public Python API
+(`tfllint.lint`, `tfllint.inspect`) all run it through these functions, so there is one
+way a model is linted.
+
+    >>> import tfllint
+    >>> report = tfllint.lint(["models/"], target="coral", runtime_version="2.16")
+    >>> report.exit_code, report.summary["findings"]
+"""
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from . import __version__
+from .errors import ModelReadError, TfllintError
+from .gc_pause import cyclic_gc_paused
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+GLOB_CHARACTERS = set("*?[")
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of a lint run: one entry per model, in the JSON contract's shape
+    (tfllint/report.schema.json), and what the exit code of the run is."""
+
+    models: tuple[dict[str, Any], ...]
+    fail_on: str = "error"
+    tool_version: str = __version__
+    notes: tuple[str, ...] = field(default=())  # about the run, not a model (stderr in the CLI)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        from .report import run_summary
+
+        return run_summary(list(self.models), self.fail_on)
+
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        """Every finding of every model, each with the model's `path`."""
+        return [{**finding, "path": model["path"]} for model in self.models
+                for finding in model["findings"]]
+
+    @property
+    def exit_code(self) -> int:
+        """0 clean, 1 a finding at or above fail_on, 2 a model unreadable or a rule failed."""
+        from .report import failed
+
+        if any(model["error"] for model in self.models) or any(
+                f["severity"] == "failure" for f in self.findings):
+            return EXIT_ERROR
+        return EXIT_FINDINGS if any(failed(model, self.fail_on) for model in self.models) \
+            else EXIT_CLEAN
+
+    def to_json(self) -> dict[str, Any]:
+        from .report import REPORT_VERSION
+
+        return {"tool": "tfllint", "tool_version": self.tool_version,
+                "report_version": REPORT_VERSION, "fail_on": self.fail_on,
+                "models": list(self.models), "summary": self.summary}
+
+
+# -- the public API ----------------------------------------------------------------------
+
+def lint(paths: str | os.PathLike | Iterable[str | os.PathLike], *,
+         config: str | None = None, use_config: bool = True, **settings: Any) -> Report:
+    """Lint models (files, directories searched for *.tflite, glob patterns).
+
+    `settings` are the configuration keys with `_` for `-`: target="coral" (or a list),
+    runtime_version="2.16", memory_budget="256KiB", select=["TFL1"], fail_on="warning",
+    severity={"TFL304": "warning"}, ... as in the config file. The config file found
+    from the current directory is read unless use_config=False; `config` names one.
+    A bad setting raises tfllint.errors.TfllintError; an unreadable model does not raise:
+    its entry says what is wrong and the report's exit code is 2.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    run = LintRun.load({key.replace("_", "-"): value for key, value in settings.items()},
+                       config=config, use_config=use_config)
+    return run.lint_paths([os.fspath(path) for path in paths])
+
+
+def inspect(path: str | os.PathLike) -> dict[str, Any]:
+    """The input/output contract of one model, as `tfllint inspect --format json` prints it."""
+    from .inspect_contract import contract_document
+
+    view, analyses = open_model(os.fspath(path))
+    return contract_document(view, analyses)
+
+
+# -- the pipeline ------------------------------------------------------------------------
+
+def open_model(path: str, settings=None):
+    """(view, analyses) of one model file; raises ModelReadError when it cannot be read."""
+    from .analyses import Analyses
+    from .reader import read_model
+    from .view import ModelView
+
+    view = ModelView(read_model(path))
+    return view, Analyses(view, settings)
+
+
+def check_view(view, settings, rules):
+    """(analyses, findings): every enabled rule run over a model already read."""
+    from .analyses import Analyses
+    from .engine.runner import run_rules
+
+    analyses = Analyses(view, settings)
+    return analyses, run_rules(view, analyses, rules, settings)
+
+
+@dataclass(frozen=True)
+class LintRun:
+    """The settings and enabled rules of a run, checked once, then applied to each model."""
+
+    settings: Any
+    rules: tuple
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def load(cls, overrides: Mapping[str, Any], *, config: str | None = None,
+             use_config: bool = True) -> "LintRun":
+        """Config file settings with `overrides` (config keys) on top."""
+        from .engine.settings import enabled_rules
+        from .targets import cached_profile
+
+        settings, all_rules = load_settings_and_rules(overrides, config=config,
+                                                      use_config=use_config)
+        for name in settings.targets:  # a bad target name or profile is a usage error, now
+            cached_profile(name)
+        return cls(settings=settings, rules=enabled_rules(settings, all_rules))
+
+    def lint_paths(self, paths: Sequence[str],
+                   visit: Callable[[Any, Any], None] | None = None) -> Report:
+        """Lint every model the paths name; `visit(view, analyses)` sees each one read."""
+        return self.lint_expanded(expand_paths(paths), visit)
+
+    def lint_expanded(self, paths: Sequence[tuple[str, str | None]],
+                      visit: Callable[[Any, Any], None] | None = None) -> Report:
+        """Lint (path, problem) pairs from expand_paths."""
+        models = tuple(self.lint_path(path, problem, visit) for path, problem in paths)
+        return Report(models=models, fail_on=self.settings.fail_on, notes=self.notes)
+
+    def lint_path(self, path: str, problem: str | None = None,
+                  visit: Callable[[Any, Any], None] | None = None) -> dict[str, Any]:
+        from .report import error_report
+
+        if problem:
+            return error_report(path, None, problem)
+        try:
+            with cyclic_gc_paused():
+                return self._lint_model(path, visit)
+        except ModelReadError as error:
+            return error_report(path, _size(path), error.problem)
+
+    def _lint_model(self, path: str, visit) -> dict[str, Any]:
+        from .report import model_report, targets_section
+
+        view, _ = open_model(path)
+        analyses, findings = check_view(view, self.settings, self.rules)
+        targets = targets_section(analyses, self.settings.targets)
+        if visit:
+            visit(view, analyses)
+        return model_report(view, analyses, findings, targets)
+
+
+def load_settings_and_rules(overrides: Mapping[str, Any], *, config: str | None = None,
+                            use_config: bool = True):
+    """(settings, every loaded rule): the config file's settings with `overrides` (config
+    keys) on top, checked against the rules. `severity` and `rules-path` add to the
+    file's; every other key replaces the file's value."""
+    from .engine.config import load_settings
+    from .engine.registry import load_rules
+    from .engine.settings import check_against_rules, settings_from_mapping
+
+    file_settings = load_settings(config, use_config=use_config)
+    overrides = dict(overrides)
+    if "severity" in overrides:
+        overrides["severity"] = {**file_settings.severity, **overrides["severity"]}
+    if "rules-path" in overrides:
+        extra = overrides["rules-path"]
+        overrides["rules-path"] = [*file_settings.rules_paths,
+                                   *([extra] if isinstance(extra, str) else extra)]
+    settings = settings_from_mapping(overrides, "command line", file_settings)
+    rules = load_rules(settings.rules_paths)
+    if file_settings.config_path:
+        check_against_rules(file_settings, rules, file_settings.config_path)
+    check_against_rules(settings, rules, "command line")
+    return settings, rules
+
+
+def expand_paths(paths: Sequence[str]) -> list[tuple[str, str | None]]:
+    """(model path, problem) pairs: directories recurse for *.tflite, globs expand."""
+    found: list[tuple[str, str | None]] = []
+    for path in paths:
+        if os.path.isdir(path):
+            models = sorted(str(p) for p in Path(path).rglob("*.tflite") if p.is_file())
+            found.extend((m, None) for m in models)
+            if not models:
+                found.append((path, "directory holds no .tflite files"))
+        elif os.path.exists(path):
+            found.append((path, None))
+        elif GLOB_CHARACTERS & set(path):
+            matches = sorted(m for m in glob.glob(path, recursive=True) if os.path.isfile(m))
+            found.extend((m, None) for m in matches)
+            if not matches:
+                found.append((path, "the pattern matches no files"))
+        else:
+            found.append((path, "no such file or directory"))
+    return list(dict.fromkeys(found))  # a model named twice is linted once
+
+
+def _size(path: str) -> int | None:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None
+
+
+__all__ = ["lint", "inspect", "Report", "LintRun", "TfllintError"]
