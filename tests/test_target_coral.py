@@ -460,8 +460,9 @@ def test_an_op_missing_from_the_table():
     result = coral(int8_chain("EXP"))
     assert verdicts(result) == [(0, "EXP", "cpu", ("not-listed",))]
     assert tools(result) == ["Operation not supported"]
-    assert result.ops[0].fix == ("replace EXP with ops the Coral Edge TPU runs (see its "
-                                 "profile), or move it to the end of the graph")
+    assert result.ops[0].fix == ("Replace EXP with ops the Coral Edge TPU runs (its profile "
+                                 "lists them), or move it to the end of the graph so that "
+                                 "only it runs on the CPU.")
 
 
 # -- the real compiler's output (optional) -------------------------------------------------

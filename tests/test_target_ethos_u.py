@@ -393,7 +393,7 @@ def test_u85_states_only_its_differences():
     assert u85.ops["ELU"] == u55.ops["ELU"]  # inherited as is
     assert u85.ops["CONV_2D"].checks == ("ethos-u-weights-8-bit", "ethos-u85-weight-sum",
                                          "ethos-u-bias", "ethos-u85-bias-range")
-    assert u85.ops["REVERSE_V2"].fix is None  # "" clears the U55 advice
+    assert u85.ops["REVERSE_V2"].checks == ()  # the U55 axis check, and so its fix, is gone
     assert u85.ops["DIV"].supported and not u55.ops["DIV"].supported
     assert u85.dtypes == ("INT8", "UINT8", "INT16", "INT32", "INT64", "BOOL")
 
@@ -430,14 +430,14 @@ name = "my-board"
 [memory]
 sram_bytes = 262144
 [ops.SOFTMAX]
-fix = "keep softmax on the CPU"
+fix.ethos-u-softmax-size = "keep softmax on the CPU"
 """)
     profile = load_target(path)
     base = load_target("ethos-u55")
     assert (profile.name, profile.aliases, profile.title) == ("my-board", (), base.title)
     assert dict(profile.memory) == {"sram_bytes": 262144}
     assert profile.ops["SOFTMAX"].checks == base.ops["SOFTMAX"].checks  # merged, not replaced
-    assert profile.ops["SOFTMAX"].fix == "keep softmax on the CPU"
+    assert profile.ops["SOFTMAX"].fixes == {"ethos-u-softmax-size": "keep softmax on the CPU"}
     assert analyse(MODELS["islands"](), path).partitions == 2
 
 
@@ -447,10 +447,10 @@ def test_extends_takes_a_path_relative_to_the_extending_file(tmp_path):
     (tmp_path / "sub").mkdir()
     path = write(tmp_path / "sub", "child.toml",
                  '[target]\nextends = "../base.toml"\nname = "child"\ndtypes = ["INT16"]\n'
-                 '[ops.RELU]\nfix = "x"\n')
+                 '[ops.RELU]\nfix.dtype = "x"\n')
     profile = load_target(path)
     assert profile.dtypes == ("INT16",) and profile.aliases == ()
-    assert set(profile.ops) == {"ADD", "RELU"} and profile.ops["RELU"].fix == "x"
+    assert set(profile.ops) == {"ADD", "RELU"} and profile.ops["RELU"].fixes == {"dtype": "x"}
 
 
 @pytest.mark.parametrize("child, message", [
@@ -704,7 +704,7 @@ def test_a_cpu_op_between_npu_ops_makes_two_npu_regions():
     result = analyse(MODELS["islands"]())
     assert (result.partitions, result.transitions) == (2, 2)
     assert (result.ops_on_target, result.ops_total) == (2, 3)
-    assert result.ops[1].fix.startswith("replace SIN with ops the Arm Ethos-U55 NPU runs")
+    assert result.ops[1].fix.startswith("Replace SIN with ops the Arm Ethos-U55 NPU runs")
     assert not result.blocked
 
 

@@ -185,7 +185,8 @@ def test_dilated_and_grouped_convolution_before_api_29():
 def test_convolution_needs_a_bias_input():
     result = nnapi(conv(bias=False))
     assert verdicts(result) == [(0, "CONV_2D", "cpu", ("nnapi-conv-bias",))]
-    assert result.ops[0].fix.startswith("Keep the converter's bias.")
+    assert result.ops[0].fix == ("Keep the converter's bias: NNAPI takes no CONV_2D without a "
+                                 "bias input (add a zero bias).")
 
 
 def test_hybrid_fully_connected_needs_api_29():

@@ -7,6 +7,9 @@
    constraint adds a reason; none stops the others.
 3. The partitioning model decides which supported ops really run on the accelerator;
    the rest fall back to the CPU (or, on a target without fallback, block the model).
+4. Each reason of an op that does not run on the target, and each model-level reason,
+   gets the fix for that reason: the profile's fix keyed to its code, else the default
+   for the code (DEFAULT_FIXES, or the fix a named check registers).
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ class Reason:
     code: str  # what failed: not-listed, version, dtype, rank, ..., or the check's name
     message: str  # tfllint's words
     tool: str | None = None  # the real tool's words, where it prints any
+    fix: str | None = None  # what to do about this reason
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,7 @@ class OpVerdict:
     verdict: str  # target, cpu, blocks, compiled
     reasons: tuple[Reason, ...]
     macs: int
-    fix: str | None = None
+    fix: str | None = None  # the fixes of its reasons, each once, in reason order
 
 
 @dataclass(frozen=True)
@@ -85,11 +89,14 @@ class TargetAnalysis:
 
 def evaluate_target(view, analyses, profile: TargetProfile, settings) -> TargetAnalysis:
     model_context = ModelContext(view, analyses, profile, settings)
-    model_reasons = tuple(_model_reasons(model_context))
+    model_reasons = tuple(_with_fix(reason, profile.requirements.fixes, profile)
+                          for reason in _model_reasons(model_context))
     verdicts: list[OpVerdict] = []
     partitions = hand_overs = 0
     # An op's profile entry depends only on its operator code: look each code up once.
     supports = {code: _support(profile, code) for code in view.model.operator_codes}
+    shared = profile.support_for("*")
+    shared_fixes = shared.fixes if shared else {}
     for subgraph_index in sorted(view.reachable_subgraphs):
         subgraph = view.model.subgraphs[subgraph_index]
         reasons = {op.index: tuple(_op_reasons(OpContext(view, analyses, profile, settings, op,
@@ -118,44 +125,89 @@ def evaluate_target(view, analyses, profile: TargetProfile, settings) -> TargetA
             else:
                 verdict = BLOCKS if profile.fallback == "none" else CPU
             support = supports[op.opcode]
-            kept_reasons = () if verdict in (ON_TARGET, COMPILED) else op_reasons
-            fix = None
-            if kept_reasons:  # a fix only for an op that does not run on the target
-                fix = (support.fix if support and support.fix else None) or \
-                    default_fix(kept_reasons, op, profile)
+            # a listed op's fixes have the "*" ones merged in; an op the profile does not
+            # list still gets the "*" ones (its "not-listed" fix, say)
+            fixes = support.fixes if support else shared_fixes
+            kept_reasons = () if verdict in (ON_TARGET, COMPILED) else \
+                tuple(_with_fix(reason, fixes, profile, op.name) for reason in op_reasons)
             verdicts.append(OpVerdict(
                 subgraph=subgraph_index, op_index=op.index, op=op.name, verdict=verdict,
-                reasons=kept_reasons, macs=op_macs(view, op), fix=fix))
+                reasons=kept_reasons, macs=op_macs(view, op), fix=combined_fix(kept_reasons)))
     return TargetAnalysis(profile=profile, ops=tuple(verdicts), model_reasons=model_reasons,
                           partitions=partitions, transitions=hand_overs)
 
 
-# What to do about each kind of reason, when the profile has no fix of its own for the op.
+# What to do about each kind of reason when the profile has no fix of its own for it:
+# {op} is the op's name, {title} the target's. A named check's code gets the fix the check
+# registers (checks/__init__.py). The codes here and the checks' names are the only keys a
+# profile's fix table takes.
 DEFAULT_FIXES = {
-    "not-listed": "replace {op} with ops {title} runs (see its profile), or move it to the "
-                  "end of the graph",
-    "version": "convert with a converter release whose op versions {title} runs",
-    "dtype": "convert so that this op's tensors have a type {title} supports (quantize "
-             "fully, or keep it float, as the target wants)",
-    "weight-dtype": "convert so that the weights have a type {title} supports",
-    "rank": "reshape so that no tensor of this op has more dimensions than {title} takes",
-    "fused-activation": "fuse a supported activation or apply it as a separate op",
-    "non-constant": "make this input a constant in the converted model (fold it)",
-    "option": "change the option to a value {title} supports",
-    "partition": "make the ops that split the graph run on {title}, so its partitions join",
-    "after-first-unsupported": "make the first op that runs on the CPU run on {title}, or "
-                               "move it to the end of the graph",
-    "other-subgraph": "avoid control flow in the part of the model meant for {title}",
+    # op-level reasons
+    "not-listed": "Replace {op} with ops {title} runs (its profile lists them), or move it to "
+                  "the end of the graph so that only it runs on the CPU.",
+    "version": "Convert with a converter release that writes a {op} version {title} runs "
+               "(the reason gives the range).",
+    "dtype": "Convert so that the tensors of {op} have a type {title} takes (the reason lists "
+             "them): quantize fully, or keep the op float, as the list says.",
+    "weight-dtype": "Convert so that the weights of {op} have a type {title} takes (the reason "
+                    "lists them).",
+    "rank": "Reshape around {op} so that none of its tensors has more dimensions than {title} "
+            "takes (merge leading dimensions of size 1).",
+    "fused-activation": "Apply the activation as its own op after {op} instead of fusing it, "
+                        "or fuse one that {title} supports (the reason lists them).",
+    "non-constant": "Make this input of {op} a constant: compute it when converting (fixed "
+                    "input shapes let the converter fold it).",
+    "option": "Set the option to a value {title} supports (the reason gives them), or write "
+              "{op} with other ops that need no such option.",
+    "partition": "Make the ops that split the graph run on {title}, so that the partitions "
+                 "join into fewer, larger ones.",
+    "after-first-unsupported": "Make the op this one depends on, the first after the region "
+                               "that stays on the CPU, run on {title}, or move it to the end "
+                               "of the graph: the compiler builds one accelerated region.",
+    "other-subgraph": "Keep control flow out of the part of the model meant for {title}: "
+                      "unroll the loop, or run it in the app around a loop-free model.",
+    # model-level reasons
+    "quantization": "Convert the model to the number format {title} computes in (the reason "
+                    "says which): full integer quantization with a representative dataset, "
+                    "or no quantization.",
+    "dynamic-shape": "Convert with fixed input shapes: give the Keras Input a batch_size (1), "
+                     "or convert a concrete function whose TensorSpec has no None dimension.",
+    "op-version-ceiling": "Convert with a converter release whose op versions {title} knows "
+                          "(the reason names the release).",
 }
+MODEL_REASONS = ("quantization", "dynamic-shape", "op-version-ceiling")
 
 
-def default_fix(reasons: tuple[Reason, ...], op: Operator, profile: TargetProfile) -> str | None:
-    """A one-line hint from the first reason whose kind has one."""
-    for reason in reasons:
-        template = DEFAULT_FIXES.get(reason.code)
-        if template:
-            return template.format(op=op.name, title=profile.title)
-    return None
+def reason_codes(scope: str) -> tuple[str, ...]:
+    """The reason codes (named checks aside) of op-level ("op") or model-level ("model")
+    reasons: the keys of a profile's op and [requirements] fix tables."""
+    return tuple(code for code in DEFAULT_FIXES if (code in MODEL_REASONS) == (scope == "model"))
+
+
+def default_fix(code: str) -> str:
+    """The fix of a reason the profile has no fix for: DEFAULT_FIXES, else the one its
+    check registers, else (a user's check that gives none) its docstring's first sentence
+    as the goal."""
+    if code in DEFAULT_FIXES:
+        return DEFAULT_FIXES[code]
+    check = get_check(code)
+    if check is not None and check.fix:
+        return check.fix
+    rule = check.doc.split(". ")[0].rstrip(".") if check is not None and check.doc else code
+    return f"Change the model so that {{title}} accepts it: {rule}."
+
+
+def _with_fix(reason: Reason, fixes, profile: TargetProfile, op: str | None = None) -> Reason:
+    """The reason with its own fix: the profile's for its code, else the default."""
+    template = fixes.get(reason.code) or default_fix(reason.code)
+    return replace(reason, fix=_fill(template, op=op, title=profile.title))
+
+
+def combined_fix(reasons: tuple[Reason, ...]) -> str | None:
+    """The fixes of an op's reasons, each once, in reason order, joined with "; " (a
+    sentence's full stop dropped before the join)."""
+    fixes = list(dict.fromkeys(r.fix for r in reasons if r.fix))
+    return "; ".join([fix.rstrip(".") for fix in fixes[:-1]] + fixes[-1:]) or None
 
 
 # -- model requirements -------------------------------------------------------------------
@@ -200,6 +252,7 @@ def _support(profile: TargetProfile, code: OperatorCode) -> OpSupport | None:
     if support is None or shared is None:
         return support
     return replace(support, checks=shared.checks + support.checks,
+                   fixes={**shared.fixes, **support.fixes},
                    dtypes=support.dtypes if support.dtypes is not None else shared.dtypes,
                    max_rank=support.max_rank if support.max_rank is not None else shared.max_rank)
 

@@ -5,6 +5,9 @@ types, rank, fused activations, inputs that must be constant, limits on option v
 and named checks (Python predicates, tfllint/targets/checks/) for what data cannot say.
 It also says how the runtime partitions the graph, what model-level requirements the
 target has, its memory figures, the real tool's status wording, and its sources.
+Fixes are keyed by the reason they address (`fix = { fused-activation = "..." }` on an op,
+on "*" for every op, or under [requirements] for the model), so a fix is shown only when
+its reason fired.
 A user passes their own file with `--target ./my_npu.toml`; the same loader validates
 it and names the file and key of every mistake. A profile may extend another
 (`[target] extends = "ethos-u55"`) and state only what differs.
@@ -66,7 +69,7 @@ class OpSupport:
     options: Mapping[str, OptionLimit] = field(default_factory=dict)
     checks: tuple[str, ...] = ()
     status: str | None = None  # the real tool's wording when it rejects this op
-    fix: str | None = None
+    fixes: Mapping[str, str] = field(default_factory=dict)  # reason code -> fix
     note: str | None = None
     # False: an op the target does not run, listed only for its status and fix.
     supported: bool = True
@@ -78,6 +81,7 @@ class ModelRequirements:
     static_shapes: bool = False
     max_runtime_version: str | None = None  # op versions newer than this release fail
     checks: tuple[str, ...] = ()
+    fixes: Mapping[str, str] = field(default_factory=dict)  # reason code -> fix
 
 
 @dataclass(frozen=True)
@@ -162,9 +166,10 @@ def _resolve_extends(document: Mapping[str, Any], where: str,
     """The document merged over the profile its [target].extends names, recursively.
 
     Tables merge key by key (an [ops.X] table in the extending profile changes only the
-    keys it sets); any other value, lists included, replaces the base's, and an empty
-    string clears an op's inherited status, fix or note. The base is a built-in target
-    name or a .toml path, relative to the extending file.
+    keys it sets, and its fix table only the reasons it names); any other value, lists
+    included, replaces the base's. An empty string clears an op's inherited status or note,
+    `fix = ""` all of its fixes and `fix = { dtype = "" }` one. The base is a built-in
+    target name or a .toml path, relative to the extending file.
     """
     target = document.get("target")
     base_name = target.get("extends") if isinstance(target, Mapping) else None
@@ -259,7 +264,8 @@ def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProf
     if not name:
         raise ConfigError(f"{where} [target]: name is required")
     requirements = _Reader(top.get("requirements", dict, {}), f"{where} [requirements]",
-                           {"quantization", "static_shapes", "max_runtime_version", "checks"})
+                           {"quantization", "static_shapes", "max_runtime_version", "checks",
+                            "fix"})
     model_checks = requirements.strings("checks") or ()
     ops = {op_name: _op_support(op_name, table, f"{where} [ops.{op_name}]")
            for op_name, table in top.get("ops", dict, {}).items()}
@@ -289,7 +295,9 @@ def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProf
             quantization=requirements.choice("quantization", QUANTIZATION_REQUIREMENTS),
             static_shapes=requirements.get("static_shapes", bool, False),
             max_runtime_version=requirements.get("max_runtime_version", str),
-            checks=model_checks),
+            checks=model_checks,
+            fixes=_fix_table(requirements.table.get("fix", {}), f"{where} [requirements]",
+                             "model")),
         messages=dict(messages), memory=dict(memory),
         deprecated=target.get("deprecated", str), sources=target.strings("sources") or (),
         path=where)
@@ -314,6 +322,7 @@ def _op_support(name: str, table: Any, where: str) -> OpSupport:
     constant_inputs = op.get("constant_inputs", list, [])
     if not all(isinstance(i, int) for i in constant_inputs):
         raise ConfigError(f"{where}.constant_inputs must be a list of input positions")
+    supported = op.get("supported", bool, True)
     return OpSupport(
         name=name, versions=tuple(versions) if versions else None,
         dtypes=op.strings("dtypes"), weight_dtypes=op.strings("weight_dtypes"),
@@ -321,5 +330,37 @@ def _op_support(name: str, table: Any, where: str) -> OpSupport:
         constant_inputs=tuple(constant_inputs), options=options,
         checks=op.strings("checks") or (),
         # "" clears a text that the profile this one extends gives
-        status=op.get("status", str) or None, fix=op.get("fix", str) or None,
-        note=op.get("note", str) or None, supported=op.get("supported", bool, True))
+        status=op.get("status", str) or None, note=op.get("note", str) or None,
+        fixes=_fix_table(op.table.get("fix", {}), where, "op", supported),
+        supported=supported)
+
+
+def _fix_table(value: Any, where: str, scope: str, supported: bool = True) -> dict[str, str]:
+    """A `fix` value as {reason code: fix}, every code one that `scope` ("op" or "model")
+    can give. A plain string is the "not-listed" fix: the only reason an op the target
+    does not run (`supported = false`) has. On a supported op that reason never fires, so
+    a string there would never be shown (an old profile whose one fix served every
+    reason): it is refused, with the codes to key it by."""
+    from .checks import get_check
+    from .evaluate import reason_codes
+
+    codes = reason_codes(scope)
+    if isinstance(value, str):
+        if value and supported:
+            raise ConfigError(
+                f"{where}.fix: a plain string is the fix for an op the target does not run "
+                "(supported = false); this op is supported, so key each fix by the reason "
+                f"it addresses, e.g. fix = {{ dtype = \"...\" }} (reason codes: "
+                f"{', '.join(codes)}, or the name of a check)")
+        value = {"not-listed": value}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}.fix must be a table of reason code = fix, got {value!r}")
+    for code, text in value.items():
+        if not isinstance(text, str):
+            raise ConfigError(f"{where}.fix.{code} must be a string, got {text!r}")
+        check = None if code in codes else get_check(code)
+        if code not in codes and (check is None or check.scope != scope):
+            raise ConfigError(f"{where}.fix: unknown reason code {code!r}; a fix is keyed by "
+                              f"one of {', '.join(codes)}, or the name of a{'n' if scope == 'op' else ''} "
+                              f"{scope} check")
+    return {code: text for code, text in value.items() if text}

@@ -11,7 +11,15 @@ this package, one module per target family, and are registered by name:
 Where the real tool words each failure differently, a check may yield (message, tool
 words) instead; a plain message gets the op's `status` (or the profile's unsupported_op).
 
-A user profile may also name a check as "package.module:function".
+Every check says how to fix what it finds, `fix` in its registration:
+
+    @op_check("coral-same-dilation", fix="Use the same dilation factor for height and width.")
+
+That is the default fix of the reasons it gives (placeholders {op} and {title}); a profile
+can give its own per op (`fix = { coral-same-dilation = "..." }`).
+
+A user profile may also name a check as "package.module:function"; its fix is the
+function's `fix` attribute, if it has one.
 """
 from __future__ import annotations
 
@@ -71,6 +79,7 @@ class Check:
     name: str
     scope: str  # "op" or "model"
     function: Callable[[Any], Iterable[str]]
+    fix: str | None = None  # the default fix of the reasons it gives
 
     @property
     def doc(self) -> str:
@@ -81,23 +90,23 @@ _CHECKS: dict[str, Check] = {}
 _BUILTINS_LOADED = False
 
 
-def _register(name: str, scope: str):
+def _register(name: str, scope: str, fix: str | None):
     def register(function):
         if name in _CHECKS:
             raise ValueError(f"check {name!r} is registered twice")
-        _CHECKS[name] = Check(name, scope, function)
+        _CHECKS[name] = Check(name, scope, function, fix)
         return function
     return register
 
 
-def op_check(name: str):
-    """Register an op check under `name`."""
-    return _register(name, "op")
+def op_check(name: str, fix: str | None = None):
+    """Register an op check under `name`, with the fix of what it finds."""
+    return _register(name, "op", fix)
 
 
-def model_check(name: str):
-    """Register a model check under `name`."""
-    return _register(name, "model")
+def model_check(name: str, fix: str | None = None):
+    """Register a model check under `name`, with the fix of what it finds."""
+    return _register(name, "model", fix)
 
 
 def _load_builtins() -> None:
@@ -116,7 +125,8 @@ def get_check(name: str) -> Check | None:
             function = getattr(importlib.import_module(module_name), function_name)
         except (ImportError, AttributeError):
             return None
-        _CHECKS[name] = Check(name, getattr(function, "scope", "op"), function)
+        _CHECKS[name] = Check(name, getattr(function, "scope", "op"), function,
+                              getattr(function, "fix", None))
     return _CHECKS.get(name)
 
 

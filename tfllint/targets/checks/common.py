@@ -6,7 +6,7 @@ from typing import Iterator
 from . import OpContext, op_check
 
 
-@op_check("same-dilation")
+@op_check("same-dilation", fix="Use the same dilation factor for height and width.")
 def same_dilation(ctx: OpContext) -> Iterator[str]:
     """The op's dilation must be the same in x and y."""
     options = ctx.op.options
@@ -15,7 +15,9 @@ def same_dilation(ctx: OpContext) -> Iterator[str]:
         yield f"dilation differs in x ({w}) and y ({h})"
 
 
-@op_check("no-batch-axis")
+@op_check("no-batch-axis",
+          fix="Work along another axis than the batch (axis 0): keep batch 1 and reshape so that "
+              "the data lies along height, width or channels.")
 def no_batch_axis(ctx: OpContext) -> Iterator[str]:
     """The op must not work along the batch (first) dimension: axis 0 of a rank >= 2 input."""
     first = ctx.tensor(ctx.op.inputs[0]) if ctx.op.inputs else None

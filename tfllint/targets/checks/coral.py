@@ -37,7 +37,9 @@ def _non_unit_dims(shape) -> int:
     return sum(1 for dim in shape if dim > 1)
 
 
-@op_check("coral-innermost-3-dims")
+@op_check("coral-innermost-3-dims",
+          fix="Keep batch 1 and reshape so that only the 3 innermost dimensions are larger than "
+              "1 ([1, h, w, c] maps, [n, h, w, c] does not).")
 def innermost_three_dims(ctx: OpContext) -> Iterator[Found]:
     """Tensors are mapped as at most 3-D: in a tensor of rank 4 or more only the 3
     innermost dimensions may be larger than 1 ([1,128,128,3] is fine, [3,128,128,1] is
@@ -58,7 +60,8 @@ def innermost_three_dims(ctx: OpContext) -> Iterator[Found]:
                           f"{MAPPED_DIMS} innermost dimensions may be larger than 1")
 
 
-@op_check("coral-1d-output")
+@op_check("coral-1d-output",
+          fix="Keep batch 1: reshape the input to [1, features] so that the output is [1, n].")
 def one_dimensional_output(ctx: OpContext) -> Iterator[Found]:
     """A fully-connected or softmax output must be 1-D: at most one dimension larger
     than 1 ([1, 10] is fine, [4, 10] is not)."""
@@ -69,7 +72,9 @@ def one_dimensional_output(ctx: OpContext) -> Iterator[Found]:
                           "TPU maps only a 1-D output (one dimension larger than 1)")
 
 
-@op_check("coral-softmax-size")
+@op_check("coral-softmax-size",
+          fix="The Edge TPU softmax takes at most 16,000 elements: leave a larger softmax as the "
+              "last op, so that only it runs on the CPU.")
 def softmax_size(ctx: OpContext) -> Iterator[str]:
     """A softmax input may have at most 16,000 elements."""
     tensor = ctx.tensor(ctx.op.inputs[0]) if ctx.op.inputs else None
@@ -78,7 +83,9 @@ def softmax_size(ctx: OpContext) -> Iterator[str]:
                f"softmax takes at most {SOFTMAX_MAX_ELEMENTS:,}")
 
 
-@op_check("coral-concat-constant")
+@op_check("coral-concat-constant",
+          fix="Concatenate a constant only as a zero pad, with exactly 2 inputs; or pad with PAD "
+              "instead.")
 def concat_constant_input(ctx: OpContext) -> Iterator[str]:
     """If a concatenation input is a constant, there must be exactly 2 inputs and the
     constant must be all zeros (the concatenation is then a zero padding)."""
@@ -105,7 +112,9 @@ def _all_real_zeros(ctx: OpContext, tensor) -> bool:
     return bool((data == zero).all())
 
 
-@op_check("coral-prelu-alpha")
+@op_check("coral-prelu-alpha",
+          fix="Share alpha across height and width: Keras PReLU(shared_axes=[1, 2]) on a 4-D "
+              "input, so that alpha is [channels].")
 def prelu_alpha(ctx: OpContext) -> Iterator[str]:
     """PReLU's alpha must be 1-D: only its innermost dimension may be larger than 1
     (a Keras PReLU on 4-D input needs shared_axes=[1, 2])."""
@@ -115,7 +124,8 @@ def prelu_alpha(ctx: OpContext) -> Iterator[str]:
                "dimension may be larger than 1")
 
 
-@op_check("coral-unit-strides")
+@op_check("coral-unit-strides",
+          fix="Slice with stride 1; subsample with a strided convolution or pooling instead.")
 def unit_strides(ctx: OpContext) -> Iterator[str]:
     """Every stride of a strided slice must be 1."""
     strides = ctx.tensor(ctx.op.inputs[3]) if len(ctx.op.inputs) > 3 else None
@@ -124,7 +134,7 @@ def unit_strides(ctx: OpContext) -> Iterator[str]:
         yield f"strides {[int(s) for s in data.reshape(-1)]}; the Edge TPU needs all strides 1"
 
 
-@op_check("coral-pad-batch")
+@op_check("coral-pad-batch", fix="Pad height, width or channels only, not the batch dimension.")
 def pad_batch(ctx: OpContext) -> Iterator[str]:
     """A pad must not pad the batch (first) dimension of a rank >= 2 input."""
     paddings = ctx.tensor(ctx.op.inputs[1]) if len(ctx.op.inputs) > 1 else None
@@ -135,7 +145,8 @@ def pad_batch(ctx: OpContext) -> Iterator[str]:
         yield f"pads the batch dimension (axis 0) by {[int(p) for p in data[0]]}"
 
 
-@op_check("coral-split-batch")
+@op_check("coral-split-batch",
+          fix="Split along height, width or channels, not the batch dimension: keep batch 1.")
 def split_batch(ctx: OpContext) -> Iterator[str]:
     """A split must not split the batch (first) dimension of a rank >= 2 input
     (SPLIT takes its axis as input 0 and the data as input 1)."""
@@ -148,7 +159,9 @@ def split_batch(ctx: OpContext) -> Iterator[str]:
         yield "splits along the batch dimension (axis 0)"
 
 
-@op_check("coral-mean-depth")
+@op_check("coral-mean-depth",
+          fix="A channel (z) mean needs a channel count that is a multiple of 4: pad the "
+              "channels to one, or average over height and width (axes 1, 2) instead.")
 def mean_depth(ctx: OpContext) -> Iterator[str]:
     """A mean over the innermost (z, depth) dimension needs a depth that is a multiple
     of 4."""
@@ -164,7 +177,10 @@ def mean_depth(ctx: OpContext) -> Iterator[str]:
                f"multiple of {MEAN_DEPTH_MULTIPLE}")
 
 
-@model_check("coral-full-integer-quantization")
+@model_check("coral-full-integer-quantization",
+             fix="Quantize the model fully to 8-bit: post-training integer quantization with a "
+                 "representative dataset, supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8], "
+                 "and inference_input_type and inference_output_type tf.int8 (or tf.uint8).")
 def full_integer_quantization(ctx: ModelContext) -> Iterator[Found]:
     """The Edge TPU computes in 8-bit integers only: a model without any int8 or uint8
     compute op (float32, float16 weights, dynamic-range, int16x8) maps nothing. An int8
@@ -182,7 +198,9 @@ def full_integer_quantization(ctx: ModelContext) -> Iterator[Found]:
                   "to 8-bit integers (int8 or uint8 activations and weights), so no op maps")
 
 
-@model_check("coral-op-code-range")
+@model_check("coral-op-code-range",
+             fix="Replace the op, or convert with TensorFlow 2.6 or older: edgetpu_compiler 16 "
+                 "knows no builtin op code from 151 (DYNAMIC_UPDATE_SLICE) on.")
 def op_code_range(ctx: ModelContext) -> Iterator[str]:
     """Builtin op codes from 151 on are beyond the compiler's schema: it stops with "Op
     builtin_code out of range". Codes whose op version has a known first runtime release

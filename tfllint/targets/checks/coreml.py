@@ -29,7 +29,9 @@ def _dtype(ctx: OpContext, tensor: Tensor) -> str:
     return "FLOAT16" if ctx.is_constant(tensor) and not tensor.is_constant else tensor.dtype
 
 
-@op_check("coreml-float-input")
+@op_check("coreml-float-input",
+          fix="Core ML runs float models: convert without integer quantization (float32, or "
+              "float16 weights).")
 def float_input(ctx: OpContext) -> Found:
     """The op's first input (TRANSPOSE_CONV: its third, the data) must be FLOAT32: integer
     quantized ops are never delegated."""
@@ -40,7 +42,10 @@ def float_input(ctx: OpContext) -> Found:
                "only ops whose data input is FLOAT32", None)
 
 
-@op_check("coreml-binary-broadcast")
+@op_check("coreml-binary-broadcast",
+          fix="Give both inputs of {op} FLOAT32 and rank 4 or less, and broadcast only per "
+              "channel ([1, 1, 1, C]), per position ([1, H, W, 1]) or a scalar: RESHAPE the "
+              "smaller input first.")
 def binary_broadcast(ctx: OpContext) -> Found:
     """ADD and MUL: both inputs FLOAT32 (or a constant FLOAT16), rank <= 4, and in Core ML's
     [B,C,H,W] layout only [B,C,H,W] with [B,C,1,1], [B,1,H,W] or [B,1,1,1] broadcast; a
@@ -74,7 +79,8 @@ def _as_4d(shape: tuple[int, ...]) -> tuple[int, ...]:
     return (1,) * (4 - len(shape)) + tuple(shape)
 
 
-@op_check("coreml-concat-axis")
+@op_check("coreml-concat-axis",
+          fix="Concatenate at least two tensors along the channels (the last axis) only.")
 def concat_axis(ctx: OpContext) -> Found:
     """CONCATENATION: at least two inputs, joined along the channels only (axis 2 or -1 of
     a 3-D input, 3 or -1 of a 4-D input)."""
@@ -91,7 +97,9 @@ def concat_axis(ctx: OpContext) -> Found:
         yield f"axis {axis}: only the channel axis ({allowed[0]} or -1) is supported", None
 
 
-@op_check("coreml-kernel-size")
+@op_check("coreml-kernel-size",
+          fix="Keep kernel height and width at most 16384: a kernel that spans a long sequence "
+              "is better a FULLY_CONNECTED or a chain of smaller convolutions.")
 def kernel_size(ctx: OpContext) -> Found:
     """Convolution weights may be at most 16384 in their 2nd and 3rd dimensions."""
     weights = _input(ctx, 1)
@@ -101,7 +109,9 @@ def kernel_size(ctx: OpContext) -> Found:
                f"{MAX_KERNEL_SIZE}", None)
 
 
-@op_check("coreml-single-batch")
+@op_check("coreml-single-batch",
+          fix="Feed FULLY_CONNECTED one row at a time: every input dimension but the last must "
+              "be 1.")
 def single_batch(ctx: OpContext) -> Found:
     """FULLY_CONNECTED runs as Core ML 2's single-batch inner product: every input
     dimension but the last must be 1."""
@@ -111,7 +121,9 @@ def single_batch(ctx: OpContext) -> Found:
                "last must be 1", None)
 
 
-@op_check("coreml-paddings")
+@op_check("coreml-paddings",
+          fix="Pad height and width only, with constant 4x2 paddings; use MIRROR_PAD only in "
+              "REFLECT mode.")
 def paddings(ctx: OpContext) -> Found:
     """PAD, PADV2, MIRROR_PAD: REFLECT mode for MIRROR_PAD, constant 4x2 paddings that pad
     neither batch nor channels."""
@@ -143,7 +155,9 @@ def paddings(ctx: OpContext) -> Found:
                                              "supported in PAD.")
 
 
-@op_check("coreml-mean-axes")
+@op_check("coreml-mean-axes",
+          fix="Average a 4-D input over height and width (axes [1, 2]) with keep_dims=True, and "
+              "RESHAPE after it if needed.")
 def mean_axes(ctx: OpContext) -> Found:
     """MEAN: keep_dims, a 4-D input, averaging over height and width only."""
     if not ctx.op.options.get("keep_dims", False):
@@ -162,7 +176,10 @@ def mean_axes(ctx: OpContext) -> Found:
                "may be reduced", "Mean op should reduce for H and W dimensions.")
 
 
-@op_check("coreml-reshape")
+@op_check("coreml-reshape",
+          fix="Core ML 3 (the default) takes no RESHAPE: keep reshapes at the model's edges so "
+              "that the float graph between them stays one partition, or create the delegate "
+              "with coreml_version = 2.")
 def reshape(ctx: OpContext) -> Found:
     """RESHAPE is delegated only when the app targets Core ML 2 (coreml_version = 2); the
     default on iOS 13 and later is Core ML 3, where it is never delegated."""
@@ -170,7 +187,8 @@ def reshape(ctx: OpContext) -> Found:
            "coreml_version = 2 it does, for a constant 3- or 4-element INT32 shape)", None)
 
 
-@op_check("coreml-resize-size")
+@op_check("coreml-resize-size",
+          fix="Give RESIZE_BILINEAR a constant size (convert with fixed input shapes).")
 def resize_size(ctx: OpContext) -> Found:
     """RESIZE_BILINEAR: the output size must be a constant."""
     size = _input(ctx, 1)
@@ -179,7 +197,10 @@ def resize_size(ctx: OpContext) -> Found:
                "Output size of ResizeBilinear should be constant.")
 
 
-@op_check("coreml-static-tensors")
+@op_check("coreml-static-tensors",
+          fix="Make every value that sets an output size a constant (convert with fixed input "
+              "shapes), or move such ops to the end of the model: the delegate takes nothing "
+              "from the first dynamic-sized tensor's subgraph on.")
 def static_tensors(ctx: OpContext) -> Found:
     """The delegate takes only static-sized tensors (no dynamic-tensor flag): a subgraph
     with an op whose output size depends on run-time values is not delegated, nor any

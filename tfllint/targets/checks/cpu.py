@@ -8,7 +8,9 @@ from ...versions import covers, format_version
 from . import ModelContext, OpContext, model_check, op_check
 
 
-@op_check("cpu-runtime-release")
+@op_check("cpu-runtime-release",
+          fix="Deploy a runtime at least as new as the release the reason names, or convert with "
+              "a converter no newer than the runtime you ship (--runtime-version).")
 def runtime_release(ctx: OpContext) -> Iterator[str]:
     """With --runtime-version, the op version must have run in that release or earlier
     (runtime_version.cc): an older runtime fails to load the model."""
@@ -20,7 +22,10 @@ def runtime_release(ctx: OpContext) -> Iterator[str]:
                f"runtime {format_version(runtime)} does not register it")
 
 
-@model_check("cpu-every-operator-code-resolves")
+@model_check("cpu-every-operator-code-resolves",
+             fix="Deploy a runtime that registers every operator code in the file, or convert "
+                 "again so that the file lists no code without a kernel (the interpreter "
+                 "resolves unused codes too).")
 def every_operator_code_resolves(ctx: ModelContext) -> Iterator[tuple[str, str | None]]:
     """Every builtin operator code in the file must have a kernel, even one no op that runs
     uses: the interpreter resolves them all before it builds any subgraph

@@ -155,7 +155,9 @@ def _option(ctx: OpContext, key: str, default):
 
 # -- generic constraints --------------------------------------------------------------------
 
-@op_check("ethos-u-dynamic-dims")
+@op_check("ethos-u-dynamic-dims",
+          fix="Convert with fixed input shapes: only the batch may be unknown until run time "
+              "(Vela reads a -1 batch as 1).")
 def dynamic_dims(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Only the first dimension of a tensor may be unknown until run time: Vela reads a
     -1 batch as 1 and places any op with another -1 in a shape signature on the CPU."""
@@ -167,7 +169,9 @@ def dynamic_dims(ctx: OpContext) -> Iterator[tuple[str, str]]:
                "Only the first dimension of tensors can be dynamic.")
 
 
-@op_check("ethos-u-shapeless")
+@op_check("ethos-u-shapeless",
+          fix="Give every tensor of {op} a shape: keep_dims=True on a reduction, or a RESHAPE of "
+              "the scalar to [1].")
 def shapeless(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Every tensor of the op needs a shape; a non-constant scalar (rank 0) has none.
     Exempt: the Ethos-U85 variable ops, whose resource handles are scalars."""
@@ -179,7 +183,9 @@ def shapeless(ctx: OpContext) -> Iterator[tuple[str, str]]:
                "Tensors must have constant shape.")
 
 
-@op_check("ethos-u-constant-feature-maps")
+@op_check("ethos-u-constant-feature-maps",
+          fix="Quantize the constant input too (full integer quantization does), or fold the op "
+              "into a constant when converting.")
 def constant_feature_maps(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """A constant feature map (an IFM stored in the file) needs a feature-map type too.
     tfllint's own type check covers the non-constant ones; when one of those already has
@@ -197,7 +203,10 @@ def constant_feature_maps(ctx: OpContext) -> Iterator[tuple[str, str]]:
                + ", ".join(f'"{dtype}"' for dtype in sorted(allowed)) + "}")
 
 
-@op_check("ethos-u-quantized")
+@op_check("ethos-u-quantized",
+          fix="Quantize the model fully (post-training integer quantization with a "
+              "representative dataset) so that every input, output and weight of {op} has a "
+              "scale and a zero point.")
 def quantized(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """IFMs, OFMs and weights need quantization parameters (a scale and a zero point).
     Exempt: 32-bit IFMs and OFMs (except of QUANTIZE), 64-bit and boolean tensors, tensors
@@ -231,7 +240,10 @@ def _needs_left_shift(scale: float) -> bool:
     return shift < 0 and not multiplier < 2.0 ** (shift + 32)
 
 
-@op_check("ethos-u-quantization-scale")
+@op_check("ethos-u-quantization-scale",
+          fix="Quantize again with a representative dataset of real inputs: a scale of 2**32 or "
+              "more cannot be applied, and one that large means the calibrated range is far too "
+              "wide.")
 def quantization_scale(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """No tensor of the op may have a quantization scale the NPU cannot apply. Vela's text
     says the scale must be positive; regor's code rejects a scale that needs a left
@@ -250,7 +262,9 @@ def quantization_scale(ctx: OpContext) -> Iterator[tuple[str, str]]:
                "Quantization scale of any tensor must be positive.")
 
 
-@op_check("ethos-u-per-axis")
+@op_check("ethos-u-per-axis",
+          fix="Quantize the tensors of {op} per tensor (one scale and zero point): only "
+              "convolutions and FULLY_CONNECTED take per-channel quantization on the NPU.")
 def per_axis(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Only {allowed} take per-axis (per-channel) quantization; any other op with a
     tensor of several scales or zero points runs on the CPU."""
@@ -267,7 +281,9 @@ def _zero_points(tensor: Tensor) -> tuple[int, ...]:
     return tensor.quantization.zero_point if tensor.quantization else ()
 
 
-@op_check("ethos-u55-zero-points")
+@op_check("ethos-u55-zero-points",
+          fix="Give 32-bit tensors zero point 0 and unsigned tensors a zero point of 0 or more, "
+              "as the converter does (convert with int8 rather than uint8 types).")
 def u55_zero_points(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Ethos-U55/U65: an IFM or OFM zero point must be 0 for 32-bit types and must not be
     negative for unsigned types. Exempt: {exempt}."""
@@ -284,7 +300,9 @@ def u55_zero_points(ctx: OpContext) -> Iterator[tuple[str, str]]:
                 break
 
 
-@op_check("ethos-u85-zero-points")
+@op_check("ethos-u85-zero-points",
+          fix="Give each IFM and OFM a zero point in its type's range (int8 -128..127, uint8 "
+              "0..255, uint16 0 or 32768, other types 0), as the converter does.")
 def u85_zero_points(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Ethos-U85: IFM zero points int8 -128..127, uint8 0..255, uint16 0 or 32768, other
     types 0; OFM zero points -128..127 for signed and 0..255 or 32768 for unsigned types.
@@ -332,14 +350,18 @@ def _reject_bits(ctx: OpContext, bits: int, allowed: frozenset) -> Iterator[tupl
                 return
 
 
-@op_check("ethos-u55-no-32-bit")
+@op_check("ethos-u55-no-32-bit",
+          fix="Keep the inputs and outputs of {op} 8- or 16-bit (quantize them, or drop the CAST "
+              "that makes them int32), or target the Ethos-U85, which takes 32-bit feature maps.")
 def u55_no_32_bit(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Ethos-U55/U65: no 32-bit IFM or OFM, except for {allowed}; even those cannot
     carry a fused activation on a 32-bit output."""
     yield from _reject_bits(ctx, 32, U55_32_BIT_ALLOWED)
 
 
-@op_check("ethos-u55-no-64-bit")
+@op_check("ethos-u55-no-64-bit",
+          fix="Cast 64-bit tensors to int32 before {op} (or write it without int64 tensors), or "
+              "target the Ethos-U85.")
 def u55_no_64_bit(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Ethos-U55/U65: no 64-bit IFM or OFM, except for {allowed}."""
     yield from _reject_bits(ctx, 64, U55_64_BIT_ALLOWED)
@@ -347,7 +369,9 @@ def u55_no_64_bit(ctx: OpContext) -> Iterator[tuple[str, str]]:
 
 # -- convolutions and fully connected --------------------------------------------------------
 
-@op_check("ethos-u-weights-8-bit")
+@op_check("ethos-u-weights-8-bit",
+          fix="Quantize the weights to int8 (full integer quantization does, the 16x8 scheme "
+              "included).")
 def weights_8_bit(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Weights must be 8-bit (int8 or uint8)."""
     weights = _first(ctx, WEIGHTS)
@@ -380,7 +404,9 @@ def _weight_sum(ctx: OpContext, limits: tuple[int, int]) -> Iterator[tuple[str, 
                f"absolute weights cannot exceed {limit}")
 
 
-@op_check("ethos-u55-weight-sum")
+@op_check("ethos-u55-weight-sum",
+          fix="Split {op} over its input channels into two ops whose outputs an ADD sums, so "
+              "that each output channel sums fewer weights and the accumulator cannot overflow.")
 def u55_weight_sum(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Ethos-U55/U65: per output channel, the sum of |weight - zero point| of constant
     weights must not exceed {limits[0]} (8-bit IFM) or {limits[1]} (16-bit IFM), so the
@@ -388,14 +414,18 @@ def u55_weight_sum(ctx: OpContext) -> Iterator[tuple[str, str]]:
     yield from _weight_sum(ctx, U55_MAX_WEIGHT_SUM)
 
 
-@op_check("ethos-u85-weight-sum")
+@op_check("ethos-u85-weight-sum",
+          fix="Split {op} over its input channels into two ops whose outputs an ADD sums, so "
+              "that each output channel sums fewer weights and the accumulator cannot overflow.")
 def u85_weight_sum(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Ethos-U85: per output channel, the sum of |weight - zero point| of constant weights
     must not exceed {limits[0]} (8-bit IFM) or {limits[1]} (16-bit IFM)."""
     yield from _weight_sum(ctx, U85_MAX_WEIGHT_SUM)
 
 
-@op_check("ethos-u-bias")
+@op_check("ethos-u-bias",
+          fix="Keep the converter's bias: a constant int32 (or int64) tensor with one value per "
+              "output channel.")
 def bias(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """A bias must be constant, int32 or int64, and hold one value per output channel
     (stored along the last axis)."""
@@ -421,19 +451,24 @@ def _bias_range(ctx: OpContext, limit: int) -> Iterator[tuple[str, str]]:
                f"Int64 bias must be smaller than {limit}")
 
 
-@op_check("ethos-u55-bias-range")
+@op_check("ethos-u55-bias-range",
+          fix="Keep int64 bias values below 2**40: quantize with int8 activations (an int32 "
+              "bias), or calibrate the 16x8 model so that its bias range is smaller.")
 def u55_bias_range(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Ethos-U55/U65: an int64 bias value must not exceed {limit} (2**40 - 1)."""
     yield from _bias_range(ctx, U55_MAX_BIAS)
 
 
-@op_check("ethos-u85-bias-range")
+@op_check("ethos-u85-bias-range",
+          fix="Keep int64 bias values below 2**48: quantize with int8 activations (an int32 "
+              "bias), or calibrate the 16x8 model so that its bias range is smaller.")
 def u85_bias_range(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Ethos-U85: an int64 bias value must not exceed {limit} (2**48 - 1)."""
     yield from _bias_range(ctx, U85_MAX_BIAS)
 
 
-@op_check("ethos-u-fc-weight-shape")
+@op_check("ethos-u-fc-weight-shape",
+          fix="Give FULLY_CONNECTED 2-D weights [outputs, inputs], as the converter writes them.")
 def fc_weight_shape(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Fully-connected weights must be [outputs, 1, ..., 1, inputs]."""
     weights = _first(ctx, WEIGHTS)
@@ -443,7 +478,9 @@ def fc_weight_shape(ctx: OpContext) -> Iterator[tuple[str, str]]:
                "FullyConnected weights must be on the form O,1,1,..,1,I.")
 
 
-@op_check("ethos-u55-matmul")
+@op_check("ethos-u55-matmul",
+          fix="With constant weights use FULLY_CONNECTED; otherwise keep the IFM int8 and the "
+              "output depth and the reduced axis at most 65536, or target the Ethos-U85.")
 def u55_matmul(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Ethos-U55/U65: a BATCH_MATMUL, or a FULLY_CONNECTED whose weights are not constant,
     needs an int8 IFM, an OFM depth of at most {limit} and a reduced axis of at most
@@ -501,7 +538,9 @@ def _padded(ctx: OpContext) -> bool:
     return False
 
 
-@op_check("ethos-u55-stride-needs-valid")
+@op_check("ethos-u55-stride-needs-valid",
+          fix="For a stride above 3, use VALID padding and no dilation (pad explicitly with PAD, "
+              "which the NPU runs).")
 def u55_stride_needs_valid(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Ethos-U55/U65 convolutions and pools: a stride above {limit} along an axis whose OFM
     size is not 1 needs dilation 1 and no padding."""
@@ -518,7 +557,9 @@ def u55_stride_needs_valid(ctx: OpContext) -> Iterator[tuple[str, str]]:
                "Stride>3 is only supported IF (dilation = 1 AND padding = VALID)")
 
 
-@op_check("ethos-u55-stride-max-3")
+@op_check("ethos-u55-stride-max-3",
+          fix="For a stride above 3, convolve with stride 1 and subsample with a strided "
+              "STRIDED_SLICE, which the NPU runs.")
 def u55_stride_max(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Ethos-U55/U65 depthwise convolutions: stride at most {limit} in x and y."""
     stride_w, stride_h = _option(ctx, "stride_w", 1), _option(ctx, "stride_h", 1)
@@ -527,7 +568,10 @@ def u55_stride_max(ctx: OpContext) -> Iterator[tuple[str, str]]:
                "Kernel stride must be in the range (1,3).")
 
 
-@op_check("ethos-u-avg-pool-kernel")
+@op_check("ethos-u-avg-pool-kernel",
+          fix="For a kernel above 8x8, use VALID padding (add a PAD before it if the borders "
+              "matter; the NPU runs PAD); with VALID padding the kernel may be up to 256 high "
+              "and 65536 elements.")
 def avg_pool_kernel(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Average pool kernels: without padding at most {height} high and {product} elements;
     with padding (SAME that pads) at most {same}x{same}."""
@@ -546,7 +590,10 @@ def avg_pool_kernel(ctx: OpContext) -> Iterator[tuple[str, str]]:
                "Kernel constraints: ELSE: Kernel width and height must be less than or equal to 8")
 
 
-@op_check("ethos-u-max-pool-kernel")
+@op_check("ethos-u-max-pool-kernel",
+          fix="Keep a max pool kernel at most 256 high and 65536 elements: split a larger pool "
+              "into a chain of smaller ones (max pools compose), or use REDUCE_MAX for a global "
+              "one.")
 def max_pool_kernel(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Max pool kernels: at most {height} high and {product} elements."""
     width, height = _kernel(ctx)
@@ -556,7 +603,9 @@ def max_pool_kernel(ctx: OpContext) -> Iterator[tuple[str, str]]:
                "to 256*256 and kernel height must be less than or equal to 256.")
 
 
-@op_check("ethos-u-transpose-conv-shape")
+@op_check("ethos-u-transpose-conv-shape",
+          fix="Make the OFM size IFM * stride (SAME padding) or IFM * stride + (kernel - stride) "
+              "(VALID), the shapes Keras Conv2DTranspose gives without output_padding.")
 def transpose_conv_shape(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Transposed convolutions: with SAME padding the OFM is the IFM times the stride;
     with VALID padding it is IFM * stride + max(kernel - stride, 0)."""
@@ -578,7 +627,9 @@ def transpose_conv_shape(ctx: OpContext) -> Iterator[tuple[str, str]]:
                f"{stride_w}x{stride_h}; expected {expected[0]}x{expected[1]}", tool)
 
 
-@op_check("ethos-u55-transpose-conv-stride")
+@op_check("ethos-u55-transpose-conv-stride",
+          fix="Use a stride of 1 or 2 (upsample by more with a chain of stride-2 transposed "
+              "convolutions, or a RESIZE).")
 def u55_transpose_conv_stride(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Ethos-U55/U65 transposed convolutions: stride 1x1 or 2x2; 2x1 only when the IFM and
     the kernel are 1 high, 1x2 only when they are 1 wide."""
@@ -596,7 +647,10 @@ def u55_transpose_conv_stride(ctx: OpContext) -> Iterator[tuple[str, str]]:
 
 # -- other op-specific constraints -------------------------------------------------------------
 
-@op_check("ethos-u-constant-params")
+@op_check("ethos-u-constant-params",
+          fix="Make the parameter input (paddings, begin, end, strides, sizes, axes, "
+              "permutation) a constant: convert with fixed input shapes so that the converter "
+              "folds it.")
 def constant_params(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Parameter inputs (paddings, begin/end/strides, sizes, axes, permutations) must be
     constant."""
@@ -605,7 +659,8 @@ def constant_params(ctx: OpContext) -> Iterator[tuple[str, str]]:
             yield f"parameter '{tensor.name}' is not constant", "Parameter tensors must be constant"
 
 
-@op_check("ethos-u-pad-params")
+@op_check("ethos-u-pad-params",
+          fix="Make the paddings an int32 (or int64) tensor, as the converter writes them.")
 def pad_params(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Paddings must be int32 or int64."""
     paddings = _first(ctx, PARAMS)
@@ -614,7 +669,9 @@ def pad_params(ctx: OpContext) -> Iterator[tuple[str, str]]:
                "Params tensor must be Int32 or Int64")
 
 
-@op_check("ethos-u-rsqrt-input")
+@op_check("ethos-u-rsqrt-input",
+          fix="Quantize the input of RSQRT to int8 or int16 (full integer quantization, or the "
+              "16x8 scheme).")
 def rsqrt_input(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """RSQRT takes an int8 or int16 IFM."""
     ifm = _first(ctx, IFM)
@@ -622,7 +679,9 @@ def rsqrt_input(ctx: OpContext) -> Iterator[tuple[str, str]]:
         yield f"IFM '{ifm.name}' is {ifm.dtype}", "IFM must be Int8 or Int16"
 
 
-@op_check("ethos-u-unary-types")
+@op_check("ethos-u-unary-types",
+          fix="Quantize {op} so that its output has its input's type and shape, in a type the "
+              "NPU takes for it (ELU int8, GELU int8 or uint8, LOG int8 or int16).")
 def unary_types(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """ELU takes int8, GELU int8 or uint8, LOG int8 or int16; the OFM has the IFM's type
     and shape."""
@@ -640,7 +699,10 @@ def unary_types(ctx: OpContext) -> Iterator[tuple[str, str]]:
                "IFM and OFM shapes must match")
 
 
-@op_check("ethos-u-softmax-size")
+@op_check("ethos-u-softmax-size",
+          fix="Softmax at most 65536 positions (width x height) per op: SPLIT the input along "
+              "height, apply SOFTMAX to each part and concatenate the results (the softmax runs "
+              "along the last axis, so the result is the same).")
 def softmax_size(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """SOFTMAX: IFM width times height at most {limit} (the text says less than; the code
     allows equal)."""
@@ -654,7 +716,9 @@ def softmax_size(ctx: OpContext) -> Iterator[tuple[str, str]]:
                "The product of IFM width and height must be less than 65536")
 
 
-@op_check("ethos-u-matching-quantization")
+@op_check("ethos-u-matching-quantization",
+          fix="Requantize the input that differs to the output's scale and zero point with a "
+              "QUANTIZE op (int8 to int8 runs on the NPU).")
 def matching_quantization(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """MAXIMUM and MINIMUM: both inputs must have the OFM's scale and zero point."""
     ifms, ofm = [t for role, t in _roles(ctx) if role == IFM][:2], _first(ctx, OFM)
@@ -674,7 +738,10 @@ def _axes(ctx: OpContext, rank: int) -> list[int] | None:
     return sorted({int(axis) % rank for axis in values}) if rank else []
 
 
-@op_check("ethos-u-mean")
+@op_check("ethos-u-mean",
+          fix="Average over height and width (axes [1, 2]) of a batch-1 int8, uint8 or int16 "
+              "tensor, each axis shorter than 4096; to average over depth, reshape so that "
+              "height or width is 1 first.")
 def mean(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """MEAN: batch 1; a reduction over depth only when height, width or depth is 1; each
     reduced axis at most {axis} long (the text says less than); IFM int8, uint8 or int16;
@@ -708,7 +775,10 @@ def mean(ctx: OpContext) -> Iterator[tuple[str, str]]:
                "65536(Int16).")
 
 
-@op_check("ethos-u-strided-slice")
+@op_check("ethos-u-strided-slice",
+          fix="Use strides of 1 except along height and width, none negative, and keep at least "
+              "one element; to subsample another axis, TRANSPOSE it to height or width first "
+              "(the NPU runs TRANSPOSE).")
 def strided_slice(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """STRIDED_SLICE: strides only along height and width, none negative, and a slice that
     keeps at least one element along some axis."""
@@ -752,7 +822,9 @@ def strided_slice(ctx: OpContext) -> Iterator[tuple[str, str]]:
         yield f"the slice {_text(size)} is empty", text
 
 
-@op_check("ethos-u-split-count")
+@op_check("ethos-u-split-count",
+          fix="Give SPLIT and SPLIT_V a num_splits equal to their number of outputs, as the "
+              "converter writes them.")
 def split_count(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """SPLIT and SPLIT_V: num_splits must equal the number of outputs."""
     splits = ctx.op.options.get("num_splits")
@@ -761,7 +833,8 @@ def split_count(ctx: OpContext) -> Iterator[tuple[str, str]]:
                "num_splits must match the number of outputs.")
 
 
-@op_check("ethos-u-transpose-rank")
+@op_check("ethos-u-transpose-rank",
+          fix="Transpose at most 8 axes: RESHAPE to merge axes that move together first.")
 def transpose_rank(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """TRANSPOSE: a permutation of at most {limit} axes."""
     perm = _first(ctx, PARAMS)
@@ -771,7 +844,9 @@ def transpose_rank(ctx: OpContext) -> Iterator[tuple[str, str]]:
                "Tensor dimension must be <= 8")
 
 
-@op_check("ethos-u-lstm")
+@op_check("ethos-u-lstm",
+          fix="Use the standard LSTM cell (Keras LSTM: all four gates, no peephole, projection "
+              "or layer normalisation), converted as UNIDIRECTIONAL_SEQUENCE_LSTM.")
 def lstm(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """UNIDIRECTIONAL_SEQUENCE_LSTM: all eight gate weights present (no CIFG), and no
     peephole, projection or layer-normalisation tensors."""
@@ -789,7 +864,9 @@ def lstm(ctx: OpContext) -> Iterator[tuple[str, str]]:
 
 # -- Ethos-U55/U65 only ------------------------------------------------------------------------
 
-@op_check("ethos-u55-reverse-axis")
+@op_check("ethos-u55-reverse-axis",
+          fix="Ethos-U55 and U65 reverse along no axis: reverse a constant operand at conversion "
+              "time instead, or target the Ethos-U85.")
 def u55_reverse_axis(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Ethos-U55/U65 cannot reverse along any axis: REVERSE_V2 runs on the NPU only when
     its axis list is empty."""
@@ -799,7 +876,9 @@ def u55_reverse_axis(ctx: OpContext) -> Iterator[tuple[str, str]]:
         yield "reverses along an axis", "Axis attribute is not supported."
 
 
-@op_check("ethos-u55-arg-max")
+@op_check("ethos-u55-arg-max",
+          fix="Take the arg max along the last axis, of a depth of at most 127 (TRANSPOSE the "
+              "axis to the end first), or target the Ethos-U85.")
 def u55_arg_max(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Ethos-U55/U65 ARG_MAX: along the last axis, of depth at most {limit}."""
     ifm = _first(ctx, IFM)
@@ -829,7 +908,9 @@ def _permutation_type(perm: list[int]) -> int:
     return (mask + offset) & 0xFFFFFFFF
 
 
-@op_check("ethos-u55-transpose-shape")
+@op_check("ethos-u55-transpose-shape",
+          fix="Transpose 8- or 16-bit data (int32 allows only identity, NWHC and NHCW) and split "
+              "the tensor so that the axes it moves stay within 65536, or target the Ethos-U85.")
 def u55_transpose_shape(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Ethos-U55/U65 TRANSPOSE size limits. Int32: rank at most 4; identity with depth at
     most 32768 (the text says 2^16), NWHC with shape at most (1, 65536, 65536, 16384),
@@ -889,7 +970,9 @@ def _resize_flags(ctx: OpContext) -> tuple[bool, bool]:
             bool(_option(ctx, "half_pixel_centers", False)))
 
 
-@op_check("ethos-u55-resize")
+@op_check("ethos-u55-resize",
+          fix="Resize by 2, 4 or 8 (chain resizes for larger powers of two), by the same factor "
+              "along height and width; use half_pixel_centers only with a factor of 2.")
 def u55_resize(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Ethos-U55/U65 RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR: unless the IFM is 1x1 or
     the size does not change, the same integer scale factor of 2, 4 or 8 along height and
@@ -943,7 +1026,10 @@ def u55_resize(ctx: OpContext) -> Iterator[tuple[str, str]]:
 
 # -- Ethos-U85 only ----------------------------------------------------------------------------
 
-@op_check("ethos-u85-resize")
+@op_check("ethos-u85-resize",
+          fix="Resize by an integer factor (a power of two for bilinear) of at most 1024 with "
+              "half-pixel centers or 2048 without, and set at most one of align_corners and "
+              "half_pixel_centers.")
 def u85_resize(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Ethos-U85 RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR: align_corners and half-pixel
     centers not both (nearest neighbour without align_corners counts as half-pixel);
@@ -990,7 +1076,9 @@ def u85_resize(ctx: OpContext) -> Iterator[tuple[str, str]]:
                 break
 
 
-@op_check("ethos-u85-gather-axis")
+@op_check("ethos-u85-gather-axis",
+          fix="Gather along the axis given by batch_dims (axis 0 without batch_dims): TRANSPOSE "
+              "the gathered axis to the front first.")
 def u85_gather_axis(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Ethos-U85 GATHER: axis must equal batch_dims."""
     params = _first(ctx, IFM)
@@ -1003,7 +1091,9 @@ def u85_gather_axis(ctx: OpContext) -> Iterator[tuple[str, str]]:
                "axis must be equal to batch_dims")
 
 
-@op_check("ethos-u85-scatter-nd")
+@op_check("ethos-u85-scatter-nd",
+          fix="Give SCATTER_ND a constant shape and constant indices with a last axis of 1 and "
+              "no index twice.")
 def u85_scatter_nd(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Ethos-U85 SCATTER_ND: constant shape and indices, indices with a last axis of 1
     and no index twice."""
@@ -1025,7 +1115,10 @@ def u85_scatter_nd(ctx: OpContext) -> Iterator[tuple[str, str]]:
 
 # -- the whole model ---------------------------------------------------------------------------
 
-@model_check("ethos-u-finite-scales")
+@model_check("ethos-u-finite-scales",
+             fix="Convert the model again with a representative dataset: a non-finite "
+                 "quantization scale, or an output scale of 0, comes from a broken conversion "
+                 "and stops Vela.")
 def finite_scales(ctx: ModelContext) -> Iterator[tuple[str, str]]:
     """Vela refuses the whole model (it does not compile) when a quantization scale is
     not finite, or when an op's IFM scale divided by its OFM scale is not finite in
@@ -1066,7 +1159,10 @@ READ_BEFORE_CHECKS = {"PAD": (1, "paddings"), "PADV2": (1, "paddings"),
                       "MEAN": (1, "axes")}
 
 
-@model_check("ethos-u-constant-layout")
+@model_check("ethos-u-constant-layout",
+             fix="Make the paddings of PAD and PADV2, the axis of SPLIT, the sizes of SPLIT_V "
+                 "and the axes of MEAN constants: convert with fixed input shapes so that the "
+                 "converter folds them.")
 def constant_layout(ctx: ModelContext) -> Iterator[str | tuple[str, str]]:
     """Vela cannot compile a model at all when the paddings of a PAD or PADV2, the axis of
     a SPLIT, the sizes of a SPLIT_V or the axes of a MEAN are not constant, whichever

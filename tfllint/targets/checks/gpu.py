@@ -103,14 +103,18 @@ def _one_or_two_operands(ctx: OpContext) -> bool:
 
 # -- operand counts -----------------------------------------------------------------------
 
-@op_check("gpu-unary-operands")
+@op_check("gpu-unary-operands",
+          fix="Give {op} one computed input and one output; fold it into a constant when "
+              "converting if its input is a constant.")
 def unary_operands(ctx: OpContext) -> Found:
     """One-input elementwise ops (ABS, EXP, LOGISTIC, TANH, ...): one non-constant input,
     no constant, one output."""
     yield from _inputs_consts_outputs(ctx, 1, 0, 1)
 
 
-@op_check("gpu-binary-operands")
+@op_check("gpu-binary-operands",
+          fix="Give {op} one output and at least one computed input: fold it into a constant "
+              "when converting if both inputs are constants.")
 def binary_operands(ctx: OpContext) -> Found:
     """Two-input elementwise ops (SUB, DIV, MAXIMUM, comparisons, ...): two non-constant
     inputs, or one non-constant and one constant; one output."""
@@ -121,14 +125,18 @@ def binary_operands(ctx: OpContext) -> Found:
                _log(ctx, "Op can only handle 1 or 2 operand(s)."))
 
 
-@op_check("gpu-one-runtime-input")
+@op_check("gpu-one-runtime-input",
+          fix="Make every input of {op} but the data a constant (shape, permutation, multiples): "
+              "convert with fixed input shapes so that the converter folds them.")
 def one_runtime_input(ctx: OpContext) -> Found:
     """Exactly one non-constant input and one output (RESHAPE, TRANSPOSE, TILE, CAST,
     QUANTIZE, pooling, ...): a shape, permutation or multiples input must be constant."""
     yield from _inputs_outputs(ctx, 1, 1)
 
 
-@op_check("gpu-two-inputs")
+@op_check("gpu-two-inputs",
+          fix="Give {op} exactly two inputs (split an ADD_N of more into a chain of ADD) and one "
+              "output.")
 def two_inputs(ctx: OpContext) -> Found:
     """ADD, ADD_N and MUL take exactly two inputs; BATCH_MATMUL two inputs, one output."""
     name, count = ctx.op.opcode.name, len(ctx.op.inputs)
@@ -144,7 +152,9 @@ def two_inputs(ctx: OpContext) -> Found:
         yield f"takes exactly 2 inputs; this one has {count}", _log(ctx, reason)
 
 
-@op_check("gpu-conv-operands")
+@op_check("gpu-conv-operands",
+          fix="Keep the convolution's weights input and a constant bias: the delegate takes at "
+              "most two computed inputs (data and weights) and one output.")
 def conv_operands(ctx: OpContext) -> Found:
     """Convolutions (CheckConvolutionInputOutput): one or two non-constant inputs (runtime
     weights are allowed), one output, and a weights input present."""
@@ -164,7 +174,9 @@ def conv_operands(ctx: OpContext) -> Found:
 
 # -- broadcasting, axes, parameters -------------------------------------------------------
 
-@op_check("gpu-broadcast")
+@op_check("gpu-broadcast",
+          fix="Give both inputs of {op} the same rank: RESHAPE the smaller one with a constant "
+              "shape first (for example [c] to [1, 1, 1, c]).")
 def broadcast(ctx: OpContext) -> Found:
     """ADD and MUL inputs of different ranks (both above 1) broadcast only as 4-D with 3-D
     (batch 1), 4-D [1,h,w,c] with 2-D [1,1], or 4-D [b,h,w,c] with 2-D [b,c]: the classic
@@ -187,7 +199,9 @@ def broadcast(ctx: OpContext) -> Found:
                          f", input1: [{','.join(map(str, second))}]"))
 
 
-@op_check("gpu-constant-axes")
+@op_check("gpu-constant-axes",
+          fix="Give the reduction constant INT32 axes (convert with fixed input shapes so that "
+              "the converter folds computed ones).")
 def constant_axes(ctx: OpContext) -> Found:
     """Reductions (MEAN, SUM, REDUCE_MAX/MIN/PROD): one non-constant input, axes a constant
     int32 tensor, one output."""
@@ -205,7 +219,9 @@ def constant_axes(ctx: OpContext) -> Found:
                          f"{axes.dtype}"))
 
 
-@op_check("gpu-positive-params")
+@op_check("gpu-positive-params",
+          fix="Give {op} strides, dilations and kernel sizes of at least 1 (a converter always "
+              "writes its options; a model without them was edited or is broken).")
 def positive_params(ctx: OpContext) -> Found:
     """Strides, dilations (convolutions) and kernel sizes (pooling) must be at least 1; an
     op without an options table has them all 0."""
@@ -232,7 +248,7 @@ def positive_params(ctx: OpContext) -> Found:
                              f"dilation_width = {dilation_w}"))
 
 
-@op_check("gpu-block-size")
+@op_check("gpu-block-size", fix="{op} with block size 1 does nothing: remove it.")
 def block_size(ctx: OpContext) -> Found:
     """DEPTH_TO_SPACE and SPACE_TO_DEPTH need block_size > 1 (1 is a no-op)."""
     size, name = ctx.op.options.get("block_size", 0), ctx.op.opcode.name
@@ -246,7 +262,10 @@ def block_size(ctx: OpContext) -> Found:
 
 # -- one op each --------------------------------------------------------------------------
 
-@op_check("gpu-depthwise-shapes")
+@op_check("gpu-depthwise-shapes",
+          fix="Give DEPTHWISE_CONV_2D 4-D input, filter and output with matching batch and "
+              "channels (output channels = input channels x depth_multiplier = filter channels) "
+              "and one bias value per output channel.")
 def depthwise_shapes(ctx: OpContext) -> Found:
     """DEPTHWISE_CONV_2D: input, filter and output are 4-D, with matching batch and
     channels (output channels = input channels x depth_multiplier = filter channels, bias
@@ -279,7 +298,10 @@ def depthwise_shapes(ctx: OpContext) -> Found:
                    _log(ctx, "bias.size != output.c"))
 
 
-@op_check("gpu-fully-connected")
+@op_check("gpu-fully-connected",
+          fix="Convert FULLY_CONNECTED with the default weights format, the data as input 0 and "
+              "at most one more computed input; with keep_num_dims, keep the output's rank equal "
+              "to the input's (or RESHAPE after it).")
 def fully_connected(ctx: OpContext) -> Found:
     """FULLY_CONNECTED: default weights format, at most two non-constant inputs, a
     non-constant input 0, and with keep_num_dims input and output of the same rank."""
@@ -304,7 +326,9 @@ def fully_connected(ctx: OpContext) -> Found:
                          "support keep_num_dims."))
 
 
-@op_check("gpu-gather")
+@op_check("gpu-gather",
+          fix="Gather with 1-D INT32 indices and at most one constant input (fold a GATHER of "
+              "constants when converting).")
 def gather(ctx: OpContext) -> Found:
     """GATHER: at most one constant of two inputs, 1-D INT32 indices."""
     if not _one_or_two_operands(ctx):
@@ -320,7 +344,9 @@ def gather(ctx: OpContext) -> Found:
                _log(ctx, "Only accept INT32 indices"))
 
 
-@op_check("gpu-bool-cast")
+@op_check("gpu-bool-cast",
+          fix="Feed the BOOL tensor to this CAST alone, and its float output to exactly one op "
+              "(repeat the comparison and the cast for each consumer).")
 def bool_cast(ctx: OpContext) -> Found:
     """A CAST from BOOL to float must read a tensor that one op writes and only this cast
     reads, and its output must feed exactly one op (model_builder.cc CastOperationParser)."""
@@ -339,7 +365,9 @@ def bool_cast(ctx: OpContext) -> Found:
                "CPU)", _log(ctx, "Cast from bool not supported for outputs"))
 
 
-@op_check("gpu-cast")
+@op_check("gpu-cast",
+          fix="Cast only between BOOL and FLOAT16/FLOAT32, or between FLOAT32 and INT32; move "
+              "other casts to the model's edges or into the app.")
 def cast(ctx: OpContext) -> Found:
     """CAST: BOOL -> FLOAT16/32, FLOAT16/32 -> BOOL, or between FLOAT32 and INT32."""
     inputs, outputs = ctx.inputs(), ctx.outputs()
@@ -355,7 +383,9 @@ def cast(ctx: OpContext) -> Found:
                                             f"and output type: {target}"))
 
 
-@op_check("gpu-logical-consumer")
+@op_check("gpu-logical-consumer",
+          fix="Let the comparison feed exactly one op, a CAST to float or a SELECT/SELECT_V2 "
+              "with a float output: the delegate keeps no BOOL tensor between its ops.")
 def logical_consumer(ctx: OpContext) -> Found:
     """Comparisons (GREATER, EQUAL, ...) run only when exactly one op reads the result and
     it is a CAST, SELECT or SELECT_V2 with a float output (ElementwiseOperationParser)."""
@@ -373,7 +403,8 @@ def logical_consumer(ctx: OpContext) -> Found:
                _log(ctx, "Not supported logical op case."))
 
 
-@op_check("gpu-cumsum")
+@op_check("gpu-cumsum",
+          fix="Run CUMSUM on float data with one type in and out, and a constant INT32 axis.")
 def cumsum(ctx: OpContext) -> Found:
     """CUMSUM: float input and output of the same type, a constant INT32 axis."""
     inputs, outputs = ctx.inputs(), ctx.outputs()
@@ -389,13 +420,17 @@ def cumsum(ctx: OpContext) -> Found:
                          "type"))
 
 
-@op_check("gpu-densify")
+@op_check("gpu-densify",
+          fix="Give DENSIFY its constant sparse tensor as its only input, as the converter "
+              "writes it.")
 def densify(ctx: OpContext) -> Found:
     """DENSIFY: its only input is the constant sparse tensor; one output."""
     yield from _inputs_outputs(ctx, 0, 1)
 
 
-@op_check("gpu-dequantize")
+@op_check("gpu-dequantize",
+          fix="Dequantize 8-bit or FLOAT16 data, one input to one output; an INT16 DEQUANTIZE "
+              "runs on the CPU.")
 def dequantize(ctx: OpContext) -> Found:
     """DEQUANTIZE: one input, one output, not INT16."""
     inputs, outputs = ctx.inputs(), ctx.outputs()
@@ -407,7 +442,9 @@ def dequantize(ctx: OpContext) -> Found:
         yield "INT16 input is not supported", _log(ctx, "Unsupported dequantization type.")
 
 
-@op_check("gpu-lstm")
+@op_check("gpu-lstm",
+          fix="Convert the LSTM in its full form (20 or 24 inputs, TANH activation); a basic "
+              "LSTM needs TANH, no clipping and a depth that is a multiple of 4.")
 def lstm(ctx: OpContext) -> Found:
     """LSTM: the full kernel needs 20 or 24 inputs, one output and a TANH activation; the
     basic kernel 3 non-constant and 2 constant inputs, 4 outputs, TANH, no clipping and an
@@ -446,7 +483,8 @@ def lstm(ctx: OpContext) -> Found:
         yield "proj_clip is not supported", _log(ctx, "proj_clip is not supported.")
 
 
-@op_check("gpu-one-hot")
+@op_check("gpu-one-hot",
+          fix="Use INT32 indices and axis -1, with constant scalar FLOAT32 on and off values.")
 def one_hot(ctx: OpContext) -> Found:
     """ONE_HOT: INT32 indices, axis -1 (or equal to the last dimension's size, as the
     source compares), only batch and last dimensions above 1, constant scalar FLOAT32
@@ -478,7 +516,9 @@ def one_hot(ctx: OpContext) -> Found:
             return
 
 
-@op_check("gpu-select")
+@op_check("gpu-select",
+          fix="Give SELECT/SELECT_V2 a BOOL or float condition that broadcasts to the output, "
+              "and branches of the output's shape or scalars (a 2-D branch must be constant).")
 def select(ctx: OpContext) -> Found:
     """SELECT / SELECT_V2: a BOOL or float condition that broadcasts to the output; each
     branch has the output's shape or is a scalar, and a 2-D branch must be constant."""
@@ -511,7 +551,9 @@ def select(ctx: OpContext) -> Found:
             return
 
 
-@op_check("gpu-slice")
+@op_check("gpu-slice",
+          fix="Slice a 3-D or 4-D tensor (RESHAPE to 4-D around the SLICE), with its begin and "
+              "size inputs.")
 def slice_op(ctx: OpContext) -> Found:
     """SLICE: begin and size inputs present, a 3-D or 4-D input."""
     if len(ctx.op.inputs) < 3:
@@ -525,7 +567,9 @@ def slice_op(ctx: OpContext) -> Found:
                          f"{rank} dimensional tensors."))
 
 
-@op_check("gpu-strided-slice")
+@op_check("gpu-strided-slice",
+          fix="Slice a 3-D or 4-D tensor without ellipsis, new-axis or shrink-axis masks (keep "
+              "the dimensions, then RESHAPE with a constant shape).")
 def strided_slice(ctx: OpContext) -> Found:
     """STRIDED_SLICE: no ellipsis, new-axis or shrink-axis mask; begin, end and strides
     inputs present; a 3-D or 4-D input."""
@@ -547,7 +591,9 @@ def strided_slice(ctx: OpContext) -> Found:
                _log(ctx, "STRIDED_SLICE supports for 3 or 4 dimensional tensors only."))
 
 
-@op_check("gpu-resize")
+@op_check("gpu-resize",
+          fix="Give the resize a constant size, and set at most one of align_corners and "
+              "half_pixel_centers.")
 def resize(ctx: OpContext) -> Found:
     """RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR: one non-constant input (the size is a
     constant) and, for bilinear, not both align_corners and half_pixel_centers."""
@@ -562,7 +608,8 @@ def resize(ctx: OpContext) -> Found:
                _log(ctx, "If half_pixel_centers is True, align_corners must be False."))
 
 
-@op_check("gpu-paddings")
+@op_check("gpu-paddings",
+          fix="Give the pad constant 4x2 (or 3x2) paddings; use MIRROR_PAD only in REFLECT mode.")
 def paddings(ctx: OpContext) -> Found:
     """PAD, PADV2, MIRROR_PAD: REFLECT mode for MIRROR_PAD, one non-constant input (the
     paddings are a constant), paddings of shape 4x2 or 3x2."""
@@ -590,7 +637,9 @@ def paddings(ctx: OpContext) -> Found:
                                          f"got {dims[0]}x{dims[1]}"))
 
 
-@op_check("gpu-custom-op")
+@op_check("gpu-custom-op",
+          fix="Give the MediaPipe custom op the inputs, outputs and options its GPU parser "
+              "expects (the reason says which), as MediaPipe's converter writes them.")
 def custom_op(ctx: OpContext) -> Found:
     """The custom ops the delegate parses (MediaPipe's): Convolution2DTransposeBias needs a
     weights input and its options; MaxPoolingWithArgmax2D one input and two outputs;
@@ -651,7 +700,10 @@ def _allowed_types(name: str) -> tuple[set[str], set[str]]:
     return inputs, outputs
 
 
-@op_check("gpu-tensor-filter")
+@op_check("gpu-tensor-filter",
+          fix="Keep BOOL and INT32 tensors where the delegate takes them (BOOL from comparisons "
+              "into CAST or SELECT, INT32 indices into GATHER and ONE_HOT), and constants at "
+              "rank 4 or less.")
 def tensor_filter(ctx: OpContext) -> Found:
     """The part of the delegate's tensor filter that the profile's dtypes and max_rank do not
     say: extra types allowed only on one side (BOOL out of comparisons, INT32 indices into
@@ -807,7 +859,10 @@ def static_tensor_reasons(ctx: OpContext, delegate: str) -> Found:
                f"tensor #{found.tensor} dynamic-sized ({found.why})", tool)
 
 
-@op_check("gpu-static-tensors")
+@op_check("gpu-static-tensors",
+          fix="Make every value that sets an output size a constant (convert with fixed input "
+              "shapes), or move such ops to the end of the model: the delegate takes nothing "
+              "from the first dynamic-sized tensor's subgraph on.")
 def static_tensors(ctx: OpContext) -> Found:
     """The delegate takes only static-sized tensors: when an op's output size depends on
     values known only at run time (RESHAPE to a computed shape, WHERE, UNIQUE, a loop that

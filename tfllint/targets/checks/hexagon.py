@@ -40,7 +40,9 @@ def _input(ctx: OpContext, position: int):
     return ctx.tensor(ctx.op.inputs[position]) if position < len(ctx.op.inputs) else None
 
 
-@op_check("hexagon-input-types")
+@op_check("hexagon-input-types",
+          fix="Quantize the model to 8 bits throughout (uint8 or int8 data), with INT32 shapes, "
+              "axes and biases as the converter writes them.")
 def input_types(ctx: OpContext) -> Iterator[str]:
     """Inputs must have the count and types IsNodeSupportedByHexagon asks of the op (8-bit
     data, INT32 shapes, axes and biases), constants included."""
@@ -73,7 +75,9 @@ def input_types(ctx: OpContext) -> Iterator[str]:
             yield f"input {position} ('{tensor.name}') is {tensor.dtype}; Hexagon takes {types}"
 
 
-@op_check("hexagon-fc-weights")
+@op_check("hexagon-fc-weights",
+          fix="Quantize FULLY_CONNECTED weights per tensor, not per channel (convert with "
+              "_experimental_disable_per_channel = True).")
 def fc_weights(ctx: OpContext) -> Iterator[str]:
     """FULLY_CONNECTED weights must be quantized per tensor: no per-channel or blockwise
     quantization."""
@@ -88,7 +92,8 @@ def fc_weights(ctx: OpContext) -> Iterator[str]:
                "needs one scale for FULLY_CONNECTED")
 
 
-@op_check("hexagon-max-pool-window")
+@op_check("hexagon-max-pool-window",
+          fix="With SAME padding keep the max pool window at most 12x12, or use VALID padding.")
 def max_pool_window(ctx: OpContext) -> Iterator[str]:
     """MAX_POOL_2D with SAME padding takes windows of at most 12x12."""
     options = ctx.op.options
@@ -97,7 +102,8 @@ def max_pool_window(ctx: OpContext) -> Iterator[str]:
         yield f"a {w}x{h} window with SAME padding; Hexagon takes at most 12x12 there"
 
 
-@op_check("hexagon-depthwise")
+@op_check("hexagon-depthwise",
+          fix="Use depth multiplier 1, kernels at least 2 high, and dilation only with stride 1.")
 def depthwise(ctx: OpContext) -> Iterator[str]:
     """DEPTHWISE_CONV_2D: dilation only with stride 1; depth multiplier 1 (or, undilated, a
     4-D input of one channel); weights at least 2 high."""
@@ -116,7 +122,8 @@ def depthwise(ctx: OpContext) -> Iterator[str]:
         yield f"weights {weights.shape[1]} high; Hexagon needs at least 2"
 
 
-@op_check("hexagon-resize-size")
+@op_check("hexagon-resize-size",
+          fix="Give RESIZE_BILINEAR a constant size of exactly two values (height, width).")
 def resize_size(ctx: OpContext) -> Iterator[str]:
     """RESIZE_BILINEAR's size holds exactly two values."""
     size = _input(ctx, 1)

@@ -150,10 +150,22 @@ def _min_level_check(level: int):
     return check
 
 
+def _level_fix(level: int) -> str:
+    if level == NNAPI_10:
+        return ("The NNAPI delegate does nothing below Android 8.1 (API 27): use another "
+                "delegate (GPU, XNNPACK) on older devices.")
+    if level >= FEATURE_LEVEL_6:
+        return (f"{{op}} needs {level_text(level)}: name an accelerator whose updatable NNAPI "
+                "runtime reports it, or write {op} with ops of NNAPI 1.3.")
+    return (f"Write {{op}} with ops NNAPI runs on the oldest Android you ship to, or require "
+            f"{level_text(level)} or newer (drop older devices).")
+
+
 for _level in (NNAPI_10, NNAPI_11, NNAPI_12, NNAPI_13):
-    op_check(f"nnapi-api-{_level}")(_min_level_check(_level))
+    op_check(f"nnapi-api-{_level}", fix=_level_fix(_level))(_min_level_check(_level))
 for _level in (FEATURE_LEVEL_6, FEATURE_LEVEL_7):
-    op_check(f"nnapi-feature-level-{_level - 1000000}")(_min_level_check(_level))
+    op_check(f"nnapi-feature-level-{_level - 1000000}",
+             fix=_level_fix(_level))(_min_level_check(_level))
 
 
 # -- tensor types ----------------------------------------------------------------------------
@@ -182,7 +194,10 @@ def _type_reasons(ctx: OpContext, role: str, position: int, dtype: str, name: st
                f"for {ctx.op.name}")
 
 
-@op_check("nnapi-input-types")
+@op_check("nnapi-input-types",
+          fix="Give the inputs of {op} a type NNAPI takes at the device's level (the reason "
+              "lists them, and the level that adds more): convert to one of them, or require "
+              "that Android level.")
 def input_types(ctx: OpContext) -> Iterator[str]:
     """The op's inputs must have the types Validate accepts at the device's level (table
     INPUT_TYPES; NNAPI: "Input should be Float or Quant8", "Input type not in expected
@@ -193,7 +208,9 @@ def input_types(ctx: OpContext) -> Iterator[str]:
             yield from _type_reasons(ctx, "input", position, tensor.dtype, tensor.name, rules)
 
 
-@op_check("nnapi-output-types")
+@op_check("nnapi-output-types",
+          fix="Give the outputs of {op} a type NNAPI takes at the device's level (the reason "
+              "lists them): convert to one of them, or require the Android level that adds it.")
 def output_types(ctx: OpContext) -> Iterator[str]:
     """The op's outputs must have the types Validate accepts (table OUTPUT_TYPES; NNAPI:
     "Output type should be one of ...", "Output should be kTfLiteUInt8.")."""
@@ -204,7 +221,9 @@ def output_types(ctx: OpContext) -> Iterator[str]:
             yield from _type_reasons(ctx, "output", position, tensor.dtype, tensor.name, rules)
 
 
-@op_check("nnapi-no-int32-activation")
+@op_check("nnapi-no-int32-activation",
+          fix="Apply the activation as its own op after the INT32 {op}: NNAPI fuses none into "
+              "INT32 arithmetic.")
 def no_int32_activation(ctx: OpContext) -> Iterator[str]:
     """ADD, MUL, SUB on INT32 take no fused activation (NNAPI: "No activation function
     supported")."""
@@ -235,7 +254,9 @@ def _is_hybrid(ctx: OpContext) -> bool:
             and weights.dtype in (U8, I8))
 
 
-@op_check("nnapi-hybrid-before-29")
+@op_check("nnapi-hybrid-before-29",
+          fix="Before Android 10 NNAPI takes no hybrid (dynamic-range) op: quantize fully or "
+              "keep the model float for those devices, or require Android 10 (API 29).")
 def hybrid_before_29(ctx: OpContext) -> Iterator[str]:
     """Hybrid ops (float activations, int8 weights: dynamic-range quantization) need NNAPI
     1.2 (NNAPI: "Hybrid operators not supported before NNAPI 1.2")."""
@@ -244,7 +265,9 @@ def hybrid_before_29(ctx: OpContext) -> Iterator[str]:
                f"{ctx.op.name} needs {level_text(NNAPI_12)}; {device_text(ctx)}")
 
 
-@op_check("nnapi-no-hybrid")
+@op_check("nnapi-no-hybrid",
+          fix="NNAPI has no hybrid sequence ops: quantize fully or keep the model float (no "
+              "dynamic-range quantization).")
 def no_hybrid(ctx: OpContext) -> Iterator[str]:
     """NNAPI has no hybrid version of the sequence ops (NNAPI: "Hybrid version of this op
     is not supported by NN API.")."""
@@ -253,7 +276,9 @@ def no_hybrid(ctx: OpContext) -> Iterator[str]:
                "quantize fully or keep the weights float")
 
 
-@op_check("nnapi-per-channel-before-29")
+@op_check("nnapi-per-channel-before-29",
+          fix="Before Android 10 NNAPI takes only per-tensor convolution weights: convert with "
+              "per-tensor weights for those devices, or require Android 10 (API 29).")
 def per_channel_before_29(ctx: OpContext) -> Iterator[str]:
     """Per-channel quantized convolution weights need NNAPI 1.2 (NNAPI: "Per-channel
     quantized convolution not supported before NNAPI 1.2.")."""
@@ -265,7 +290,9 @@ def per_channel_before_29(ctx: OpContext) -> Iterator[str]:
                f"{device_text(ctx)}")
 
 
-@op_check("nnapi-restricted-scales-before-29")
+@op_check("nnapi-restricted-scales-before-29",
+          fix="Before Android 10 a uint8 {op} needs input_scale * filter_scale < output_scale: "
+              "keep the model float for those devices, or require Android 10 (API 29).")
 def restricted_scales_before_29(ctx: OpContext) -> Iterator[str]:
     """Before NNAPI 1.2 a UINT8 CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED needs
     input_scale * filter_scale < output_scale (NNAPI: "When using NN API version 1.0 or
@@ -294,14 +321,18 @@ def _zero_point(tensor) -> int:
     return int(zero_point[0]) if zero_point else 0
 
 
-@op_check("nnapi-conv-bias")
+@op_check("nnapi-conv-bias",
+          fix="Keep the converter's bias: NNAPI takes no CONV_2D without a bias input (add a "
+              "zero bias).")
 def conv_bias(ctx: OpContext) -> Iterator[str]:
     """CONV_2D must list a bias input (NNAPI: "Conv2D with omitted bias not supported")."""
     if len(ctx.op.inputs) != 3:
         yield "CONV_2D without a bias input; NNAPI needs one (the converter adds it by default)"
 
 
-@op_check("nnapi-dilation-before-29")
+@op_check("nnapi-dilation-before-29",
+          fix="Before Android 10 NNAPI takes no dilated convolution: require Android 10 (API "
+              "29), or ship an undilated model to older devices.")
 def dilation_before_29(ctx: OpContext) -> Iterator[str]:
     """Dilated convolutions need NNAPI 1.2 (NNAPI: "NNAPI supports dilated Conv2D since
     NNAPI 1.2.", "dilation_width_factor and dilation_height_factor expected to be equal
@@ -312,7 +343,9 @@ def dilation_before_29(ctx: OpContext) -> Iterator[str]:
         yield f"dilation {w}x{h} needs {level_text(NNAPI_12)}; {device_text(ctx)}"
 
 
-@op_check("nnapi-grouped-conv-before-29")
+@op_check("nnapi-grouped-conv-before-29",
+          fix="Before Android 10 NNAPI takes no grouped convolution: require Android 10 (API "
+              "29), or split it into one convolution per group and a CONCATENATION.")
 def grouped_conv_before_29(ctx: OpContext) -> Iterator[str]:
     """Grouped convolution (input channels != filter input channels) needs NNAPI 1.2
     (NNAPI: "Grouped convolution not supported before NNAPI < 1.2")."""
@@ -324,7 +357,9 @@ def grouped_conv_before_29(ctx: OpContext) -> Iterator[str]:
                f"{weights.shape[3]}) needs {level_text(NNAPI_12)}; {device_text(ctx)}")
 
 
-@op_check("nnapi-fully-connected")
+@op_check("nnapi-fully-connected",
+          fix="Keep the output of FULLY_CONNECTED float or 8-bit (not INT16), and before Android "
+              "11 convert with keep_num_dims=False and RESHAPE the output instead.")
 def fully_connected(ctx: OpContext) -> Iterator[str]:
     """FULLY_CONNECTED: no INT16 output (NNAPI: "Unsupported output of type kTfLiteInt16"),
     and keep_num_dims needs NNAPI 1.3."""
@@ -337,7 +372,9 @@ def fully_connected(ctx: OpContext) -> Iterator[str]:
 
 # -- pooling, softmax, reshape, resize -----------------------------------------------------
 
-@op_check("nnapi-average-pool-window")
+@op_check("nnapi-average-pool-window",
+          fix="Split a quantized average pool over more than 256 elements into smaller pools, or "
+              "use MEAN.")
 def average_pool_window(ctx: OpContext) -> Iterator[str]:
     """A quantized AVERAGE_POOL_2D window must hold at most 256 elements unless an
     accelerator is named (NNAPI: "Large filter window would overflow on the reference CPU
@@ -350,7 +387,8 @@ def average_pool_window(ctx: OpContext) -> Iterator[str]:
                "reference path takes without overflow")
 
 
-@op_check("nnapi-l2-pool-activation-before-29")
+@op_check("nnapi-l2-pool-activation-before-29",
+          fix="Before Android 10 apply the activation as its own op after L2_POOL_2D.")
 def l2_pool_activation_before_29(ctx: OpContext) -> Iterator[str]:
     """L2_POOL_2D fuses an activation only from NNAPI 1.2."""
     activation = ctx.op.options.get("fused_activation_function", "NONE")
@@ -359,7 +397,8 @@ def l2_pool_activation_before_29(ctx: OpContext) -> Iterator[str]:
                f"{device_text(ctx)}")
 
 
-@op_check("nnapi-softmax-rank-before-29")
+@op_check("nnapi-softmax-rank-before-29",
+          fix="Before Android 10 reshape the input to 2-D or 4-D around the SOFTMAX.")
 def softmax_rank_before_29(ctx: OpContext) -> Iterator[str]:
     """Before NNAPI 1.2 SOFTMAX takes only 2-D and 4-D inputs (NNAPI: "Before API level 29
     only 2D and 4D input tensors were supported.")."""
@@ -369,7 +408,8 @@ def softmax_rank_before_29(ctx: OpContext) -> Iterator[str]:
                f"(before it only 2-D and 4-D); {device_text(ctx)}")
 
 
-@op_check("nnapi-reshape-new-shape")
+@op_check("nnapi-reshape-new-shape",
+          fix="Reshape to a tensor of rank 1 or more (a scalar as [1]).")
 def reshape_new_shape(ctx: OpContext) -> Iterator[str]:
     """A RESHAPE given its shape in options must not produce a scalar (NNAPI: "New shape
     rank should be > 0")."""
@@ -379,7 +419,10 @@ def reshape_new_shape(ctx: OpContext) -> Iterator[str]:
             yield "RESHAPE to a scalar is not supported by NNAPI"
 
 
-@op_check("nnapi-resize")
+@op_check("nnapi-resize",
+          fix="Give the resize a constant size input and a 4-D input; before Android 10 make the "
+              "output square, and before Android 11 convert with align_corners=False and "
+              "half_pixel_centers=False.")
 def resize(ctx: OpContext) -> Iterator[str]:
     """RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR: a size input; bilinear needs a 4-D input
     and, before NNAPI 1.2, a square output; align_corners and half_pixel_centers need
@@ -402,7 +445,9 @@ def resize(ctx: OpContext) -> Iterator[str]:
                 yield f"{option} = true needs {level_text(NNAPI_13)}; {device_text(ctx)}"
 
 
-@op_check("nnapi-squeeze-dims-at-28")
+@op_check("nnapi-squeeze-dims-at-28",
+          fix="At API 28 give SQUEEZE explicit squeeze_dims, or use RESHAPE with a constant "
+              "shape.")
 def squeeze_dims_at_28(ctx: OpContext) -> Iterator[str]:
     """At API 28 SQUEEZE needs explicit squeeze_dims (NNAPI: "NNAPI 1.1 does not support
     null squeeze_dims properly.")."""
@@ -412,7 +457,8 @@ def squeeze_dims_at_28(ctx: OpContext) -> Iterator[str]:
 
 # -- element-wise, normalization, concatenation --------------------------------------------
 
-@op_check("nnapi-l2-normalization-rank-before-29")
+@op_check("nnapi-l2-normalization-rank-before-29",
+          fix="Before Android 10 reshape the input of L2_NORMALIZATION to 4-D around it.")
 def l2_normalization_rank_before_29(ctx: OpContext) -> Iterator[str]:
     """Before NNAPI 1.2 L2_NORMALIZATION takes only 4-D inputs (NNAPI: "Expected 4
     inputs")."""
@@ -422,7 +468,9 @@ def l2_normalization_rank_before_29(ctx: OpContext) -> Iterator[str]:
                f"(before it only 4-D); {device_text(ctx)}")
 
 
-@op_check("nnapi-concat-same-quantization-before-29")
+@op_check("nnapi-concat-same-quantization-before-29",
+          fix="Before Android 10 give all uint8 inputs the output's scale and zero point "
+              "(requantize them first).")
 def concat_same_quantization_before_29(ctx: OpContext) -> Iterator[str]:
     """Before NNAPI 1.2 UINT8 inputs of CONCATENATION must share scale and zero point
     (NNAPI: "NNAPI 1.0-1 only supported concatenating quantized tensor of the same scale
@@ -436,7 +484,9 @@ def concat_same_quantization_before_29(ctx: OpContext) -> Iterator[str]:
                f"{level_text(NNAPI_12)}; {device_text(ctx)}")
 
 
-@op_check("nnapi-dequantize")
+@op_check("nnapi-dequantize",
+          fix="Quantize the whole model (int8 or uint8 throughout) so that no DEQUANTIZE of "
+              "activations remains; constant float16 weights are folded and need no fix.")
 def dequantize(ctx: OpContext) -> Iterator[str]:
     """DEQUANTIZE: a FLOAT16 activation is taken from NNAPI 1.3; otherwise versions 1-2 of
     a UINT8 input (INT8 from NNAPI 1.2, with zero point 0 at API 29). Constant FLOAT16
@@ -461,7 +511,8 @@ def dequantize(ctx: OpContext) -> Iterator[str]:
                "INT8 only")
 
 
-@op_check("nnapi-densify")
+@op_check("nnapi-densify",
+          fix="Densify only constant sparse weights, or convert with dense weights.")
 def densify(ctx: OpContext) -> Iterator[str]:
     """DENSIFY is taken only on constant sparse weights, which NNAPI then sees dense."""
     first = _input(ctx, 0)
@@ -469,7 +520,9 @@ def densify(ctx: OpContext) -> Iterator[str]:
         yield "DENSIFY of a non-constant tensor is not supported by NNAPI"
 
 
-@op_check("nnapi-pad")
+@op_check("nnapi-pad",
+          fix="Pad a non-empty input; a padding value (PADV2) needs Android 10, and before it "
+              "PAD takes FLOAT32 only.")
 def pad(ctx: OpContext) -> Iterator[str]:
     """PAD and PADV2: no empty input; a padding value (PADV2) needs NNAPI 1.2, and before
     it a PAD pads FLOAT32 only (NNAPI: "Specification of the padding value is supported
@@ -488,7 +541,8 @@ def pad(ctx: OpContext) -> Iterator[str]:
                f"FLOAT32 only); {device_text(ctx)}")
 
 
-@op_check("nnapi-mirror-pad")
+@op_check("nnapi-mirror-pad",
+          fix="Give MIRROR_PAD a non-empty input and its constant paddings, two inputs in all.")
 def mirror_pad(ctx: OpContext) -> Iterator[str]:
     """MIRROR_PAD: no empty input, exactly two inputs."""
     first = _input(ctx, 0)
@@ -498,7 +552,8 @@ def mirror_pad(ctx: OpContext) -> Iterator[str]:
         yield f"{len(ctx.op.inputs)} inputs; NNAPI expects 2"
 
 
-@op_check("nnapi-zero-crops")
+@op_check("nnapi-zero-crops",
+          fix="Use zero crops in BATCH_TO_SPACE_ND and crop with a SLICE after it.")
 def zero_crops(ctx: OpContext) -> Iterator[str]:
     """BATCH_TO_SPACE_ND crops must be a constant of zeros (NNAPI: "All crops should be
     0.")."""
@@ -510,7 +565,9 @@ def zero_crops(ctx: OpContext) -> Iterator[str]:
 
 # -- recurrent ops ---------------------------------------------------------------------------
 
-@op_check("nnapi-input-count")
+@op_check("nnapi-input-count",
+          fix="Convert the op in the form NNAPI takes (RNN and SVDF with 5 inputs, "
+              "UNIDIRECTIONAL_SEQUENCE_LSTM with 20 or 24), as the converter writes it.")
 def input_count(ctx: OpContext) -> Iterator[str]:
     """RNN and SVDF take 5 inputs, UNIDIRECTIONAL_SEQUENCE_LSTM 20 or 24 (NNAPI: "Expected 5
     input", "Supporting only operation with 20 or 24 inputs")."""
@@ -521,7 +578,9 @@ def input_count(ctx: OpContext) -> Iterator[str]:
                f"{' or '.join(map(str, wanted))}")
 
 
-@op_check("nnapi-lsh-projection")
+@op_check("nnapi-lsh-projection",
+          fix="A SPARSE LSH_PROJECTION needs Android 10 (API 29) and no weight input: drop the "
+              "weights, use the DENSE type, or require Android 10.")
 def lsh_projection(ctx: OpContext) -> Iterator[str]:
     """A SPARSE LSH_PROJECTION needs NNAPI 1.2 and no weight input."""
     if ctx.op.options.get("type") == "SPARSE":
@@ -531,7 +590,10 @@ def lsh_projection(ctx: OpContext) -> Iterator[str]:
             yield "SPARSE projection with a weight input is not supported by NNAPI"
 
 
-@op_check("nnapi-lstm")
+@op_check("nnapi-lstm",
+          fix="Convert the LSTM in a form NNAPI takes: the basic kernel with constant UINT8 "
+              "weights and input/output scale 1/128, zero point 128, or the full kernel with "
+              "FLOAT32 or UINT8 weights on Android 10 (INT8 from Android 11).")
 def lstm(ctx: OpContext) -> Iterator[str]:
     """LSTM: the basic kernel (5 inputs) needs UINT8 weights with constant weights and
     biases and input/output scale 1/128, zero point 128; the full kernel's 24-input form
@@ -560,7 +622,8 @@ def lstm(ctx: OpContext) -> Iterator[str]:
 
 # -- everything else -------------------------------------------------------------------------
 
-@op_check("nnapi-arg-min-max")
+@op_check("nnapi-arg-min-max",
+          fix="Use a constant INT32 axis and an INT32 output (output_type=tf.int32).")
 def arg_min_max(ctx: OpContext) -> Iterator[str]:
     """ARG_MAX/ARG_MIN: an INT32 axis (a constant INT64 in INT32 range is converted) and an
     INT32 output (NNAPI: "NNAPI only supports int32 output.", "Axis should be Int32")."""
@@ -575,7 +638,8 @@ def arg_min_max(ctx: OpContext) -> Iterator[str]:
         yield f"output_type {ctx.op.options['output_type']}; NNAPI produces INT32 only"
 
 
-@op_check("nnapi-constant-scalar-operands")
+@op_check("nnapi-constant-scalar-operands",
+          fix="Make the scalar operand of {op} a constant, or give it the other input's shape.")
 def constant_scalar_operands(ctx: OpContext) -> Iterator[str]:
     """A scalar operand of MAXIMUM/MINIMUM must be constant (NNAPI: "Scalar operand should
     be constant")."""
@@ -584,7 +648,8 @@ def constant_scalar_operands(ctx: OpContext) -> Iterator[str]:
             yield f"scalar input {position} ('{tensor.name}') must be constant for NNAPI"
 
 
-@op_check("nnapi-select-shapes")
+@op_check("nnapi-select-shapes",
+          fix="Give SELECT's condition and both values the same shape: TILE them to it first.")
 def select_shapes(ctx: OpContext) -> Iterator[str]:
     """SELECT's condition and values must have the same shape (no broadcast)."""
     condition, values = _input(ctx, 0), _input(ctx, 1)
@@ -593,7 +658,9 @@ def select_shapes(ctx: OpContext) -> Iterator[str]:
                f"{list(values.shape)}; NNAPI does not broadcast SELECT")
 
 
-@op_check("nnapi-gather-positions")
+@op_check("nnapi-gather-positions",
+          fix="Gather with positions of rank 1 or more: reshape a scalar index to [1] (and the "
+              "result back after).")
 def gather_positions(ctx: OpContext) -> Iterator[str]:
     """GATHER positions must not be a scalar (NNAPI: "0-dimension args are not supported by
     NNAPI.")."""
@@ -602,7 +669,9 @@ def gather_positions(ctx: OpContext) -> Iterator[str]:
         yield "scalar positions are not supported by NNAPI; give them shape [1]"
 
 
-@op_check("nnapi-split-v-sizes")
+@op_check("nnapi-split-v-sizes",
+          fix="Give SPLIT_V constant 1-D sizes with no zero size; use SPLIT when the parts are "
+              "equal.")
 def split_v_sizes(ctx: OpContext) -> Iterator[str]:
     """SPLIT_V: a constant 1-D size_splits with no zero size, the inferred -1 size included
     (NNAPI: "NNAPI only supports non-zero split sizes.")."""
@@ -623,7 +692,8 @@ def split_v_sizes(ctx: OpContext) -> Iterator[str]:
             yield "the inferred (-1) split size is 0, which NNAPI does not support"
 
 
-@op_check("nnapi-non-scalar-output")
+@op_check("nnapi-non-scalar-output",
+          fix="Reduce with keep_dims=True so that the output is not a scalar.")
 def non_scalar_output(ctx: OpContext) -> Iterator[str]:
     """MEAN, SUM, REDUCE_PROD, REDUCE_ANY must not produce a scalar (NNAPI: "NNAPI does not
     support generating a scalar as output")."""
@@ -632,7 +702,8 @@ def non_scalar_output(ctx: OpContext) -> Iterator[str]:
         yield "a scalar output is not supported by NNAPI; keep_dims=True avoids it"
 
 
-@op_check("nnapi-non-scalar-input")
+@op_check("nnapi-non-scalar-input",
+          fix="Do not reduce a scalar: remove the op, or reshape its input to [1].")
 def non_scalar_input(ctx: OpContext) -> Iterator[str]:
     """REDUCE_MAX/REDUCE_MIN must not reduce a scalar."""
     first = _input(ctx, 0)
@@ -640,7 +711,8 @@ def non_scalar_input(ctx: OpContext) -> Iterator[str]:
         yield "a scalar input is not supported by NNAPI"
 
 
-@op_check("nnapi-positive-scales")
+@op_check("nnapi-positive-scales",
+          fix="Give the QUANTIZE input and output scales above 0, as a correct conversion does.")
 def positive_scales(ctx: OpContext) -> Iterator[str]:
     """QUANTIZE: quantized input and output scales must be > 0 (NNAPI: "Quantization scale
     should be > 0.")."""
@@ -650,7 +722,9 @@ def positive_scales(ctx: OpContext) -> Iterator[str]:
             yield f"tensor '{tensor.name}' has no positive quantization scale"
 
 
-@op_check("nnapi-fill")
+@op_check("nnapi-fill",
+          fix="Give FILL constant, non-empty dims and a value within INT32 range, or fold it "
+              "into a constant when converting.")
 def fill(ctx: OpContext) -> Iterator[str]:
     """FILL: constant, non-empty dims (INT64 ones within INT32 range), and an INT64 value
     within INT32 range."""
@@ -666,7 +740,9 @@ def fill(ctx: OpContext) -> Iterator[str]:
         yield "an INT64 value outside INT32 range is not supported by NNAPI"
 
 
-@op_check("nnapi-pack-axis")
+@op_check("nnapi-pack-axis",
+          fix="Below feature level 6 do not stack along a new last axis: PACK along another axis "
+              "and TRANSPOSE, or RESHAPE the inputs and CONCATENATE them.")
 def pack_axis(ctx: OpContext) -> Iterator[str]:
     """Below feature level 6, PACK cannot stack along a new last axis (NNAPI: "NNAPI does
     not support axis being the last dimension")."""
@@ -677,7 +753,9 @@ def pack_axis(ctx: OpContext) -> Iterator[str]:
                f"{device_text(ctx)}")
 
 
-@op_check("nnapi-unpack")
+@op_check("nnapi-unpack",
+          fix="UNPACK an input of rank 2 to 4 along another axis than the last (TRANSPOSE "
+              "first).")
 def unpack(ctx: OpContext) -> Iterator[str]:
     """UNPACK: input rank 2..4, not along the last axis."""
     first = _input(ctx, 0)
@@ -690,7 +768,9 @@ def unpack(ctx: OpContext) -> Iterator[str]:
         yield "unpacking along the last axis is not supported by NNAPI"
 
 
-@op_check("nnapi-batch-matmul")
+@op_check("nnapi-batch-matmul",
+          fix="Give BATCH_MATMUL inputs of one type, rank 2 to 4 and the same batch (no batch "
+              "broadcast); with a constant right-hand side use FULLY_CONNECTED.")
 def batch_matmul(ctx: OpContext) -> Iterator[str]:
     """BATCH_MATMUL: both inputs of one type, ranks 2..4, no batch broadcast."""
     a, b = _input(ctx, 0), _input(ctx, 1)

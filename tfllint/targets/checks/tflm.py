@@ -156,7 +156,9 @@ def _already_reported(ctx: OpContext, tensor) -> bool:
 
 # -- every op -----------------------------------------------------------------------------
 
-@op_check("tflm-builtin-custom-options")
+@op_check("tflm-builtin-custom-options",
+          fix="Convert the model again: a builtin op must carry builtin options, not custom "
+              "options (the file was edited or converted wrongly).")
 def builtin_custom_options(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """A builtin op must not carry custom options: MicroInterpreter refuses it while it
     reads the graph (micro_interpreter.cc PrepareNodeAndRegistrationDataFromFlatbuffer)."""
@@ -166,7 +168,9 @@ def builtin_custom_options(ctx: OpContext) -> Iterator[tuple[str, str]]:
                f"Unsupported behavior: found builtin operator {ctx.op.name} with custom options.")
 
 
-@op_check("tflm-dynamic-output")
+@op_check("tflm-dynamic-output",
+          fix="Convert with fixed shapes so that every output has a static size (no -1 or 0 "
+              "dimension in its shape): TFLM plans the arena once and resizes nothing.")
 def dynamic_output(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Every output must have a static size: TFLM plans the arena from the stored shape
     (Tensor.shape; shape_signature is ignored) and after Prepare refuses any output with a
@@ -185,7 +189,9 @@ def dynamic_output(ctx: OpContext) -> Iterator[tuple[str, str]]:
                f"tensor #{index}")
 
 
-@op_check("tflm-intermediate-tensors")
+@op_check("tflm-intermediate-tensors",
+          fix="Convert {op} so that its intermediate tensors are empty (0 bytes): TFLM does not "
+              "allocate them.")
 def intermediate_tensors(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """An op's intermediate tensors must be empty (0 bytes): TFLM does not allocate them
     (micro_allocation_info.cc, "Does not support intermediate tensor with non-zero size")."""
@@ -200,7 +206,10 @@ def intermediate_tensors(ctx: OpContext) -> Iterator[tuple[str, str]]:
 
 # -- kernel types ---------------------------------------------------------------------------
 
-@op_check("tflm-weight-types")
+@op_check("tflm-weight-types",
+          fix="Quantize fully (int8 activations with int8 or int4 weights, int16 activations "
+              "with int8 weights): TFLM has no hybrid kernel, so convert without dynamic-range "
+              "quantization.")
 def weight_types(ctx: OpContext) -> Iterator[tuple[str, str | None]]:
     """The weights must have the type the kernel pairs with the activations: no hybrid
     (float32 activations, int8 weights) kernels exist in TFLM, int8 activations take int8
@@ -224,7 +233,10 @@ def weight_types(ctx: OpContext) -> Iterator[tuple[str, str | None]]:
            tool)
 
 
-@op_check("tflm-per-channel-weights")
+@op_check("tflm-per-channel-weights",
+          fix="Quantize the weights per output channel along the kernel's channel axis, one "
+              "scale per channel (the converter's layout); FULLY_CONNECTED int4 weights per "
+              "tensor.")
 def per_channel_weights(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Per-channel weights need one scale per output channel, quantized along the
     kernel's channel axis (kernel_util.cc PopulateConvolutionQuantizationParams: axis 0 for
@@ -250,7 +262,10 @@ def per_channel_weights(ctx: OpContext) -> Iterator[tuple[str, str]]:
                "per-tensor", _prepare_failed(ctx))
 
 
-@op_check("tflm-tensor-roles")
+@op_check("tflm-tensor-roles",
+          fix="Give each tensor of {op} the type its role takes (the reason says which; indices "
+              "and axes INT32, conditions BOOL): CAST them before the op, or convert so that "
+              "they have it.")
 def tensor_roles(ctx: OpContext) -> Iterator[tuple[str, str | None]]:
     """Each tensor must have a type its role in the kernel accepts (data, indices, axis,
     condition, output); the profile's dtypes give only the union over the roles."""
@@ -262,7 +277,9 @@ def tensor_roles(ctx: OpContext) -> Iterator[tuple[str, str | None]]:
                f"kernel takes {', '.join(sorted(allowed))} there", None)
 
 
-@op_check("tflm-type-pairs")
+@op_check("tflm-type-pairs",
+          fix="Convert with an input/output type pair the kernel implements (the reason lists "
+              "them): int8 or int16 rather than uint8, and no float16.")
 def type_pairs(ctx: OpContext) -> Iterator[tuple[str, str | None]]:
     """The input and output types must be a pair the kernel implements (QUANTIZE:
     quantize_common.cc, DEQUANTIZE: dequantize_common.cc, SOFTMAX: softmax_common.cc)."""
@@ -283,7 +300,10 @@ def type_pairs(ctx: OpContext) -> Iterator[tuple[str, str | None]]:
 
 # -- quantization parameters ----------------------------------------------------------------
 
-@op_check("tflm-output-quantization")
+@op_check("tflm-output-quantization",
+          fix="Give the output the scale and zero point the kernel fixes (the reason says which; "
+              "the TFLite converter sets them): quantize again with the converter rather than by "
+              "hand or another tool.")
 def output_quantization(ctx: OpContext) -> Iterator[tuple[str, str | None]]:
     """The output quantization the kernel demands: int8 SOFTMAX scale 1/256 and zero point
     -128 (softmax_common.cc:103-104), int8 -> int16 SOFTMAX 1/65536 and -32768, int16
@@ -328,7 +348,10 @@ def _fraction(scale: float) -> str:
     return f"1/{inverse:.0f}" if inverse == round(inverse) else f"{scale:g}"
 
 
-@op_check("tflm-softmax-input-scale")
+@op_check("tflm-softmax-input-scale",
+          fix="Give SOFTMAX a beta (1.0 for a Keras softmax) and an input scale with beta * "
+              "scale * 2^26 > 1: convert it with its SoftmaxOptions, from logits that are not "
+              "squeezed into a tiny range.")
 def softmax_input_scale(ctx: OpContext) -> Iterator[tuple[str, None]]:
     """An int8 SOFTMAX (and LOG_SOFTMAX, whose beta is 1) needs beta * input_scale * 2^26
     > 1, or PreprocessSoftmaxScaling's QuantizeMultiplierGreaterThanOne aborts the program
@@ -347,7 +370,8 @@ def softmax_input_scale(ctx: OpContext) -> Iterator[tuple[str, None]]:
                + (" and set beta (SoftmaxOptions)" if beta == 0 else ""), None)
 
 
-@op_check("tflm-same-quantization")
+@op_check("tflm-same-quantization",
+          fix="Give the output of {op} its input's scale and zero point, as the converter does.")
 def same_quantization(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Quantized pooling keeps the input's scale (within 1e-6) and zero point
     (pooling_common.cc PoolingPrepare); int8 REDUCE_MAX/REDUCE_MIN need them equal
@@ -368,7 +392,9 @@ def same_quantization(ctx: OpContext) -> Iterator[tuple[str, str]]:
                words.format(op=ctx.op.name, index=ctx.op.index))
 
 
-@op_check("tflm-concatenation")
+@op_check("tflm-concatenation",
+          fix="Concatenate at most 10 tensors per op (chain CONCATENATIONs for more); give int8 "
+              "inputs the output's scale and zero point, and int16 ones zero point 0.")
 def concatenation(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """CONCATENATION takes at most 10 inputs; int8 inputs need the output's scale and zero
     point (no rescaling), int16 inputs and output zero point 0 (concatenation.cc)."""
@@ -389,7 +415,10 @@ def concatenation(ctx: OpContext) -> Iterator[tuple[str, str]]:
                    "needs 0", _prepare_failed(ctx))
 
 
-@op_check("tflm-lstm-variant")
+@op_check("tflm-lstm-variant",
+          fix="Use the standard LSTM cell (all four gates, no peephole, projection or layer "
+              "normalisation), converted as UNIDIRECTIONAL_SEQUENCE_LSTM with 24 inputs and "
+              "variable hidden and cell states.")
 def lstm_variant(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """TFLM's UNIDIRECTIONAL_SEQUENCE_LSTM takes 24 inputs with all eight gate weights (no
     CIFG), no peephole, projection or layer-norm tensors, and variable hidden and cell
@@ -415,7 +444,10 @@ def lstm_variant(ctx: OpContext) -> Iterator[tuple[str, str]]:
                    "in variable tensors", _prepare_failed(ctx))
 
 
-@op_check("tflm-ethos-u-kernel")
+@op_check("tflm-ethos-u-kernel",
+          fix="Run it on an Ethos-U device whose TFLM is built with the Ethos-U kernel and "
+              "driver (OPTIMIZED_KERNEL_DIR=ethos_u) and lint it with --target "
+              "ethos-u55/u65/u85; for a plain MCU, deploy the model from before Vela.")
 def ethos_u_kernel(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """An `ethos-u` op (Vela's output) runs only where TFLM is built with the Ethos-U kernel
     and driver; elsewhere Register_ETHOSU() returns nullptr, AddEthosU() registers nothing
@@ -427,7 +459,10 @@ def ethos_u_kernel(ctx: OpContext) -> Iterator[tuple[str, str]]:
 
 # -- the whole model ------------------------------------------------------------------------
 
-@model_check("tflm-offline-plan")
+@model_check("tflm-offline-plan",
+             fix="Write the OfflineMemoryAllocation metadata with one offset per tensor of all "
+                 "subgraphs (run the tool that wrote it again), or remove it so that TFLM plans "
+                 "the arena itself.")
 def offline_plan(ctx: ModelContext) -> Iterator[tuple[str, str | None]]:
     """An OfflineMemoryAllocation metadata entry must hold one offset per tensor of all
     subgraphs (micro_allocation_info.cc GetOfflinePlannedOffsets)."""
@@ -446,7 +481,10 @@ def offline_plan(ctx: ModelContext) -> Iterator[tuple[str, str | None]]:
                f"tensors ({tensors})")
 
 
-@model_check("tflm-every-subgraph-registered")
+@model_check("tflm-every-subgraph-registered",
+             fix="Register a kernel for every op of every subgraph "
+                 "(MicroMutableOpResolver::Add...), subgraphs no op calls included, or convert "
+                 "again without those subgraphs.")
 def every_subgraph_registered(ctx: ModelContext) -> Iterator[tuple[str, str]]:
     """TFLM looks up the kernel of every op in every subgraph, also subgraphs no op calls,
     and stops at the first it lacks (micro_interpreter.cc

@@ -120,7 +120,9 @@ def _unpacked_statically(ctx: OpContext, tensor_index: int) -> bool:
 
 # -- checks every op runs (tables above) ----------------------------------------------------
 
-@op_check("xnnpack-per-tensor-quantization")
+@op_check("xnnpack-per-tensor-quantization",
+          fix="Quantize the activations of {op} per tensor (one scale, quantized dimension 0); "
+              "only weights may be per channel.")
 def per_tensor_quantization(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """INT8 and UINT8 activations must be per-tensor affine quantized: one scale (and for
     UINT8 one zero point), quantized dimension 0. Weights may be per-channel."""
@@ -144,7 +146,10 @@ def per_tensor_quantization(ctx: OpContext) -> Iterator[tuple[str, str]]:
                    f"#{tensor.index} in node #{ctx.op.index}")
 
 
-@op_check("xnnpack-static-inputs")
+@op_check("xnnpack-static-inputs",
+          fix="Make the weights, biases, shapes, paddings, axes, permutations and slice bounds "
+              "of {op} constants (convert with fixed input shapes so that the converter folds "
+              "computed ones).")
 def static_inputs(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Weights, biases, shapes, paddings, axes, permutations and slice bounds must be
     constant (table STATIC_INPUTS); weights may also come from a DEQUANTIZE or DENSIFY of
@@ -160,7 +165,8 @@ def static_inputs(ctx: OpContext) -> Iterator[tuple[str, str]]:
                f"#{ctx.op.index}: expected static read-only tensor")
 
 
-@op_check("xnnpack-4d")
+@op_check("xnnpack-4d",
+          fix="Give {op} 4-D tensors: RESHAPE to [batch, height, width, channels] around it.")
 def four_d(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Convolutions, RESIZE_BILINEAR and the MediaPipe ops take 4-D tensors only (table
     FOUR_D)."""
@@ -176,7 +182,9 @@ def four_d(ctx: OpContext) -> Iterator[tuple[str, str]]:
                    "expected")
 
 
-@op_check("xnnpack-data-types")
+@op_check("xnnpack-data-types",
+          fix="Give the data of {op} a float or 8-bit quantized type; INT32, INT16 and BOOL data "
+              "stay on the CPU.")
 def data_types(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """The data inputs and outputs of ops that also take shapes, axes or sizes must be
     float or 8-bit quantized (table DATA_TYPES)."""
@@ -202,7 +210,10 @@ def _filter_quantized_dimension(ctx: OpContext, filter_tensor, expected: int):
                f"#{filter_tensor.index} in node #{ctx.op.index}")
 
 
-@op_check("xnnpack-convolution")
+@op_check("xnnpack-convolution",
+          fix="Keep the converter's bias, and one type for input, weights and output (float "
+              "input with INT8 weights, dynamic quantization, is the one mix and only for "
+              "CONV_2D); quantize weights per output channel.")
 def convolution(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """CONV_2D and DEPTHWISE_CONV_2D: a bias input; input, weights and output of one type
     (CONV_2D may take float input with int8 weights: dynamic quantization); per-channel
@@ -236,7 +247,9 @@ def convolution(ctx: OpContext) -> Iterator[tuple[str, str]]:
                    f"groups of zero is not supported by CONV_2D operator #{node}")
 
 
-@op_check("xnnpack-transpose-conv")
+@op_check("xnnpack-transpose-conv",
+          fix="Give TRANSPOSE_CONV a constant 4-element INT32 output shape whose channels match "
+              "the weights.")
 def transpose_conv(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """TRANSPOSE_CONV: a 4-element INT32 output shape whose channels match the weights."""
     node = ctx.op.index
@@ -270,7 +283,10 @@ def transpose_conv(ctx: OpContext) -> Iterator[tuple[str, str]]:
                f"doesn't match filter input channel ({first.shape[3]}) in node #{node}")
 
 
-@op_check("xnnpack-fully-connected")
+@op_check("xnnpack-fully-connected",
+          fix="Keep the weights dense (not version 8 sparse), 2-D and in the default format, "
+              "with a matching bias; give INT8 weights zero point 0 and an even input channel "
+              "count for INT4.")
 def fully_connected(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """FULLY_CONNECTED: not version 8 (sparse weights); default weights format; 2-D weights
     of FLOAT32/FLOAT16/INT8/INT4/INT2 (or per-tensor UINT8); matching bias; input and output
@@ -327,7 +343,9 @@ def fully_connected(ctx: OpContext) -> Iterator[tuple[str, str]]:
                f"in FULLY_CONNECTED operator #{node}")
 
 
-@op_check("xnnpack-batch-matmul")
+@op_check("xnnpack-batch-matmul",
+          fix="Give BATCH_MATMUL inputs of one type and rank 2 or more (float with INT8 weights "
+              "is the one mix); quantize a constant right-hand side with zero point 0.")
 def batch_matmul(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """BATCH_MATMUL: both inputs of one type unless float x INT8 (dynamic quantization);
     a statically quantized INT8 right-hand side with zero point 0; ranks >= 2."""
@@ -353,7 +371,10 @@ def batch_matmul(ctx: OpContext) -> Iterator[tuple[str, str]]:
 
 # -- element-wise ------------------------------------------------------------------------------
 
-@op_check("xnnpack-binary")
+@op_check("xnnpack-binary",
+          fix="Give both inputs and the output of {op} one type; quantized, keep the scales in "
+              "range (ADD/SUB: input/output scale in [1/1024, 256); MUL: input scales' product "
+              "over the output scale in [1/65536, 256)).")
 def binary(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """ADD, SUB, MUL: both inputs and the output of one type; quantized, the scale ratio
     must be in range (ADD/SUB: input/output scale in [1/1024, 256); MUL: product of the
@@ -385,7 +406,9 @@ def binary(ctx: OpContext) -> Iterator[tuple[str, str]]:
             return
 
 
-@op_check("xnnpack-leaky-relu")
+@op_check("xnnpack-leaky-relu",
+          fix="Use a normal, non-zero alpha; quantized, keep the input/output scale ratio in "
+              "[1/256, 128] (quantize input and output alike).")
 def leaky_relu(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """LEAKY_RELU: a normal, non-zero alpha; quantized, input/output scale in [1/256, 128]
     and alpha times it in [-127.99609375, 128] and at least 1/256 in size."""
@@ -413,7 +436,10 @@ def leaky_relu(ctx: OpContext) -> Iterator[tuple[str, str]]:
                f"#{node}")
 
 
-@op_check("xnnpack-quantize")
+@op_check("xnnpack-quantize",
+          fix="Quantize from float, or requantize within one type (int8 to int8, uint8 to uint8) "
+              "with an input/output scale ratio in [1/256, 128]; convert int8 <-> uint8 at the "
+              "model's edges in the app.")
 def quantize(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """QUANTIZE: from float to a quantized type, or requantize within one type with an
     input/output scale in [1/256, 128]."""
@@ -436,7 +462,9 @@ def quantize(ctx: OpContext) -> Iterator[tuple[str, str]]:
            f"({out.dtype}) in QUANTIZE node #{node}")
 
 
-@op_check("xnnpack-dequantize")
+@op_check("xnnpack-dequantize",
+          fix="Dequantize INT8 or UINT8 activations (or constant FLOAT16/INT8 weights, which the "
+              "delegate unpacks once); other types stay on the CPU.")
 def dequantize(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """DEQUANTIZE of an activation takes INT8 or UINT8; a DEQUANTIZE of constant FLOAT16 or
     INT8 data (or of such a tensor) is unpacked once at delegation time instead."""
@@ -449,7 +477,9 @@ def dequantize(ctx: OpContext) -> Iterator[tuple[str, str]]:
            f"#{first.index} in node #{ctx.op.index}")
 
 
-@op_check("xnnpack-static-unpack")
+@op_check("xnnpack-static-unpack",
+          fix="Densify only constant sparse FLOAT32, FLOAT16 or INT8 weights; otherwise convert "
+              "with dense weights.")
 def static_unpack(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """DENSIFY is taken only on constant sparse FLOAT32/FLOAT16/INT8 weights, which the
     delegate densifies once; VisitNode itself has no DENSIFY."""
@@ -458,7 +488,8 @@ def static_unpack(ctx: OpContext) -> Iterator[tuple[str, str]]:
                f"unsupported operator type DENSIFY in node #{ctx.op.index}")
 
 
-@op_check("xnnpack-softmax-beta")
+@op_check("xnnpack-softmax-beta",
+          fix="Scale the logits with a MUL by beta before a SOFTMAX with beta 1.")
 def softmax_beta(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """SOFTMAX: beta must be 1."""
     beta = float(ctx.op.options.get("beta", 0.0))
@@ -469,7 +500,9 @@ def softmax_beta(ctx: OpContext) -> Iterator[tuple[str, str]]:
 
 # -- pooling and layout ------------------------------------------------------------------------
 
-@op_check("xnnpack-pooling")
+@op_check("xnnpack-pooling",
+          fix="Use strides no larger than the pooling window, and a 1x1 window only with stride "
+              "1 (a 1x1 pool with a stride is a strided slice).")
 def pooling(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """AVERAGE_POOL_2D and MAX_POOL_2D: strides no larger than the window, and a 1x1 window
     only with stride 1."""
@@ -490,7 +523,9 @@ def pooling(ctx: OpContext) -> Iterator[tuple[str, str]]:
                f"#{node}")
 
 
-@op_check("xnnpack-concatenation")
+@op_check("xnnpack-concatenation",
+          fix="Concatenate 2 to 5 tensors per op (chain CONCATENATIONs for more), and give UINT8 "
+              "inputs the output's scale and zero point.")
 def concatenation(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """CONCATENATION: 2 to 5 inputs, an existing axis, and for UINT8 the output's scale and
     zero point on every input."""
@@ -539,7 +574,7 @@ def _values(ctx: OpContext, tensor) -> list[int] | None:
     return None if data is None else [int(v) for v in data.reshape(-1)]
 
 
-@op_check("xnnpack-reduce")
+@op_check("xnnpack-reduce", fix="Reduce over 1 to 6 axes given as a constant 1-D INT32 tensor.")
 def reduce(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """MEAN, SUM, REDUCE_MAX, REDUCE_MIN: INT32 1-D axes, at least one and at most 6."""
     node, axes = ctx.op.index, _input(ctx, 1)
@@ -563,7 +598,9 @@ def reduce(ctx: OpContext) -> Iterator[tuple[str, str]]:
                f"be <= {MAX_DIMS}")
 
 
-@op_check("xnnpack-pad")
+@op_check("xnnpack-pad",
+          fix="Give PAD constant, non-negative INT32 paddings of shape [rank, 2], on an input of "
+              "rank 1 or more.")
 def pad(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """PAD: an input of rank >= 1 and a constant INT32 [rank, 2] paddings tensor with no
     negative padding."""
@@ -593,7 +630,9 @@ def pad(ctx: OpContext) -> Iterator[tuple[str, str]]:
             return
 
 
-@op_check("xnnpack-reshape")
+@op_check("xnnpack-reshape",
+          fix="Give RESHAPE a constant INT32 shape (not a legacy [0] scalar shape) and, "
+              "quantized, the input's scale and zero point on its output.")
 def reshape(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """RESHAPE: quantized input and output share scale and zero point; an INT32 shape
     tensor (1-D, or with leading 1s); no legacy [0] scalar shape."""
@@ -629,7 +668,8 @@ def reshape(ctx: OpContext) -> Iterator[tuple[str, str]]:
                f"Not handling legacy scalar input and output RESHAPE operator #{node}")
 
 
-@op_check("xnnpack-resize-bilinear")
+@op_check("xnnpack-resize-bilinear",
+          fix="Give RESIZE_BILINEAR a constant 1-D INT32 size of positive values.")
 def resize_bilinear(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """RESIZE_BILINEAR: a 1-D INT32 size of positive values."""
     node, size = ctx.op.index, _input(ctx, 1)
@@ -647,7 +687,9 @@ def resize_bilinear(ctx: OpContext) -> Iterator[tuple[str, str]]:
             return
 
 
-@op_check("xnnpack-slice")
+@op_check("xnnpack-slice",
+          fix="Give SLICE constant 1-D INT32 or INT64 begin and size with explicit sizes (no "
+              "-1).")
 def slice_(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """SLICE: 1-D INT32/INT64 begin and size of one length, every size positive (a size of
     -1, "to the end", is not taken)."""
@@ -674,7 +716,9 @@ def slice_(ctx: OpContext) -> Iterator[tuple[str, str]]:
             return
 
 
-@op_check("xnnpack-strided-slice")
+@op_check("xnnpack-strided-slice",
+          fix="Use stride 1 and no ellipsis, new-axis or shrink-axis mask (follow with RESHAPE "
+              "to drop axes), with constant INT32 begin, end and strides for every dimension.")
 def strided_slice(ctx: OpContext) -> Iterator[tuple[str, str | None]]:
     """STRIDED_SLICE: no ellipsis, new-axis or shrink-axis mask; INT32 begin, end and
     strides, one value per input dimension; every stride 1."""
@@ -707,7 +751,9 @@ def strided_slice(ctx: OpContext) -> Iterator[tuple[str, str | None]]:
             return
 
 
-@op_check("xnnpack-block-size")
+@op_check("xnnpack-block-size",
+          fix="Use a block size above 1 (a block size of 1 does nothing: remove the op); "
+              "SPACE_TO_DEPTH also needs a height and width divisible by it.")
 def block_size(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """DEPTH_TO_SPACE and SPACE_TO_DEPTH: block size above 1; SPACE_TO_DEPTH also needs the
     input height and width divisible by it."""
@@ -730,7 +776,8 @@ def block_size(ctx: OpContext) -> Iterator[tuple[str, str]]:
                 return
 
 
-@op_check("xnnpack-split")
+@op_check("xnnpack-split",
+          fix="Split into 2 to 4 outputs per op (chain SPLITs for more), with an INT32 axis.")
 def split(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """SPLIT: 2 to 4 outputs and an INT32 axis."""
     outputs = len(ctx.op.outputs)
@@ -740,7 +787,8 @@ def split(ctx: OpContext) -> Iterator[tuple[str, str]]:
     yield from _int_type(ctx, _input(ctx, 0), (I32,), "CheckTensorType")
 
 
-@op_check("xnnpack-transpose")
+@op_check("xnnpack-transpose",
+          fix="Transpose a tensor of rank 1 or more (a scalar needs no TRANSPOSE).")
 def transpose(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """TRANSPOSE: an input of rank >= 1."""
     first = _input(ctx, 0)
@@ -750,7 +798,9 @@ def transpose(ctx: OpContext) -> Iterator[tuple[str, str]]:
                f"TRANSPOSE node #{ctx.op.index}: at least 1 dimensions expected")
 
 
-@op_check("xnnpack-variable")
+@op_check("xnnpack-variable",
+          fix="Keep resource variables float or 8-bit quantized and not scalars (reshape a "
+              "scalar state to [1]).")
 def variable(ctx: OpContext) -> Iterator[tuple[str, None]]:
     """READ_VARIABLE and ASSIGN_VARIABLE move float or 8-bit quantized values; a read of a
     scalar (or unranked) value is not taken."""
@@ -764,7 +814,9 @@ def variable(ctx: OpContext) -> Iterator[tuple[str, None]]:
         yield f"a {value.dtype} variable is not taken by XNNPACK (float or 8-bit only)", None
 
 
-@op_check("xnnpack-float32-io")
+@op_check("xnnpack-float32-io",
+          fix="Give {op} FLOAT32 inputs and outputs: XNNPACK runs it in float only, so keep that "
+              "part of the model float.")
 def float32_io(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """The MediaPipe custom ops and attention take FLOAT32 values (pooling indices aside)."""
     index_positions = {"CUSTOM:MaxPoolingWithArgmax2D": ((), (1,)),
@@ -780,7 +832,9 @@ def float32_io(ctx: OpContext) -> Iterator[tuple[str, str]]:
                    f"#{tensor.index} in node #{ctx.op.index}")
 
 
-@op_check("xnnpack-mediapipe-options")
+@op_check("xnnpack-mediapipe-options",
+          fix="Convert the MediaPipe op with its options (stride and window): without custom "
+              "options the delegate refuses it.")
 def mediapipe_options(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """The MediaPipe ops read their stride and window from the custom options as a raw
     TfLitePoolParams / TfLiteTransposeConvParams; without options both stay 0 and the op
@@ -790,7 +844,9 @@ def mediapipe_options(ctx: OpContext) -> Iterator[tuple[str, str]]:
                f"invalid stride width 0 in node #{ctx.op.index}")
 
 
-@op_check("xnnpack-composite")
+@op_check("xnnpack-composite",
+          fix="XNNPACK takes only the odml.scaled_dot_product_attention composite: convert "
+              "other composites to their decomposition into builtin ops.")
 def composite(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """STABLEHLO_COMPOSITE is taken only as odml.scaled_dot_product_attention."""
     name = ctx.op.options.get("name")
@@ -800,7 +856,9 @@ def composite(ctx: OpContext) -> Iterator[tuple[str, str]]:
                f"#{ctx.op.index}")
 
 
-@op_check("xnnpack-disabled")
+@op_check("xnnpack-disabled",
+          fix="XNNPACK refuses {op} in this release: write it with ops the delegate runs "
+              "(RESHAPE with a constant shape for a shape change).")
 def disabled(ctx: OpContext) -> Iterator[tuple[str, None]]:
     """An op VisitNode recognises but refuses, silently, before any test
     (VisitExpandDimsNode starts with `return kTfLiteError`)."""
