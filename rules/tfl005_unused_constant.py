@@ -5,6 +5,8 @@ from typing import Iterator
 
 from tfllint.engine.rule import RuleContext, Violation, rule
 
+from tfllint.sizes import exact_bytes
+
 from ._locations import at_tensor, tensor_label
 
 
@@ -14,7 +16,8 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
 
     What it finds:
         Tensors with data in the file that appear in no operator's inputs or
-        intermediates and in no subgraph's outputs.
+        intermediates and in no subgraph's outputs: one finding for all of them, with
+        their count and bytes.
 
     Why it matters:
         Their bytes ship in every copy of the model (app size, flash on a
@@ -22,20 +25,24 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         surgery or by a converter pass that folded an op but kept its weights.
 
     Example:
-        tensor 'dense/kernel_unused' (#9): 262144 bytes of constant data nothing reads.
+        3 constant tensors hold 256.5 KiB (262,656 bytes) that no op reads
+        ('dense/kernel_unused', 'dense/bias_unused', 'scale').
 
     How to fix:
         Remove the tensor (and its buffer) or re-export the model; the converter drops
         unused constants.
     """
     view = ctx.view
+    unused = []
     for subgraph in view.subgraphs:
         read = {t for op in subgraph.operators for t in (*op.inputs, *op.intermediates)}
         read.update(subgraph.outputs)
-        for tensor in subgraph.tensors:
-            if tensor.index in read or not view.is_constant(tensor):
-                continue
-            size = view.buffer_of(tensor).size
-            yield Violation(f"constant tensor {tensor_label(tensor)} holds {size} bytes that "
-                            "no op reads", at_tensor(subgraph.index, tensor),
-                            fix="remove the tensor and its buffer, or re-export the model")
+        unused.extend((subgraph.index, tensor) for tensor in subgraph.tensors
+                      if tensor.index not in read and view.is_constant(tensor))
+    if unused:
+        total = sum(view.buffer_of(tensor).size for _, tensor in unused)
+        what = (f"constant tensor {tensor_label(unused[0][1])} holds" if len(unused) == 1
+                else f"{len(unused)} constant tensors hold")
+        yield Violation(f"{what} {exact_bytes(total)} that no op reads",
+                        locations=tuple(at_tensor(index, tensor) for index, tensor in unused),
+                        fix="remove the tensors and their buffers, or re-export the model")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from tfllint.engine.rule import Location, RuleContext, Violation, rule
+from tfllint.sizes import exact_bytes
 
 
 @rule(id="TFL006", name="unreferenced-buffer", severity="info")
@@ -12,8 +13,9 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
 
     What it finds:
         Entries of the model's buffer list that hold bytes but are referenced by no
-        tensor of any subgraph and by no metadata entry; and data in buffer 0, which the
-        schema reserves as the always-empty buffer of tensors without data.
+        tensor of any subgraph and by no metadata entry (one finding for all of them,
+        with their count and bytes); and data in buffer 0, which the schema reserves as
+        the always-empty buffer of tensors without data.
 
     Why it matters:
         The bytes ship with the model and are never read, making the file (and the app,
@@ -21,7 +23,8 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         activation tensor by readers that trust the schema.
 
     Example:
-        buffer 17 holds 1048576 bytes that no tensor or metadata entry uses.
+        2 buffers hold 1.0 MiB (1,049,600 bytes) that no tensor or metadata entry uses
+        (buffers 17, 18).
 
     How to fix:
         Strip the buffer (or re-export the model: the converter writes only used buffers).
@@ -29,14 +32,16 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     model = ctx.view.model
     used = {t.buffer for s in model.subgraphs for t in s.tensors}
     used.update(entry.buffer for entry in model.metadata)
-    for buffer in model.buffers:
-        if buffer.size == 0:
-            continue
-        if buffer.index == 0:
-            yield Violation(f"buffer 0 holds {buffer.size} bytes, but the schema reserves it "
-                            "as the empty buffer of tensors without data", Location(),
-                            fix="move the data to a buffer of its own and leave buffer 0 empty")
-        elif buffer.index not in used:
-            yield Violation(f"buffer {buffer.index} holds {buffer.size} bytes that no tensor "
-                            "or metadata entry uses", Location(),
-                            fix="strip the buffer, or re-export the model")
+    if model.buffers and model.buffers[0].size:
+        yield Violation(f"buffer 0 holds {model.buffers[0].size} bytes, but the schema "
+                        "reserves it as the empty buffer of tensors without data",
+                        Location(buffer=0),
+                        fix="move the data to a buffer of its own and leave buffer 0 empty")
+    unused = [buffer for buffer in model.buffers[1:] if buffer.size and buffer.index not in used]
+    if unused:
+        total = sum(buffer.size for buffer in unused)
+        what = "1 buffer holds" if len(unused) == 1 else f"{len(unused)} buffers hold"
+        yield Violation(f"{what} {exact_bytes(total)} that no tensor or "
+                        "metadata entry uses",
+                        locations=tuple(Location(buffer=buffer.index) for buffer in unused),
+                        fix="strip the buffers, or re-export the model")

@@ -36,14 +36,18 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         C++ `libtensorflowlite_flex`.
     """
     data = load_data_table("custom_op_providers")
+    by_type: dict[str, list] = {}  # one cause per Flex op type, wherever it is used
     for op in ctx.view.operators():
-        if not op.opcode.is_flex:
-            continue
-        tf_op = op.name[len(data["flex_prefix"]):]
-        node_error = data["flex_node_error"].format(op=op.name, op_index=op.index)
+        if op.opcode.is_flex:
+            by_type.setdefault(op.name, []).append(op)
+    for name, ops in by_type.items():
+        tf_op = name[len(data["flex_prefix"]):]
+        # the runtime stops at the first node it cannot prepare, so it names only that one
+        node_error = data["flex_node_error"].format(op=name, op_index=ops[0].index)
+        uses = f" ({len(ops)} ops)" if len(ops) > 1 else ""
         yield Violation(
-            f"{op.name} is TensorFlow op {tf_op}, which needs the Flex delegate; a runtime "
-            f"without it fails with \"{data['flex_error']}\", then \"{node_error}\"",
-            at_op(op),
+            f"{name}{uses} is TensorFlow op {tf_op}, which needs the Flex delegate; a "
+            f"runtime without it fails with \"{data['flex_error']}\", then \"{node_error}\"",
+            locations=tuple(at_op(op) for op in ops),
             fix=f"replace {tf_op} with builtin ops, or link the Flex delegate "
                 "(Android: org.tensorflow:tensorflow-lite-select-tf-ops)")

@@ -45,27 +45,31 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     """
     data = load_data_table("custom_op_providers")
     stock = load_data_table("builtin_op_versions")["custom_ops"]
+    by_code: dict[str, list] = {}  # one cause per custom code, wherever it is used
     for op in ctx.view.operators():
         code = op.opcode
-        if code.name != "CUSTOM" or code.is_flex or (code.custom_code or "") in stock:
-            continue
-        custom_code = code.custom_code or ""
+        if code.name == "CUSTOM" and not code.is_flex and (code.custom_code or "") not in stock:
+            by_code.setdefault(code.custom_code or "", []).append(op)
+    for custom_code, ops in by_code.items():
+        locations = tuple(at_op(op) for op in ops)
         if not custom_code:
             yield Violation("custom op without a custom code: the runtime fails with "
                             "\"Operator with CUSTOM builtin_code has no custom_code.\"",
-                            at_op(op), fix="re-export the model")
+                            locations=locations, fix="re-export the model")
             continue
-        error = data["unresolved_error"].format(op=custom_code, op_index=op.index)
+        # the runtime stops at the first node it cannot resolve, so it names only that one
+        error = data["unresolved_error"].format(op=custom_code, op_index=ops[0].index)
+        uses = f" ({len(ops)} ops)" if len(ops) > 1 else ""
         known = provider_of(custom_code)
         if known:
             _, provider = known
-            message = (f"custom op {custom_code} comes from {provider['description']}; "
+            message = (f"custom op {custom_code}{uses} comes from {provider['description']}; "
                        f"without it the interpreter fails with: {error}")
             fix = provider["fix"]
         else:
-            message = (f"custom op {custom_code} is not registered by the stock LiteRT "
+            message = (f"custom op {custom_code}{uses} is not registered by the stock LiteRT "
                        f"runtime; unless the app registers a kernel for it, the interpreter "
                        f"fails with: {error}")
             fix = (f"register a kernel for {custom_code} with the op resolver, or convert "
                    "without allow_custom_ops to see which builtin ops could replace it")
-        yield Violation(message, at_op(op), fix=fix)
+        yield Violation(message, locations=locations, fix=fix)

@@ -41,22 +41,30 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     integer = sorted(INTEGER_CLASSES & set(analysis.class_counts))
     if not integer:
         return
+    hybrid: dict[str, list] = {}  # one cause per op type
     for (subgraph, index), op_class in sorted(analysis.op_classes.items()):
-        if op_class != "hybrid":
-            continue
-        op = view.execution_order(subgraph)[index]
-        weights = [view.tensor(subgraph, t) for t in op.inputs if t >= 0
-                   and view.is_constant(view.tensor(subgraph, t))
-                   and view.tensor(subgraph, t).dtype in INTEGER_WEIGHT_TYPES]
-        if weights:
-            more = f" and {len(weights) - 3} more" if len(weights) > 3 else ""
-            described = (f"{weights[0].dtype.lower()} weights "
-                         + ", ".join(tensor_label(w) for w in weights[:3]) + more)
+        if op_class == "hybrid":
+            op = view.execution_order(subgraph)[index]
+            hybrid.setdefault(op.name, []).append(op)
+    for name, ops in hybrid.items():
+        weights = [[view.tensor(op.subgraph, t) for t in op.inputs if t >= 0
+                    and view.is_constant(view.tensor(op.subgraph, t))
+                    and view.tensor(op.subgraph, t).dtype in INTEGER_WEIGHT_TYPES]
+                   for op in ops]
+        first = weights[0]
+        if len(ops) > 1:
+            subject = f"{name} x{len(ops)} compute"
+            described = f"{first[0].dtype.lower()} weights" if first else "integer constants"
         else:
-            described = "integer constants"
-        yield Violation(f"{op.name} op {op.index} computes on float activations with "
-                        f"{described} (a dynamic-range kernel) in a model that otherwise "
-                        f"computes in {'/'.join(integer)}",
-                        at_op(op, weights[0] if weights else None),
-                        fix="convert with a representative dataset that reaches this op and "
-                            "TFLITE_BUILTINS_INT8 only, so its activations are integers too")
+            subject = f"{name} op {ops[0].index} computes"
+            more = f" and {len(first) - 3} more" if len(first) > 3 else ""
+            described = (f"{first[0].dtype.lower()} weights "
+                         + ", ".join(tensor_label(w) for w in first[:3]) + more) if first \
+                else "integer constants"
+        yield Violation(f"{subject} on float activations with {described} (a dynamic-range "
+                        f"kernel) in a model that otherwise computes in {'/'.join(integer)}",
+                        locations=tuple(at_op(op, found[0] if found else None)
+                                        for op, found in zip(ops, weights)),
+                        fix="convert with a representative dataset that reaches these ops "
+                            "and TFLITE_BUILTINS_INT8 only, so their activations are "
+                            "integers too")

@@ -43,7 +43,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         affected = [verdict for verdict in result.ops if verdict.verdict in ("cpu", "blocks")]
         for position, reason in enumerate(result.model_reasons):
             tool = f" (the tool says: \"{reason.tool}\")" if reason.tool else ""
-            ops = f"; so none of its {ops_summary(affected)} runs there" \
+            ops = f". None of its {ops_summary(affected)} runs there" \
                 if affected and position == 0 else ""
             yield Violation(f"the model cannot run on {title}: {reason.message}{tool}{ops}",
                             Location(), target=name, fix=reason.fix)

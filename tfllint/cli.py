@@ -54,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "separated or repeated): every finding, the memory plan and timeline, "
                       "the input/output tables, the per-op verdicts of each --target")
     lint.add_argument("--quiet", "-q", action="store_true",
-                      help="text report: only the findings and the summary; nothing for a "
-                      "clean model")
+                      help="text report: only warnings, errors and the summary; nothing "
+                      "for a model without them")
     lint.add_argument("--statistics", action="store_true",
                       help="text report: end with the number of findings per rule")
     lint.add_argument("--output-file", "-o", metavar="FILE",

@@ -8,7 +8,6 @@ from tabulate import tabulate
 
 from .analyses import Analyses
 from .analyses.contract import TensorContract
-from .reader import read_model
 from .report import json_number, tensor_entry
 from .view import ModelView
 
@@ -76,8 +75,9 @@ def support_metadata_document(view: ModelView) -> dict[str, Any] | None:
 
 
 def render_contract(path: str, output_format: str) -> str:
-    view = ModelView(read_model(path))
-    analyses = Analyses(view)
+    from .pipeline import open_model
+
+    view, analyses = open_model(path)
     document = contract_document(view, analyses)
     if output_format == "json":
         return json.dumps(document, indent=2, allow_nan=False) + "\n"

@@ -95,13 +95,19 @@ def inspect(path: str | os.PathLike) -> dict[str, Any]:
 
 # -- the pipeline ------------------------------------------------------------------------
 
-def open_model(path: str, settings=None):
-    """(view, analyses) of one model file; raises ModelReadError when it cannot be read."""
-    from .analyses import Analyses
+def read_view(path: str):
+    """The model view of one file; raises ModelReadError when it cannot be read."""
     from .reader import read_model
     from .view import ModelView
 
-    view = ModelView(read_model(path))
+    return ModelView(read_model(path))
+
+
+def open_model(path: str, settings=None):
+    """(view, analyses) of one model file; raises ModelReadError when it cannot be read."""
+    from .analyses import Analyses
+
+    view = read_view(path)
     return view, Analyses(view, settings)
 
 
@@ -126,14 +132,15 @@ class LintRun:
     def load(cls, overrides: Mapping[str, Any], *, config: str | None = None,
              use_config: bool = True) -> "LintRun":
         """Config file settings with `overrides` (config keys) on top."""
-        from .engine.settings import enabled_rules
+        from .engine.settings import enabled_rules, settings_notes
         from .targets import cached_profile
 
         settings, all_rules = load_settings_and_rules(overrides, config=config,
                                                       use_config=use_config)
         for name in settings.targets:  # a bad target name or profile is a usage error, now
             cached_profile(name)
-        return cls(settings=settings, rules=enabled_rules(settings, all_rules))
+        return cls(settings=settings, rules=enabled_rules(settings, all_rules),
+                   notes=settings_notes(settings))
 
     def lint_paths(self, paths: Sequence[str],
                    visit: Callable[[Any, Any], None] | None = None) -> Report:
@@ -161,7 +168,7 @@ class LintRun:
     def _lint_model(self, path: str, visit) -> dict[str, Any]:
         from .report import model_report, targets_section
 
-        view, _ = open_model(path)
+        view = read_view(path)
         analyses, findings = check_view(view, self.settings, self.rules)
         targets = targets_section(analyses, self.settings.targets)
         if visit:

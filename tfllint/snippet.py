@@ -65,12 +65,10 @@ class _Port:
 
 def render_snippet(path: str) -> str:
     """The snippet for the model at `path` (raises ModelReadError if it is no model)."""
-    from .analyses import Analyses
-    from .reader import read_model
-    from .view import ModelView
+    from .pipeline import open_model
 
-    view = ModelView(read_model(path))
-    contract = Analyses(view).contract
+    view, analyses = open_model(path)
+    contract = analyses.contract
     flex_ops = sorted({code.custom_code or "" for code in view.model.operator_codes
                        if code.is_flex})
     return snippet_text(path, contract, hints=support_hints(view, contract),

@@ -8,7 +8,7 @@ def bad() -> bytes:
     return model.build()
 
 
-BAD = {("TFL006", Location())}
+BAD = {("TFL006", Location(buffer=1))}
 
 
 def good() -> bytes:

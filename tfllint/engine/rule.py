@@ -45,6 +45,7 @@ class Location:
     op: str | None = None
     tensor: str | None = None
     tensor_index: int | None = None
+    buffer: int | None = None  # for data that no tensor refers to
     key: str | None = field(default=None, compare=False)
 
     def describe(self) -> str:
@@ -59,6 +60,8 @@ class Location:
             label = self.tensor if self.tensor else "<unnamed>"
             suffix = f" #{self.tensor_index}" if self.tensor_index is not None else ""
             parts.append(f"tensor {label}{suffix}")
+        if self.buffer is not None:
+            parts.append(f"buffer {self.buffer}")
         return ", ".join(parts) or "model"
 
 

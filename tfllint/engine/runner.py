@@ -71,6 +71,8 @@ def location_key(view: ModelView, location: Location) -> str:
         parts.append(f"{location.op or 'op'}:{_op_output(view, location)}")
     if location.tensor_index is not None or location.tensor:
         parts.append(location.tensor or f"#{location.tensor_index}")
+    if location.buffer is not None:  # buffers have no names: the index is all there is
+        parts.append(f"buffer:{location.buffer}")
     if not parts and location.subgraph is not None:
         subgraph = view.subgraphs[location.subgraph] if location.subgraph < len(
             view.subgraphs) else None

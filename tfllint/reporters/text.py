@@ -61,8 +61,10 @@ class ModelBlock:
                               *self.wrap(f"{self.style('error', 'error')}: {model['error']}",
                                          "  ", "  ")])
         findings = sorted(model["findings"], key=lambda f: SEVERITY_ORDER[f["severity"]])
-        if display.quiet and not findings:
-            return ""
+        if display.quiet:  # what needs doing only: info findings are facts
+            findings = [f for f in findings if f["severity"] != "info"]
+            if not findings:
+                return ""
         lines = [self.style(model["path"], "path")]
         if not display.quiet:
             lines.extend(self.header())
@@ -112,7 +114,7 @@ class ModelBlock:
     def finding(self, finding: dict[str, Any]) -> list[str]:
         severity, style = finding["severity"], self.style
         target = f"[{finding['target']}] " if finding.get("target") else ""
-        where = places_text(finding["locations"])
+        where = places_text(finding["locations"], finding["message"])
         text = f"{target}{where + ': ' if where else ''}{shorten_names(finding['message'])}"
         # the plain prefix sets the wrapping; colour goes on after
         prefix = f"  {severity:<7} {finding['rule']} "
@@ -159,11 +161,16 @@ def target_state(target: dict[str, Any]) -> str:
             f"partition(s)")
 
 
-def places_text(locations: list[dict[str, Any]]) -> str:
-    """Where a finding is: 'sg0 op3 CONV_2D', 'CONV_2D x31 (ops 2, 5, 9, ...)', "'name'",
-    '3 tensors ('a', 'b', 'c')'; empty for the model as a whole."""
+def places_text(locations: list[dict[str, Any]], message: str = "") -> str:
+    """Where a finding is: 'op3 CONV_2D', 'CONV_2D x31 (ops 2, 5, 9, ...)', "'name'",
+    '3 tensors ('a', 'b', 'c')'; empty for the model as a whole, and for one tensor of
+    subgraph 0 that the message names already."""
     if len(locations) == 1:
-        return single_place(locations[0])
+        location = locations[0]
+        if (location.get("tensor") and location.get("op_index") is None
+                and not location.get("subgraph") and f"'{location['tensor']}'" in message):
+            return ""
+        return single_place(location)
     ops = [location for location in locations if location.get("op_index") is not None]
     if len(ops) == len(locations):
         types = Counter(location["op"] for location in ops)
@@ -173,6 +180,9 @@ def places_text(locations: list[dict[str, Any]]) -> str:
         indices = listed([op_reference(location) for location in ops])
         return f"{kinds} (ops {indices})" if len(types) == 1 else \
             f"{len(ops)} ops: {kinds} (ops {indices})"
+    buffers = [location["buffer"] for location in locations if location.get("buffer") is not None]
+    if len(buffers) == len(locations):
+        return f"buffers {listed([str(buffer) for buffer in buffers])}"
     tensors = [location for location in locations if location.get("tensor") is not None
                or location.get("tensor_index") is not None]
     if len(tensors) == len(locations):
@@ -190,6 +200,8 @@ def single_place(location: dict[str, Any]) -> str:
         parts.append(location["op"])
     if location.get("tensor") or location.get("tensor_index") is not None:
         parts.append(tensor_reference(location))
+    if location.get("buffer") is not None:
+        parts.append(f"buffer {location['buffer']}")
     return " ".join(parts)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from ..sizes import human_bytes
+from ..sizes import exact_bytes, human_bytes
 
 FULL_TABLE_OPS = 40  # larger models list only the ops that are not on the target
 TIMELINE_OPS = 5  # the ops with the most live memory, listed under the memory figures
@@ -161,10 +161,6 @@ def budget_line(label: str, budget: dict[str, Any], used: int) -> str:
     source = f" ({budget['source']})" if budget["target"] else ""
     needs = f", needs {exact_bytes(used)}" if same_when_rounded else ""
     return f"{label} {size(budget['bytes'])}{source}{needs}: {state}"
-
-
-def exact_bytes(count: int) -> str:
-    return f"{count:,} bytes"
 
 
 def indent(text: str, prefix: str = "  ") -> str:
