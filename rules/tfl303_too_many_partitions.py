@@ -6,7 +6,7 @@ from typing import Iterator
 from tfllint.engine.rule import Location, RuleContext, Violation, rule
 
 
-@rule(id="TFL303", name="too-many-partitions", severity="warning")
+@rule(id="TFL303", name="too-many-partitions", severity="error")
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """A target on which the graph splits into more accelerated partitions than allowed.
 
@@ -19,6 +19,8 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         Every partition boundary copies tensors between the CPU and the accelerator and
         synchronises them; with many small partitions the copies can cost more than the
         acceleration saves (Vela's CPU islands, NNAPI and XNNPACK partitions).
+        --max-partitions is a gate you set, so missing it is an error (exit code 1);
+        --severity TFL303=warning reports it without failing the run.
 
     Example:
         [ethos-u55] 4 partitions run on the Arm Ethos-U55 (at most 1 allowed), with 6

@@ -6,7 +6,7 @@ from typing import Iterator
 from tfllint.engine.rule import Location, RuleContext, Violation, rule
 
 
-@rule(id="TFL304", name="too-little-on-target", severity="warning")
+@rule(id="TFL304", name="too-little-on-target", severity="error")
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """A target that runs a smaller share of the ops or of the compute than required.
 
@@ -18,7 +18,9 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     Why it matters:
         The point of an accelerator is the compute it takes over. A model whose heavy
         layers stay on the CPU gains little, even if most ops are delegated; a gate on
-        the MAC share catches that before a device benchmark does.
+        the MAC share catches that before a device benchmark does. --min-on-target is
+        a gate you set, so falling short is an error (exit code 1); --severity
+        TFL304=warning reports it without failing the run.
 
     Example:
         [coral] 41% of ops (38% of MACs) run on the Coral Edge TPU; at least 90% is
