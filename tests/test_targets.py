@@ -129,5 +129,7 @@ def test_json_targets_section(run_cli, tmp_path):
     assert (target["ops_total"], target["ops_on_target"], target["partitions"]) == (2, 1, 1)
     assert target["ops"][1]["reasons"] == [{
         "code": "not-listed", "message": "TANH is not supported by the test NPU",
-        "tool": "TANH: not supported on the test NPU"}]
+        "tool": "TANH: not supported on the test NPU",
+        "fix": "Replace TANH with ops the test NPU runs (its profile lists them), or move it to "
+               "the end of the graph so that only it runs on the CPU."}]
     assert REPO.exists()

@@ -145,8 +145,9 @@ DEFAULT_FIXES = {
     # op-level reasons
     "not-listed": "Replace {op} with ops {title} runs (its profile lists them), or move it to "
                   "the end of the graph so that only it runs on the CPU.",
-    "version": "Convert with a converter release that writes a {op} version {title} runs "
-               "(the reason gives the range).",
+    "version": "Convert so that {op} gets a version {title} runs (the reason gives the "
+               "range): without the tensor type or option that raised it (int16, hybrid "
+               "weights, a newer option), or with an older converter.",
     "dtype": "Convert so that the tensors of {op} have a type {title} takes (the reason lists "
              "them): quantize fully, or keep the op float, as the list says.",
     "weight-dtype": "Convert so that the weights of {op} have a type {title} takes (the reason "

@@ -134,9 +134,7 @@ def one_runtime_input(ctx: OpContext) -> Found:
     yield from _inputs_outputs(ctx, 1, 1)
 
 
-@op_check("gpu-two-inputs",
-          fix="Give {op} exactly two inputs (split an ADD_N of more into a chain of ADD) and one "
-              "output.")
+@op_check("gpu-two-inputs", fix="Give {op} exactly two inputs and one output.")
 def two_inputs(ctx: OpContext) -> Found:
     """ADD, ADD_N and MUL take exactly two inputs; BATCH_MATMUL two inputs, one output."""
     name, count = ctx.op.opcode.name, len(ctx.op.inputs)

@@ -235,7 +235,7 @@ def weight_types(ctx: OpContext) -> Iterator[tuple[str, str | None]]:
 
 @op_check("tflm-per-channel-weights",
           fix="Quantize the weights per output channel along the kernel's channel axis, one "
-              "scale per channel (the converter's layout); FULLY_CONNECTED int4 weights per "
+              "scale per channel (the converter's layout); int4 FULLY_CONNECTED weights per "
               "tensor.")
 def per_channel_weights(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Per-channel weights need one scale per output channel, quantized along the

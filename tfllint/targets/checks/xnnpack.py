@@ -147,9 +147,9 @@ def per_tensor_quantization(ctx: OpContext) -> Iterator[tuple[str, str]]:
 
 
 @op_check("xnnpack-static-inputs",
-          fix="Make the weights, biases, shapes, paddings, axes, permutations and slice bounds "
-              "of {op} constants (convert with fixed input shapes so that the converter folds "
-              "computed ones).")
+          fix="Make the inputs of {op} other than its data (weights, biases, shapes, "
+              "paddings, axes, permutations, slice bounds) constants: convert with fixed input "
+              "shapes so that the converter folds computed ones.")
 def static_inputs(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Weights, biases, shapes, paddings, axes, permutations and slice bounds must be
     constant (table STATIC_INPUTS); weights may also come from a DEQUANTIZE or DENSIFY of
