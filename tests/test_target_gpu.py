@@ -472,7 +472,7 @@ def test_summary_uses_the_delegates_wording(run_cli, tmp_path):
 def test_findings_carry_the_delegates_log_line():
     findings = lint_bytes(chain("RELU", "LOG_SOFTMAX"), target=["gpu"], select=["TFL301"])
     assert [(f.rule, f.location.op_index, f.message) for f in findings] == [(
-        "TFL301", 1, "LOG_SOFTMAX runs on the CPU, not on the LiteRT GPU delegate: "
+        "TFL301", 1, "left on the CPU by the LiteRT GPU delegate: "
         "LOG_SOFTMAX is not supported by the LiteRT GPU delegate (the tool says: "
         "\"LOG_SOFTMAX: Operation is not supported.\")")]
     assert findings[0].fix == "Use SOFTMAX followed by LOG; both run on the GPU."

@@ -336,4 +336,5 @@ def test_android_api_on_the_command_line(run_cli):
         target = json.loads(out)["models"][0]["targets"]["nnapi"]
         assert (target["ops_on_target"], target["ops_total"]) == (on_target, 9)
     code, out, _ = run_cli(model, "--target", "nnapi", "--android-api", "28", "--no-config")
-    assert "[nnapi] CONV_2D runs on the CPU, not on the NNAPI delegate" in " ".join(out.split())
+    assert ("[nnapi] CONV_2D x3 (ops 0, 2, 4): left on the CPU by the NNAPI delegate"
+            in " ".join(out.split()))

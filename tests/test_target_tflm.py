@@ -712,6 +712,9 @@ def test_sample_models_end_to_end(run_cli):
         seen[name] = (len(ops) - len(blocked), len(blocked),
                       {reason["code"] for op in blocked for reason in op["reasons"]})
         assert {op["verdict"] for op in ops} <= {"target", "blocks"}
-        errors = [f for f in model["findings"] if f["rule"] == "TFL302"]
-        assert len(errors) == len(blocked)
+        # one TFL302 finding per cause, at every op it blocks
+        places = [(place["subgraph"], place["op_index"]) for finding in model["findings"]
+                  if finding["rule"] == "TFL302" for place in finding["locations"]
+                  if place["op_index"] is not None]
+        assert sorted(places) == sorted((op["subgraph"], op["op_index"]) for op in blocked)
     assert seen == EXPECTED_SAMPLES

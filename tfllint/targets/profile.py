@@ -337,16 +337,19 @@ def _op_support(name: str, table: Any, where: str) -> OpSupport:
 
 def _fix_table(value: Any, where: str, scope: str, supported: bool = True) -> dict[str, str]:
     """A `fix` value as {reason code: fix}, every code one that `scope` ("op" or "model")
-    can give. A plain string is the "not-listed" fix: the only reason an op the target
-    does not run (`supported = false`) has. On a supported op that reason never fires, so
-    a string there would never be shown (an old profile whose one fix served every
-    reason): it is refused, with the codes to key it by."""
+    can give; "" drops a fix the extended profile gives. A plain string on an op is its
+    "not-listed" fix: the only reason an op the target does not run (`supported = false`)
+    has. On a supported op that reason never fires, so a string there would never be shown
+    (an old profile whose one fix served every reason): it is refused, with the codes to
+    key it by."""
     from .checks import get_check
     from .evaluate import reason_codes
 
     codes = reason_codes(scope)
-    if isinstance(value, str):
-        if value and supported:
+    if value == "":
+        return {}
+    if isinstance(value, str) and scope == "op":
+        if supported:
             raise ConfigError(
                 f"{where}.fix: a plain string is the fix for an op the target does not run "
                 "(supported = false); this op is supported, so key each fix by the reason "
@@ -360,7 +363,8 @@ def _fix_table(value: Any, where: str, scope: str, supported: bool = True) -> di
             raise ConfigError(f"{where}.fix.{code} must be a string, got {text!r}")
         check = None if code in codes else get_check(code)
         if code not in codes and (check is None or check.scope != scope):
+            article = "an" if scope == "op" else "a"
             raise ConfigError(f"{where}.fix: unknown reason code {code!r}; a fix is keyed by "
-                              f"one of {', '.join(codes)}, or the name of a{'n' if scope == 'op' else ''} "
-                              f"{scope} check")
+                              f"one of {', '.join(codes)}, or the name of {article} {scope} "
+                              "check")
     return {code: text for code, text in value.items() if text}
