@@ -303,3 +303,48 @@ fix = "use our exp table"
     assert profile.ops["EXP"].fixes == {"not-listed": "use our exp table"}
     [verdict] = target_result(pool(), path).ops
     assert verdict.fix == "our int8 pipeline: see the wiki"
+
+
+# -- a check of the user's own ("package.module:function") -------------------------------
+
+def odd_channels(ctx):
+    """The output must have an even number of channels. Odd counts waste a lane."""
+    if ctx.op.outputs and ctx.view.tensor(ctx.op.subgraph, ctx.op.outputs[0]).shape[-1] % 2:
+        yield "odd channel count"
+
+
+def padded_channels(ctx):
+    """The output must have a multiple of 8 channels."""
+    if ctx.op.outputs and ctx.view.tensor(ctx.op.subgraph, ctx.op.outputs[0]).shape[-1] % 8:
+        yield "channels not a multiple of 8"
+
+
+padded_channels.fix = "Pad {op}'s channels to a multiple of 8 for {title}."
+
+
+@pytest.fixture
+def user_checks():
+    from tfllint.targets import checks
+
+    yield
+    for name in ("test_fix_hints:odd_channels", "test_fix_hints:padded_channels"):
+        checks._CHECKS.pop(name, None)  # registered on first use; keep the registry built-in
+
+
+def test_a_user_check_gives_its_own_fix_or_one_from_its_docstring(tmp_path, user_checks):
+    path = write(tmp_path, '[target]\nname = "board"\ntitle = "the board"\ndtypes = ["INT8"]\n'
+                           '[ops.MAX_POOL_2D]\nchecks = ["test_fix_hints:odd_channels", '
+                           '"test_fix_hints:padded_channels"]\n')
+    model = ModelBuilder()
+    main = model.subgraph()
+    x = main.tensor("x", [1, 8, 8, 3], "INT8", scale=[0.1], zero_point=[0])
+    y = main.tensor("y", [1, 4, 4, 3], "INT8", scale=[0.1], zero_point=[0])
+    main.op("MAX_POOL_2D", [x], [y], options=("Pool2DOptions", {
+        "stride_w": 2, "stride_h": 2, "filter_width": 2, "filter_height": 2}))
+    main.inputs, main.outputs = [x], [y]
+    [verdict] = target_result(model.build(), path).ops
+    assert [(r.code, r.fix) for r in verdict.reasons] == [
+        ("test_fix_hints:odd_channels", "Change the model so that the board accepts it: The "
+                                        "output must have an even number of channels."),
+        ("test_fix_hints:padded_channels", "Pad MAX_POOL_2D's channels to a multiple of 8 for "
+                                           "the board.")]
