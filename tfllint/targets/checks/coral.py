@@ -160,8 +160,9 @@ def split_batch(ctx: OpContext) -> Iterator[str]:
 
 
 @op_check("coral-mean-depth",
-          fix="A channel (z) mean needs a channel count that is a multiple of 4: pad the "
-              "channels to one, or average over height and width (axes 1, 2) instead.")
+          fix="A channel (z) mean needs a channel count that is a multiple of 4: zero-pad the "
+              "channels (PAD) up to one and scale the mean by padded / real channels (MUL), "
+              "or leave it as the last op, where only it runs on the CPU.")
 def mean_depth(ctx: OpContext) -> Iterator[str]:
     """A mean over the innermost (z, depth) dimension needs a depth that is a multiple
     of 4."""

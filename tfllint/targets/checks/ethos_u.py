@@ -569,9 +569,9 @@ def u55_stride_max(ctx: OpContext) -> Iterator[tuple[str, str]]:
 
 
 @op_check("ethos-u-avg-pool-kernel",
-          fix="For a kernel above 8x8, use VALID padding (add a PAD before it if the borders "
-              "matter; the NPU runs PAD); with VALID padding the kernel may be up to 256 high "
-              "and 65536 elements.")
+          fix="For a kernel above 8x8, use VALID padding (a PAD before it, which the NPU runs, "
+              "keeps the output size, though border averages then count the zeros); a VALID "
+              "kernel may be up to 256 high and 65536 elements.")
 def avg_pool_kernel(ctx: OpContext) -> Iterator[tuple[str, str]]:
     """Average pool kernels: without padding at most {height} high and {product} elements;
     with padding (SAME that pads) at most {same}x{same}."""
