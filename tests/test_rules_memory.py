@@ -29,12 +29,13 @@ from tfllint.engine.settings import settings_from_mapping  # noqa: E402
 from tfllint.errors import ConfigError  # noqa: E402
 from tfllint.plot import memory_svg  # noqa: E402
 from tfllint.report import model_report  # noqa: E402
-from tfllint.reporters.text import memory_block  # noqa: E402
+from tfllint.pipeline import Report  # noqa: E402
+from tfllint.reporters.text_details import memory_block  # noqa: E402
 from tfllint.sizes import exact_bytes, human_bytes, parse_size  # noqa: E402
 from tfllint.targets.profile import ARENA_PLANNERS, load_target  # noqa: E402
 
 RUNTIME = {"runtime-version": "2.21"}
-SCHEMA = json.loads((REPO / "docs" / "report.schema.json").read_text())
+SCHEMA = json.loads((REPO / "tfllint" / "report.schema.json").read_text())
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -458,11 +459,8 @@ def test_json_memory_section_carries_the_plan_and_the_budgets(plan_is):
         "weights_budget": {"bytes": 100, "source": "the weights budget", "target": None,
                            "headroom_bytes": 100},
     }
-    document = {"tool": "tfllint", "tool_version": "0", "report_version": "2.0",
-                "fail_on": "error", "summary": {"models": 1, "unreadable": 0, "findings": {
-                    "error": 0, "warning": 0, "info": 0}},
-                "models": [report_of(residual_chain(256), **{"memory-budget": "4KiB"})]}
-    jsonschema.validate(document, SCHEMA)
+    report = Report(models=(report_of(residual_chain(256), **{"memory-budget": "4KiB"}),))
+    jsonschema.validate(report.to_json(), SCHEMA)
 
 
 def test_text_shows_the_figures_the_budgets_and_the_top_ops(plan_is):
@@ -663,8 +661,8 @@ def test_sample_models_under_a_tflm_budget(run_cli):
         assert memory["timeline"]["op"] == [op.name for op in operators]
         assert len(memory["timeline"]["live_bytes"]) == len(operators)
         arenas[name] = memory["arena_bytes"]
-        fired[name] = {(f["rule"], f["location"]["op_index"], f["location"]["op"])
-                       for f in model["findings"]}
+        fired[name] = {(f["rule"], place["op_index"], place["op"])
+                       for f in model["findings"] for place in f["locations"]}
     assert arenas == TFLM_ARENA
     assert fired == {name: set() for name in TFLM_ARENA} | {
         "cnn_float16": {("TFL401", 12, "CONV_2D")}}
@@ -675,7 +673,7 @@ def test_sample_models_under_a_tflm_budget(run_cli):
         "10.9 KiB short. Peak at op 12 CONV_2D, where 'cnn_1/logits_1/MatMul1' 20.0 KiB, "
         "'cnn_1/conv2_1/convolution1' 18.0 KiB, ")
     one = run_cli(MODELS / "cnn_int8.tflite", "--no-config", "--target", "tflm",
-                  "--memory-budget", "64KiB", "--select", "TFL4")
+                  "--memory-budget", "64KiB", "--select", "TFL4", "--show", "memory")
     assert one[0] == 0
     assert "memory (tflm planner): arena 11.1 KiB = 8.0 KiB head + 3.1 KiB tail" in one[1]
     assert "memory budget 64.0 KiB: 52.9 KiB headroom (83%)" in one[1]

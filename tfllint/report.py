@@ -172,7 +172,8 @@ def targets_section(analyses: Analyses, targets: tuple[str, ...]) -> dict[str, A
 
 
 def reason_entry(reason) -> dict[str, Any]:
-    return {"code": reason.code, "message": reason.message, "tool": reason.tool}
+    return {"code": reason.code, "message": reason.message, "tool": reason.tool,
+            "fix": reason.fix}
 
 
 def target_summary(result) -> str:

@@ -22,9 +22,13 @@ SEVERITY_ORDER = {"failure": 0, "error": 1, "warning": 2, "info": 3}
 MODEL_LINES = 36
 NAME_LIMIT = 48  # longer tensor names are shortened in the middle (never in JSON)
 LISTED_PLACES = 6  # op indices or tensor names listed for a grouped finding
+PLANNERS = {"litert": "LiteRT", "tflm": "TFLite Micro"}
 COLOURS = {"failure": "1;35", "error": "1;31", "warning": "33", "info": "36",
            "path": "1", "rule": "1", "dim": "2"}
 # a quoted tensor name in a message: no white space inside, unlike the text between two
+# a figure and its unit, an op type and its count: kept on one line
+UNBROKEN = re.compile(r"\b\d[\d.,]* (?:B|KiB|MiB|GiB|bytes|ops?)\b|\b[A-Z][A-Z0-9_]* x\d+\b")
+NO_BREAK = "\u00a0"  # textwrap does not break at it
 QUOTED = re.compile(r"'([^'\s]{%d,})'" % (NAME_LIMIT + 1))
 
 
@@ -80,7 +84,8 @@ class ModelBlock:
         facts = [human_bytes(model["size_bytes"]), f"{summary['operators']} ops",
                  summary["quantization"]["label"],
                  f"needs runtime >= {model['runtime']['required_min_version'] or 'unknown'}",
-                 f"arena {human_bytes(memory['arena_bytes'])} ({memory['planner']}), "
+                 f"arena {human_bytes(memory['arena_bytes'])} "
+                 f"({PLANNERS.get(memory['planner'], memory['planner'])} plan), "
                  f"weights {human_bytes(memory['weights_bytes'])}"]
         lines = self.wrap(", ".join(facts), "  ", "    ")
         for name, target in model["targets"].items():
@@ -142,16 +147,22 @@ class ModelBlock:
         return blocks
 
     def wrap(self, text: str, first: str, rest: str) -> list[str]:
-        return textwrap.wrap(text, width=self.display.width, initial_indent=first,
-                             subsequent_indent=rest, break_long_words=False,
-                             break_on_hyphens=False) or [first.rstrip()]
+        return wrap(text, self.display.width, first, rest)
+
+
+def wrap(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
+    """Lines of at most `width` at word boundaries; a figure keeps its unit on its line."""
+    kept = UNBROKEN.sub(lambda match: match[0].replace(" ", NO_BREAK), text)
+    lines = textwrap.wrap(kept, width=width, initial_indent=first, subsequent_indent=rest,
+                          break_long_words=False, break_on_hyphens=False)
+    return [line.replace(NO_BREAK, " ") for line in lines] or [first.rstrip()]
 
 
 def target_state(target: dict[str, Any]) -> str:
     """'cannot run', or how much of the model runs on the target."""
     if not target["can_run"]:
         return "cannot run (the model is refused)" if target["model_reasons"] else \
-            f"cannot run ({target['ops_total'] - target['ops_on_target']} ops it lacks)"
+            f"cannot run ({plural(target['ops_total'] - target['ops_on_target'], 'op')} it lacks)"
     total, on_target = target["ops_total"], target["ops_on_target"]
     if on_target == total:
         return f"can run, all {total} ops on target"
@@ -260,7 +271,9 @@ def summary(report: Report, display: Display, style: Style) -> str:
     if failed and len(report.models) > 1:
         named = ", ".join(failed[:LISTED_PLACES]) + (
             f" and {len(failed) - LISTED_PLACES} more" if len(failed) > LISTED_PLACES else "")
-        lines.extend(textwrap.wrap(f"failed: {named}", width=display.width,
-                                   subsequent_indent="  ", break_long_words=False,
-                                   break_on_hyphens=False))
+        lines.extend(wrap(f"failed: {named}", display.width, "", "  "))
     return "\n".join(lines)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
