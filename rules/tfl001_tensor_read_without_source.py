@@ -43,5 +43,5 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
                 yield Violation(
                     f"{op.name} reads tensor {tensor_label(tensor)}, but no op writes it and "
                     "it is not a subgraph input, a constant or a variable",
-                    at_op(op, tensor),
+                    at_op(op, tensor), cause=f"{op.name} reads an unsourced tensor",
                     fix="re-export the model, or restore the op that produces this tensor")

@@ -39,5 +39,5 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
                     f"op {producer.index} ({producer.name}) writes later"
                 yield Violation(
                     f"{op.name} reads tensor {tensor_label(tensor)}, which {when}",
-                    at_op(op, tensor),
+                    at_op(op, tensor), cause="read before written",
                     fix="reorder the operators so every tensor is written before it is read")

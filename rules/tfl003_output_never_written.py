@@ -36,5 +36,5 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
             yield Violation(
                 f"output {position} of subgraph {subgraph.index}, tensor {tensor_label(tensor)}, "
                 "is never written: no op produces it",
-                at_tensor(subgraph.index, tensor),
+                at_tensor(subgraph.index, tensor), cause="output never written",
                 fix="reconnect the output to the op that computes it, or re-export the model")

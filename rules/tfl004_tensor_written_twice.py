@@ -45,5 +45,5 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
                     written[tensor_index] = op.index
                     continue
                 yield Violation(f"{op.name} writes tensor {tensor_label(tensor)}, {problem}",
-                                at_op(op, tensor),
+                                at_op(op, tensor), cause=problem,
                                 fix="give the op its own output tensor (re-export the model)")

@@ -66,7 +66,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
             f"{indexed('scale', first, total)} is {number(scales[first])}"
             f"{share(count, total, 'scales')}; a "
             f"quantization scale must be a positive finite number{note}",
-            at_tensor(subgraph, tensor),
+            at_tensor(subgraph, tensor), cause=f"invalid {tensor.dtype} scale{note}",
             fix="re-quantize the model; a channel of all-zero weights can take scale 1.0")
 
 

@@ -68,5 +68,5 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
             f"{indexed('zero_point', first, total)} is {zero_points[first]}"
             f"{share(count, total, 'zero points')}; {tensor.dtype} takes {allowed}"
             f"{consequence}",
-            at_tensor(subgraph, tensor),
+            at_tensor(subgraph, tensor), cause=f"{tensor.dtype} zero point{consequence}",
             fix=f"re-quantize so the zero point is within {allowed}")

@@ -64,7 +64,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
             f"{indexed('zero_point', first, total)} {zero_points[first]}"
             f"{share(count, total, 'channels')}; TFLite's int8 spec wants symmetric "
             f"weights (zero point 0){_consequence(use, total > 1)}",
-            at_op(use.op, weights),
+            at_op(use.op, weights), cause=f"asymmetric {use.op.name} weights",
             fix="quantize the weights symmetrically (zero point 0, values in -127..127)")
 
 

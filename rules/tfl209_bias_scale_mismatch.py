@@ -101,7 +101,8 @@ def _zero_point(use: WeightUse) -> Iterator[Violation]:
         f"{indexed('zero_point', first, total)} is {zero_points[first]}"
         f"{share(count, total, 'zero points')}; a quantized bias must have zero point 0"
         f"{consequence}",
-        at_op(use.op, bias), fix="re-quantize the bias with zero point 0")
+        at_op(use.op, bias), cause=f"{use.op.name} bias zero point{consequence}",
+        fix="re-quantize the bias with zero point 0")
 
 
 class Comparison(NamedTuple):
@@ -171,6 +172,7 @@ def _scale_violation(comparison: Comparison, tolerance: float) -> Violation:
         f"scale * weight scale is {number(expected[first])} (relative difference "
         f"{differences[first]:.3g}{share_of_channels}){_consequence(use, expected[0])}",
         at_op(use.op, use.bias),
+        cause=f"{use.op.name} bias scale{_consequence(use, expected[0])}",
         fix="re-quantize the bias with scale = input scale * weight scale")
 
 

@@ -88,7 +88,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         if found.first < 0:
             continue  # no non-finite value after all, or only infinities that are allowed
         yield Violation(_message(tensor, found, bits.size, allow_infinity),
-                        at_tensor(subgraph, tensor),
+                        at_tensor(subgraph, tensor), cause="non-finite values",
                         fix="find where the NaN/inf values come from (checkpoint, float16 "
                             "overflow) and re-export")
 

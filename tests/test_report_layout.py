@@ -269,3 +269,16 @@ def test_python_api_lint_and_inspect(write):
     assert [t["dtype"] for t in contract["inputs"]] == ["int8"]
     with pytest.raises(tfllint.errors.TfllintError):
         tfllint.lint(path, use_config=False, target="no-such-target")
+
+
+TARGETS = ("coral", "gpu", "nnapi", "xnnpack", "tflm", "ethos-u55", "ethos-u65", "ethos-u85",
+           "hexagon", "coreml", "cpu")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_every_error_and_warning_says_what_to_do(target):
+    report = tfllint.lint([str(path) for path in SAMPLE_MODELS], use_config=False,
+                          target=target, runtime_version="2.10")
+    assert report.findings
+    assert [(f["path"], f["rule"]) for f in report.findings
+            if f["severity"] in ("error", "warning") and not f["fix"]] == []

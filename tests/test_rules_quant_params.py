@@ -20,11 +20,13 @@ NEWER_TYPES = {"INT2": 19, "UINT4": 20}
 
 
 def findings(data: bytes, **settings) -> dict[tuple[str, Location], list[str]]:
-    """Our rules' findings: (rule, location) -> messages."""
+    """Our rules' findings: (rule, location) -> messages; every place of a finding of one
+    cause at several places has the finding's message."""
     found: dict[tuple[str, Location], list[str]] = {}
     for finding in lint_bytes(data, **{**SETTINGS, **settings}):
         if finding.rule in OURS:
-            found.setdefault((finding.rule, finding.location), []).append(finding.message)
+            for location in finding.locations:
+                found.setdefault((finding.rule, location), []).append(finding.message)
     return found
 
 
@@ -85,11 +87,11 @@ def test_nan_and_infinite_activation_scales_are_reported_per_tensor():
     y = main.tensor("y", [1, 4], "INT8", scale=[float("inf")], zero_point=[0])
     main.op("RELU", [x], [y])
     main.inputs, main.outputs = [x], [y]
-    assert findings(model.build()) == {
-        ("TFL205", at("x", 0)): ["tensor 'x' (#0), INT8: scale is nan; a quantization scale "
-                                 "must be a positive finite number"],
-        ("TFL205", at("y", 1)): ["tensor 'y' (#1), INT8: scale is inf; a quantization scale "
-                                 "must be a positive finite number"]}
+    # one cause (invalid INT8 scales), both places, the first as the example
+    message = ("tensor 'x' (#0), INT8: scale is nan; a quantization scale must be a positive "
+               "finite number (and 1 more alike)")
+    assert findings(model.build()) == {("TFL205", at("x", 0)): [message],
+                                       ("TFL205", at("y", 1)): [message]}
 
 
 def test_negative_per_channel_scales_name_the_first_and_the_count():
@@ -145,10 +147,10 @@ def test_scales_on_float_tensors_are_not_quantization():
 def test_zero_point_outside_the_type_range(dtype, zero_point, allowed):
     data = relu_model(dtype=NEWER_TYPES.get(dtype, dtype), scale=[0.5],
                       zero_point=[zero_point]).build()
+    message = (f"tensor 'x' (#0), {dtype}: zero_point is {zero_point}; {dtype} takes "
+               f"{allowed} (and 1 more alike)")  # one cause at both tensors
     assert findings(data) == {
-        ("TFL206", Location(subgraph=0, tensor=name, tensor_index=index)):
-            [f"tensor '{name}' (#{index}), {dtype}: zero_point is {zero_point}; {dtype} "
-             f"takes {allowed}"]
+        ("TFL206", Location(subgraph=0, tensor=name, tensor_index=index)): [message]
         for index, name in enumerate(("x", "y"))}
 
 

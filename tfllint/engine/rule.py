@@ -71,9 +71,10 @@ class Violation:
 
     One violation is one cause. A rule that finds one cause at many places (31 ops that
     fall back for one reason) yields one violation with all of them in `locations`;
-    `location` is then the first. The engine also merges violations of one rule whose
-    target, message and fix are the same, so a message that does not name its place
-    groups by itself.
+    `location` is then the first. The engine also merges violations of one rule with the
+    same target and fix whose `cause` (by default the message) is the same: a rule whose
+    messages name their place gives them a `cause` ("nan-in-weights") to be grouped,
+    and the merged finding keeps the first message as the example.
     """
 
     message: str
@@ -81,6 +82,7 @@ class Violation:
     target: str | None = None
     fix: str | None = None
     locations: tuple[Location, ...] = ()
+    cause: str | None = None
 
     def __post_init__(self) -> None:
         if self.locations:

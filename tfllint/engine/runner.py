@@ -48,18 +48,28 @@ def rule_failure(rule: Rule, error: Exception, path: str) -> Finding:
 
 def _findings(rule: Rule, violations: list[Violation], ignores: list[ModelIgnore],
               severity: str, view: ModelView) -> list[Finding]:
-    merged: dict[tuple, list[Location]] = {}
+    causes: dict[tuple, list[Violation]] = {}
+    places: dict[tuple, list[Location]] = {}
     for violation in violations:
         kept = [location for location in violation.locations
                 if not any(_ignored(ignore, rule, location) for ignore in ignores)]
         if kept:
-            places = merged.setdefault((violation.target, violation.message, violation.fix), [])
-            places.extend(location for location in kept if location not in places)
-    return [Finding(rule=rule.id, name=rule.name, severity=severity, message=message,
-                    locations=tuple(replace(location, key=location_key(view, location))
-                                    for location in locations),
-                    target=target, fix=fix, path=view.path)
-            for (target, message, fix), locations in merged.items()]
+            key = (violation.target, violation.cause or violation.message, violation.fix)
+            causes.setdefault(key, []).append(violation)
+            found = places.setdefault(key, [])
+            found.extend(location for location in kept if location not in found)
+    findings = []
+    for key, grouped in causes.items():
+        message = grouped[0].message
+        others = len(grouped) - 1
+        if others and any(v.message != message for v in grouped):
+            message += f" (and {others} more alike)"
+        findings.append(Finding(
+            rule=rule.id, name=rule.name, severity=severity, message=message,
+            locations=tuple(replace(location, key=location_key(view, location))
+                            for location in places[key]),
+            target=grouped[0].target, fix=grouped[0].fix, path=view.path))
+    return findings
 
 
 def location_key(view: ModelView, location: Location) -> str:
