@@ -58,18 +58,20 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
                             locations=locations, fix="re-export the model")
             continue
         # the runtime stops at the first node it cannot resolve, so it names only that one
-        error = data["unresolved_error"].format(op=custom_code, op_index=ops[0].index)
+        unresolved = " ".join(data["unresolved_error"].format(op=custom_code).split())
+        node = data["unresolved_node_error"].format(op=custom_code, op_index=ops[0].index)
+        error = f"\"{unresolved}\", then \"{node}\""
         uses = f" ({len(ops)} ops)" if len(ops) > 1 else ""
         known = provider_of(custom_code)
         if known:
             _, provider = known
             message = (f"custom op {custom_code}{uses} comes from {provider['description']}; "
-                       f"without it the interpreter fails with: {error}")
+                       f"without it the interpreter fails with {error}")
             fix = provider["fix"]
         else:
             message = (f"custom op {custom_code}{uses} is not registered by the stock LiteRT "
                        f"runtime; unless the app registers a kernel for it, the interpreter "
-                       f"fails with: {error}")
+                       f"fails with {error}")
             fix = (f"register a kernel for {custom_code} with the op resolver, or convert "
                    "without allow_custom_ops to see which builtin ops could replace it")
         yield Violation(message, locations=locations, fix=fix)

@@ -135,6 +135,27 @@ def test_flex_runtime_messages_are_what_litert_prints():
     assert data["flex_error"] == FLEX_DELEGATE_ERROR
 
 
+def test_unresolved_custom_op_messages_are_what_litert_prints():
+    """The unresolved op, then the node: two messages, quoted apart by TFL102."""
+    interpreter = pytest.importorskip(
+        "ai_edge_litert.interpreter", reason="ai-edge-litert is not installed: pip install "
+        "-e .[oracle] to check the custom-op wording against the real interpreter")
+    from test_report_layout import int8_chain
+
+    data = load_data_table("custom_op_providers")
+    model = int8_chain(1, custom=1)  # AcmeOp0 is op 1
+    with pytest.raises(RuntimeError) as raised:
+        interpreter.Interpreter(model_content=model).allocate_tensors()
+    unresolved = data["unresolved_error"].format(op="AcmeOp0")
+    node = data["unresolved_node_error"].format(op="AcmeOp0", op_index=1)
+    assert str(raised.value) == f"{unresolved} {node}"
+    [finding] = [f for f in lint_bytes(model) if f.rule == "TFL102"]
+    assert finding.message.endswith(
+        "fails with \"Encountered unresolved custom op: AcmeOp0. See instructions: "
+        "https://www.tensorflow.org/lite/guide/ops_custom\", then \"Node number 1 (AcmeOp0) "
+        "failed to prepare.\"")
+
+
 def test_custom_op_without_a_custom_code():
     findings = lint_bytes(single_op("CUSTOM"), **RUNTIME)
     assert messages(findings, "TFL102") == [
