@@ -11,8 +11,6 @@ from pathlib import Path
 
 from conftest import REPO
 
-# Still print a summary table into pytest's output: to move to bench/.
-STILL_PRINTING = {"test_cpu_differential.py"}
 
 
 def uncaptured_output(path: Path) -> list[int]:
@@ -26,4 +24,4 @@ def uncaptured_output(path: Path) -> list[int]:
 def test_no_test_writes_past_pytests_output_capture():
     found = {path.name: lines for path in sorted((REPO / "tests").glob("test_*.py"))
              if (lines := uncaptured_output(path))}
-    assert set(found) == STILL_PRINTING, found
+    assert found == {}
