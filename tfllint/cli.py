@@ -1,6 +1,6 @@
 """The command line: lint models, inspect a model's contract, list and explain rules.
 
-    tfllint [lint] PATH... [options]     lint models (files, directories, globs)
+    tfllint [lint] [options] PATH...     lint models (files, directories, globs)
     tfllint inspect MODEL                the input/output contract, from the file alone
     tfllint inspect MODEL --snippet      Python that runs the model (ai-edge-litert)
     tfllint rules [--format markdown]    the rule catalogue
@@ -8,7 +8,8 @@
     tfllint targets                      the built-in targets
 
 Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage,
-configuration or unreadable model (the other models are still linted and reported).
+configuration or unreadable model, or a rule that failed (the other models and rules
+still report). The lint pipeline itself is tfllint.pipeline, shared with the Python API.
 """
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     lint = commands.add_parser("lint", help="lint models (the default command)",
                                description="Lint .tflite models: files, directories "
-                               "(searched recursively for *.tflite) and glob patterns.")
+                               "(searched recursively for *.tflite) and glob patterns. Options "
+                               "may come before, between or after the paths.")
     lint.add_argument("paths", nargs="+", metavar="PATH")
     lint.add_argument("--format", help="output format: text (default) or json")
     lint.add_argument("--show", action="append", metavar="WHAT", default=[],
