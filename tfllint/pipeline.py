@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import glob
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from . import __version__
 from .errors import ModelReadError, TfllintError
 from .gc_pause import cyclic_gc_paused
+
+if TYPE_CHECKING:
+    from .analyses import Analyses
+    from .engine.rule import Finding, Rule
+    from .engine.settings import Settings
+    from .view import ModelView
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 GLOB_CHARACTERS = set("*?[")
@@ -32,7 +38,7 @@ class Report:
     models: tuple[dict[str, Any], ...]
     fail_on: str = "error"
     tool_version: str = __version__
-    notes: tuple[str, ...] = field(default=())  # about the run, not a model (stderr in the CLI)
+    notes: tuple[str, ...] = ()  # about the run, not a model (stderr in the CLI)
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -49,10 +55,11 @@ class Report:
     @property
     def exit_code(self) -> int:
         """0 clean, 1 a finding at or above fail_on, 2 a model unreadable or a rule failed."""
+        from .engine.rule import FAILURE
         from .report import failed
 
         if any(model["error"] for model in self.models) or any(
-                f["severity"] == "failure" for f in self.findings):
+                f["severity"] == FAILURE for f in self.findings):
             return EXIT_ERROR
         return EXIT_FINDINGS if any(failed(model, self.fail_on) for model in self.models) \
             else EXIT_CLEAN
@@ -81,7 +88,7 @@ def lint(paths: str | os.PathLike | Iterable[str | os.PathLike], *,
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     run = LintRun.load({key.replace("_", "-"): value for key, value in settings.items()},
-                       config=config, use_config=use_config)
+                       config=config, use_config=use_config, source="tfllint.lint()")
     return run.lint_paths([os.fspath(path) for path in paths])
 
 
@@ -95,7 +102,7 @@ def inspect(path: str | os.PathLike) -> dict[str, Any]:
 
 # -- the pipeline ------------------------------------------------------------------------
 
-def read_view(path: str):
+def read_view(path: str) -> ModelView:
     """The model view of one file; raises ModelReadError when it cannot be read."""
     from .reader import read_model
     from .view import ModelView
@@ -103,7 +110,7 @@ def read_view(path: str):
     return ModelView(read_model(path))
 
 
-def open_model(path: str, settings=None):
+def open_model(path: str, settings: Settings | None = None) -> tuple[ModelView, Analyses]:
     """(view, analyses) of one model file; raises ModelReadError when it cannot be read."""
     from .analyses import Analyses
 
@@ -111,7 +118,8 @@ def open_model(path: str, settings=None):
     return view, Analyses(view, settings)
 
 
-def check_view(view, settings, rules):
+def check_view(view: ModelView, settings: Settings,
+               rules: tuple[Rule, ...]) -> tuple[Analyses, list[Finding]]:
     """(analyses, findings): every enabled rule run over a model already read."""
     from .analyses import Analyses
     from .engine.runner import run_rules
@@ -124,19 +132,19 @@ def check_view(view, settings, rules):
 class LintRun:
     """The settings and enabled rules of a run, checked once, then applied to each model."""
 
-    settings: Any
-    rules: tuple
+    settings: Settings
+    rules: tuple[Rule, ...]
     notes: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any], *, config: str | None = None,
-             use_config: bool = True) -> "LintRun":
-        """Config file settings with `overrides` (config keys) on top."""
+             use_config: bool = True, source: str = "command line") -> LintRun:
+        """Config file settings with `overrides` (config keys, from `source`) on top."""
         from .engine.settings import enabled_rules, settings_notes
         from .targets import cached_profile
 
         settings, all_rules = load_settings_and_rules(overrides, config=config,
-                                                      use_config=use_config)
+                                                      use_config=use_config, source=source)
         for name in settings.targets:  # a bad target name or profile is a usage error, now
             cached_profile(name)
         return cls(settings=settings, rules=enabled_rules(settings, all_rules),
@@ -165,7 +173,8 @@ class LintRun:
         except ModelReadError as error:
             return error_report(path, _size(path), error.problem)
 
-    def _lint_model(self, path: str, visit) -> dict[str, Any]:
+    def _lint_model(self, path: str, visit: Callable[[Any, Any], None] | None
+                    ) -> dict[str, Any]:
         from .report import model_report, targets_section
 
         view = read_view(path)
@@ -177,7 +186,8 @@ class LintRun:
 
 
 def load_settings_and_rules(overrides: Mapping[str, Any], *, config: str | None = None,
-                            use_config: bool = True):
+                            use_config: bool = True, source: str = "command line"
+                            ) -> tuple[Settings, tuple[Rule, ...]]:
     """(settings, every loaded rule): the config file's settings with `overrides` (config
     keys) on top, checked against the rules. `severity` and `rules-path` add to the
     file's; every other key replaces the file's value."""
@@ -193,11 +203,11 @@ def load_settings_and_rules(overrides: Mapping[str, Any], *, config: str | None 
         extra = overrides["rules-path"]
         overrides["rules-path"] = [*file_settings.rules_paths,
                                    *([extra] if isinstance(extra, str) else extra)]
-    settings = settings_from_mapping(overrides, "command line", file_settings)
+    settings = settings_from_mapping(overrides, source, file_settings)
     rules = load_rules(settings.rules_paths)
     if file_settings.config_path:
         check_against_rules(file_settings, rules, file_settings.config_path)
-    check_against_rules(settings, rules, "command line")
+    check_against_rules(settings, rules, source)
     return settings, rules
 
 
