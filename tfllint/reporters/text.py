@@ -25,10 +25,10 @@ LISTED_PLACES = 6  # op indices or tensor names listed for a grouped finding
 PLANNERS = {"litert": "LiteRT", "tflm": "TFLite Micro"}
 COLOURS = {"failure": "1;35", "error": "1;31", "warning": "33", "info": "36",
            "path": "1", "rule": "1", "dim": "2"}
-# a quoted tensor name in a message: no white space inside, unlike the text between two
 # a figure and its unit, an op type and its count: kept on one line
 UNBROKEN = re.compile(r"\b\d[\d.,]* (?:B|KiB|MiB|GiB|bytes|ops?)\b|\b[A-Z][A-Z0-9_]* x\d+\b")
 NO_BREAK = "\u00a0"  # textwrap does not break at it
+# a quoted tensor name in a message: no white space inside, unlike the text between two
 QUOTED = re.compile(r"'([^'\s]{%d,})'" % (NAME_LIMIT + 1))
 
 
@@ -61,9 +61,9 @@ class ModelBlock:
     def render(self) -> str:
         model, display = self.model, self.display
         if model["error"]:
-            return "\n".join([self.style(model["path"], "path"),
-                              *self.wrap(f"{self.style('error', 'error')}: {model['error']}",
-                                         "  ", "  ")])
+            lines = self.wrap(f"error: {model['error']}", "  ", "  ")
+            lines[0] = lines[0].replace("error", self.style("error", "error"), 1)
+            return "\n".join([self.style(model["path"], "path"), *lines])
         findings = sorted(model["findings"], key=lambda f: SEVERITY_ORDER[f["severity"]])
         if display.quiet:  # what needs doing only: info findings are facts
             findings = [f for f in findings if f["severity"] != "info"]
@@ -109,8 +109,10 @@ class ModelBlock:
                 shown.extend(lines)
                 continue
             left = Counter(f["severity"] for f in findings[index:])
-            counted = ", ".join(f"{count} {severity}" for severity, count in
-                                sorted(left.items(), key=lambda item: SEVERITY_ORDER[item[0]]))
+            counted = ", ".join(
+                f"{count} {severity if severity == 'info' or count == 1 else severity + 's'}"
+                for severity, count in sorted(left.items(),
+                                              key=lambda item: SEVERITY_ORDER[item[0]]))
             shown.append(self.style(f"  ... {len(findings) - index} more ({counted}): "
                                     "--show findings lists them", "dim"))
             break
