@@ -90,7 +90,7 @@ def test_unreadable_model_exits_2_and_the_others_are_still_linted(run_cli, tmp_p
 
 def test_text_report_shows_header_and_findings_and_the_contract_behind_show_io(run_cli, flex):
     _, out, _ = run_cli(flex, "--no-config")
-    assert "  408 B, 1 ops, float32, needs runtime >= unknown, arena" in out
+    assert "  408 B, 1 op, float32, runtime needed: unknown, arena" in out
     assert "TFL101" in out and "fix:" in out
     assert "dtype" not in out  # the I/O table is behind --show io
     _, out, _ = run_cli(flex, "--no-config", "--show", "io")

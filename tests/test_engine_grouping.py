@@ -72,5 +72,22 @@ def test_a_per_model_ignore_drops_only_the_places_it_names(tmp_path):
     ignores = {"per-model-ignores": {"*": {"rules": ["ACME001"], "op": "ADD"}}}
     [finding] = run(check, **ignores)
     assert finding.locations == (at(0),)
+    assert finding.message == "slow (1 more silenced by per-model-ignores)"  # counts stay true
     ignore_all = {"per-model-ignores": {"*": {"rules": ["ACME001"]}}}
     assert run(check, **ignore_all) == []
+
+
+def test_places_are_sorted_after_merging_and_keys_name_ops_without_outputs():
+    def check(ctx):
+        """Doc."""
+        yield Violation("slow", locations=(at(2), at(0)))
+        yield Violation("slow", at(1))
+        yield Violation("odd", Location(subgraph=1, op_index=0, op="ADD"))
+    slow, odd = run(check)
+    assert slow.locations == (at(0), at(1), at(2))
+    assert odd.locations[0].key == "sg1 ADD:#0"  # no such op: the index, in its subgraph
+    view = view_of(three_relus())
+    from tfllint.engine.runner import location_key
+    assert location_key(view, Location(subgraph=0, tensor="a", tensor_index=1)) == "a"
+    assert location_key(view, Location(buffer=3)) == "buffer:3"
+    assert location_key(view, Location()) == "model"

@@ -135,7 +135,7 @@ def assert_fits(result, view) -> set[str]:
             expected = filled(template, op=verdict.op, title=title)
             assert reason.fix and reason.fix == expected, (profile.name, verdict.op, reason.code)
         unique = list(dict.fromkeys(reason.fix for reason in verdict.reasons))
-        assert verdict.fix == "; ".join([fix.rstrip(".") for fix in unique[:-1]] + unique[-1:])
+        assert verdict.fix == " ".join(unique)
         candidates = (*reason_codes("op"), *op_checks(profile, opcode))
         for text in unfired_fixes(table, codes, candidates, op=verdict.op, title=title):
             assert text in unique or text.rstrip(".") not in verdict.fix, (

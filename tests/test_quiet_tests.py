@@ -12,7 +12,6 @@ from pathlib import Path
 from conftest import REPO
 
 
-
 def uncaptured_output(path: Path) -> list[int]:
     """Lines of `path` that write past pytest's capture."""
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))

@@ -93,11 +93,11 @@ def test_ops_falling_back_for_one_reason_are_one_finding_with_every_place(write,
     code, out, _ = run_cli(path, "--no-config", "--target=coral", "--format=json")
     fallbacks = [f for f in json_findings(out) if f["rule"] == "TFL301"]
     # CUMSUM itself, and everything after the first unsupported op, as one cause
-    assert [[l["op_index"] for l in f["locations"]] for f in fallbacks] == \
+    assert [[place["op_index"] for place in f["locations"]] for f in fallbacks] == \
         [[3], list(range(4, 12))]
     assert "CUMSUM is not supported by the Coral Edge TPU" in fallbacks[0]["message"]
-    assert "depends on an op left on the CPU" in fallbacks[1]["message"]
-    assert [l["key"] for l in fallbacks[0]["locations"]] == ["CUMSUM:t4"]
+    assert "depends on op 3 CUMSUM, which stays on the CPU" in fallbacks[1]["message"]
+    assert [place["key"] for place in fallbacks[0]["locations"]] == ["CUMSUM:t4"]
     _, text, _ = run_cli(path, "--no-config", "--target=coral")
     assert "ADD x8 (ops 4, 5, 6, 7, 8, 9, ...)" in text
 
@@ -282,3 +282,26 @@ def test_every_error_and_warning_says_what_to_do(target):
     assert report.findings
     assert [(f["path"], f["rule"]) for f in report.findings
             if f["severity"] in ("error", "warning") and not f["fix"]] == []
+
+
+def broken_check(ctx):
+    """A profile check with a bug."""
+    raise ZeroDivisionError("division by zero")
+    yield  # a generator, as checks are
+
+
+def test_a_profile_check_that_raises_is_one_message_for_that_model(run_cli, write, tmp_path):
+    from tfllint.targets import checks
+
+    profile = tmp_path / "board.toml"
+    profile.write_text('[target]\nname = "board"\ntitle = "the board"\n'
+                       '[ops.RELU]\nchecks = ["test_report_layout:broken_check"]\n')
+    try:
+        code, out, err = run_cli(write(relu_model().build()), "--no-config", "--format=json",
+                                 "--target", profile)
+    finally:
+        checks._CHECKS.pop("test_report_layout:broken_check", None)
+    assert code == 2 and "Traceback" not in err
+    [model] = json.loads(out)["models"]
+    assert model["error"].startswith("tfllint failed on this model: ZeroDivisionError: "
+                                     "division by zero at test_report_layout.py:")

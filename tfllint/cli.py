@@ -210,7 +210,14 @@ def command_lint(options: argparse.Namespace) -> int:
     run = load_run(options)
     reporter = get_reporter(run.settings.format)
     display = display_options(options)
-    paths = expand_paths(options.paths)
+    if options.output_file:  # said before linting, not after
+        directory = os.path.dirname(options.output_file)
+        if directory and not os.path.isdir(directory):
+            raise UsageError(f"--output-file {options.output_file}: there is no directory "
+                             f"{directory}")
+    paths = [(path, problem if path not in COMMANDS or not problem else
+              f"{problem}; to run the `{path}` command, name it first: tfllint {path} ...")
+             for path, problem in expand_paths(options.paths)]
     graph = GraphOutput(options.graph, len(paths), run.settings.targets) if options.graph \
         else None
     plot = PlotOutput(options.plot, [path for path, _ in paths]) if options.plot else None
@@ -246,8 +253,9 @@ def display_options(options: argparse.Namespace):
     to_terminal = not options.output_file and sys.stdout.isatty()
     width = shutil.get_terminal_size((100, 24)).columns if to_terminal else \
         _columns_from_environment()
+    colour = not options.output_file and use_colour(to_terminal)  # a file gets no escapes
     return Display(show=frozenset(shown), quiet=options.quiet, statistics=options.statistics,
-                   width=max(width, 40), colour=use_colour(to_terminal))
+                   width=max(width, 40), colour=colour)
 
 
 def _columns_from_environment() -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import glob
 import os
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
@@ -55,14 +56,10 @@ class Report:
     @property
     def exit_code(self) -> int:
         """0 clean, 1 a finding at or above fail_on, 2 a model unreadable or a rule failed."""
-        from .engine.rule import FAILURE
-        from .report import failed
-
-        if any(model["error"] for model in self.models) or any(
-                f["severity"] == FAILURE for f in self.findings):
+        summary = self.summary
+        if summary["unreadable"] or summary["rule_failures"]:
             return EXIT_ERROR
-        return EXIT_FINDINGS if any(failed(model, self.fail_on) for model in self.models) \
-            else EXIT_CLEAN
+        return EXIT_FINDINGS if summary["failed_models"] else EXIT_CLEAN
 
     def to_json(self) -> dict[str, Any]:
         from .report import REPORT_VERSION
@@ -172,6 +169,10 @@ class LintRun:
                 return self._lint_model(path, visit)
         except ModelReadError as error:
             return error_report(path, _size(path), error.problem)
+        except TfllintError:
+            raise
+        except Exception as error:  # a bug of ours or of a profile's check, not the model's
+            return error_report(path, _size(path), internal_error(error))
 
     def _lint_model(self, path: str, visit: Callable[[Any, Any], None] | None
                     ) -> dict[str, Any]:
@@ -197,7 +198,7 @@ def load_settings_and_rules(overrides: Mapping[str, Any], *, config: str | None 
 
     file_settings = load_settings(config, use_config=use_config)
     overrides = dict(overrides)
-    if "severity" in overrides:
+    if isinstance(overrides.get("severity"), Mapping):  # anything else: refused below
         overrides["severity"] = {**file_settings.severity, **overrides["severity"]}
     if "rules-path" in overrides:
         extra = overrides["rules-path"]
@@ -230,6 +231,15 @@ def expand_paths(paths: Sequence[str]) -> list[tuple[str, str | None]]:
         else:
             found.append((path, "no such file or directory"))
     return list(dict.fromkeys(found))  # a model named twice is linted once
+
+
+def internal_error(error: Exception) -> str:
+    """The message for an analysis or a profile check that raised while linting a model."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return (f"tfllint failed on this model: {type(error).__name__}: {error}{where}. This is "
+            "a bug in tfllint or in a target profile's check, not a problem of the model; "
+            "please report it")
 
 
 def _size(path: str) -> int | None:

@@ -76,4 +76,3 @@ def exact_bytes(count: int) -> str:
     if abs(count) < 1024:
         return f"{count:,} bytes"
     return f"{human_bytes(count)} ({count:,} bytes)"
-

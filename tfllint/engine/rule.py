@@ -48,22 +48,6 @@ class Location:
     buffer: int | None = None  # for data that no tensor refers to
     key: str | None = field(default=None, compare=False)
 
-    def describe(self) -> str:
-        parts = []
-        if self.subgraph is not None:
-            parts.append(f"subgraph {self.subgraph}")
-        if self.op_index is not None:
-            parts.append(f"op {self.op_index}" + (f" ({self.op})" if self.op else ""))
-        elif self.op:
-            parts.append(self.op)
-        if self.tensor is not None or self.tensor_index is not None:
-            label = self.tensor if self.tensor else "<unnamed>"
-            suffix = f" #{self.tensor_index}" if self.tensor_index is not None else ""
-            parts.append(f"tensor {label}{suffix}")
-        if self.buffer is not None:
-            parts.append(f"buffer {self.buffer}")
-        return ", ".join(parts) or "model"
-
 
 @dataclass(frozen=True)
 class Violation:

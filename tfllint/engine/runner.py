@@ -7,7 +7,9 @@ ignores drop places, not whole findings, so silencing one op leaves the others r
 from __future__ import annotations
 
 import fnmatch
+import traceback
 from dataclasses import replace
+from pathlib import Path
 
 from ..analyses import Analyses
 from ..errors import TfllintError
@@ -39,35 +41,44 @@ def run_rules(view: ModelView, analyses: Analyses, rules: tuple[Rule, ...],
 
 
 def rule_failure(rule: Rule, error: Exception, path: str) -> Finding:
+    """A rule (or an analysis or profile check it ran) raised: say where, and that the
+    model is not to blame."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
     return Finding(rule=rule.id, name=rule.name, severity=FAILURE,
                    message=f"rule {rule.id} ({rule.name}) failed: {type(error).__name__}: "
-                           f"{error}. This is a bug in the rule, not a problem of the model",
+                           f"{error}{where}. This is a bug in tfllint, in a plugin rule or in "
+                           "a target profile's check, not a problem of the model",
                    locations=(Location(key="model"),),
-                   fix=f"report it; `--ignore {rule.id}` skips the rule meanwhile", path=path)
+                   fix=f"report it to the rule's or the check's authors; `--ignore {rule.id}` "
+                       "skips the rule meanwhile", path=path)
 
 
 def _findings(rule: Rule, violations: list[Violation], ignores: list[ModelIgnore],
               severity: str, view: ModelView) -> list[Finding]:
     causes: dict[tuple, list[Violation]] = {}
-    places: dict[tuple, list[Location]] = {}
+    places: dict[tuple, dict[Location, None]] = {}  # ordered sets
+    silenced: dict[tuple, int] = {}
     for violation in violations:
         kept = [location for location in violation.locations
                 if not any(_ignored(ignore, rule, location) for ignore in ignores)]
         if kept:
             key = (violation.target, violation.cause or violation.message, violation.fix)
             causes.setdefault(key, []).append(violation)
-            found = places.setdefault(key, [])
-            found.extend(location for location in kept if location not in found)
+            places.setdefault(key, {}).update(dict.fromkeys(kept))
+            silenced[key] = silenced.get(key, 0) + len(violation.locations) - len(kept)
     findings = []
     for key, grouped in causes.items():
         message = grouped[0].message
         others = len(grouped) - 1
         if others and any(v.message != message for v in grouped):
             message += f" (and {others} more alike)"
+        if silenced[key]:  # the message counted them: say that they are not listed
+            message += f" ({silenced[key]} more silenced by per-model-ignores)"
         findings.append(Finding(
             rule=rule.id, name=rule.name, severity=severity, message=message,
             locations=tuple(replace(location, key=location_key(view, location))
-                            for location in places[key]),
+                            for location in sorted(places[key], key=_place_order)),
             target=grouped[0].target, fix=grouped[0].fix, path=view.path))
     return findings
 
@@ -75,31 +86,34 @@ def _findings(rule: Rule, violations: list[Violation], ignores: list[ModelIgnore
 def location_key(view: ModelView, location: Location) -> str:
     """A name for the place that survives edits elsewhere in the model: op type and
     output tensor name for an op, the tensor name for a tensor (indices only where the
-    model gives no name)."""
+    model gives no name), prefixed sgN outside subgraph 0, as names repeat across them."""
+    if location.buffer is not None:  # buffers have no names: the index is all there is
+        return f"buffer:{location.buffer}"
     parts = []
     if location.op_index is not None and location.subgraph is not None:
-        parts.append(f"{location.op or 'op'}:{_op_output(view, location)}")
-    if location.tensor_index is not None or location.tensor:
+        parts.append(f"{location.op or 'op'}:{_op_tensor(view, location)}")
+    if location.tensor is not None or location.tensor_index is not None:
         parts.append(location.tensor or f"#{location.tensor_index}")
-    if location.buffer is not None:  # buffers have no names: the index is all there is
-        parts.append(f"buffer:{location.buffer}")
-    if not parts and location.subgraph is not None:
-        subgraph = view.subgraphs[location.subgraph] if location.subgraph < len(
-            view.subgraphs) else None
-        parts.append(f"subgraph:{(subgraph.name if subgraph else None) or location.subgraph}")
-    if not parts and location.op:
-        parts.append(location.op)
-    return " ".join(parts) or "model"
+    if not parts:
+        if location.subgraph is not None and location.subgraph < len(view.subgraphs):
+            return f"subgraph:{view.subgraphs[location.subgraph].name or location.subgraph}"
+        return location.op or "model"
+    return (f"sg{location.subgraph} " if location.subgraph else "") + " ".join(parts)
 
 
-def _op_output(view: ModelView, location: Location) -> str:
+def _op_tensor(view: ModelView, location: Location) -> str:
+    """The op's first output by name; an op without outputs (ASSIGN_VARIABLE) by its first
+    input, written '<input'; its index only where neither has a name."""
     try:
         subgraph = view.subgraphs[location.subgraph]
         op = subgraph.operators[location.op_index]
-        output = next(index for index in op.outputs if index >= 0)
-        return subgraph.tensors[output].name or f"#{output}"
-    except (IndexError, StopIteration):
+    except IndexError:
         return f"#{location.op_index}"
+    for tensors, mark in ((op.outputs, ""), (op.inputs, "<")):
+        named = [subgraph.tensors[i].name for i in tensors if 0 <= i < len(subgraph.tensors)]
+        if any(named):
+            return mark + next(name for name in named if name)
+    return f"#{location.op_index}"
 
 
 def _ignored(ignore: ModelIgnore, rule: Rule, location: Location) -> bool:
@@ -110,6 +124,11 @@ def _ignored(ignore: ModelIgnore, rule: Rule, location: Location) -> bool:
     if ignore.tensor and not fnmatch.fnmatchcase(location.tensor or "", ignore.tensor):
         return False
     return True
+
+
+def _place_order(location: Location) -> tuple:
+    return tuple(-1 if value is None else value for value in (
+        location.subgraph, location.op_index, location.tensor_index, location.buffer))
 
 
 def _order(finding: Finding):

@@ -12,11 +12,13 @@ import textwrap
 from collections import Counter
 from typing import Any
 
+from ..engine.rule import FAILURE, SEVERITIES
 from ..sizes import human_bytes
 from . import Display, Report
 from .text_details import io_block, memory_block, target_block
 
-SEVERITY_ORDER = {"failure": 0, "error": 1, "warning": 2, "info": 3}
+# most severe first: a rule that failed, then errors, warnings, info
+SEVERITY_ORDER = {severity: rank for rank, severity in enumerate((FAILURE, *SEVERITIES[::-1]))}
 # A model's block (header, findings, "more" line) takes at most this many lines, so that
 # one model's report with its closing summary fits a 40-line screen.
 MODEL_LINES = 36
@@ -73,17 +75,16 @@ class ModelBlock:
         if not display.quiet:
             lines.extend(self.header())
         lines.extend(self.findings(findings, MODEL_LINES - len(lines)))
-        if not display.quiet:
-            lines.extend(self.details())
+        lines.extend(self.details())  # only what --show asks for
         return "\n".join(lines)
 
     # -- header -----------------------------------------------------------------------
     def header(self) -> list[str]:
         model = self.model
         summary, memory = model["summary"], model["memory"]
-        facts = [human_bytes(model["size_bytes"]), f"{summary['operators']} ops",
+        facts = [human_bytes(model["size_bytes"]), plural(summary["operators"], "op"),
                  summary["quantization"]["label"],
-                 f"needs runtime >= {model['runtime']['required_min_version'] or 'unknown'}",
+                 runtime_needed(model["runtime"]["required_min_version"]),
                  f"arena {human_bytes(memory['arena_bytes'])} "
                  f"({PLANNERS.get(memory['planner'], memory['planner'])} plan), "
                  f"weights {human_bytes(memory['weights_bytes'])}"]
@@ -103,8 +104,8 @@ class ModelBlock:
         for index, (finding, lines) in enumerate(zip(findings, rendered)):
             rest = findings[index + 1:]
             # errors always; the rest while they and a "more" line (if needed) fit
-            reserve = 1 if any(f["severity"] not in ("error", "failure") for f in rest) else 0
-            if finding["severity"] in ("error", "failure") or \
+            reserve = 1 if any(f["severity"] not in ("error", FAILURE) for f in rest) else 0
+            if finding["severity"] in ("error", FAILURE) or \
                     len(shown) + len(lines) + reserve <= room:
                 shown.extend(lines)
                 continue
@@ -121,7 +122,8 @@ class ModelBlock:
     def finding(self, finding: dict[str, Any]) -> list[str]:
         severity, style = finding["severity"], self.style
         target = f"[{finding['target']}] " if finding.get("target") else ""
-        where = places_text(finding["locations"], finding["message"])
+        where = places_text(finding["locations"], finding["message"],
+                            every="findings" in self.display.show)
         text = f"{target}{where + ': ' if where else ''}{shorten_names(finding['message'])}"
         # the plain prefix sets the wrapping; colour goes on after
         prefix = f"  {severity:<7} {finding['rule']} "
@@ -152,6 +154,11 @@ class ModelBlock:
         return wrap(text, self.display.width, first, rest)
 
 
+def runtime_needed(version: str | None) -> str:
+    # None: no op of the model is in the version table (Flex and custom ops only)
+    return f"needs runtime >= {version}" if version else "runtime needed: unknown"
+
+
 def wrap(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
     """Lines of at most `width` at word boundaries; a figure keeps its unit on its line."""
     kept = UNBROKEN.sub(lambda match: match[0].replace(" ", NO_BREAK), text)
@@ -162,19 +169,22 @@ def wrap(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
 
 def target_state(target: dict[str, Any]) -> str:
     """'cannot run', or how much of the model runs on the target."""
-    if not target["can_run"]:
-        return "cannot run (the model is refused)" if target["model_reasons"] else \
-            f"cannot run ({plural(target['ops_total'] - target['ops_on_target'], 'op')} it lacks)"
     total, on_target = target["ops_total"], target["ops_on_target"]
+    if not target["can_run"]:
+        return "cannot run: the model is refused" if target["model_reasons"] else \
+            f"cannot run: {total - on_target} of its {plural(total, 'op')} are not supported"
     if on_target == total:
-        return f"can run, all {total} ops on target"
+        return f"can run, all {plural(total, 'op')} on target" if total else "can run (no ops)"
+    if on_target == 0:
+        return f"runs none of its {plural(total, 'op')}: all on the CPU"
     macs = (f", {target['macs_on_target'] / target['macs_total']:.0%} of MACs"
             if target["macs_total"] else "")
-    return (f"{on_target} of {total} ops on target{macs}, {target['partitions']} "
-            f"partition(s)")
+    return (f"{on_target} of {plural(total, 'op')} on target{macs}, "
+            f"{plural(target['partitions'], 'partition')}")
 
 
-def places_text(locations: list[dict[str, Any]], message: str = "") -> str:
+def places_text(locations: list[dict[str, Any]], message: str = "",
+                every: bool = False) -> str:
     """Where a finding is: 'op3 CONV_2D', 'CONV_2D x31 (ops 2, 5, 9, ...)', "'name'",
     '3 tensors ('a', 'b', 'c')'; empty for the model as a whole, and for one tensor of
     subgraph 0 that the message names already."""
@@ -190,17 +200,17 @@ def places_text(locations: list[dict[str, Any]], message: str = "") -> str:
         kinds = ", ".join(f"{name} x{count}" for name, count in types.most_common(3))
         if len(types) > 3:
             kinds += ", ..."
-        indices = listed([op_reference(location) for location in ops])
+        indices = listed([op_reference(location) for location in ops], every)
         return f"{kinds} (ops {indices})" if len(types) == 1 else \
             f"{len(ops)} ops: {kinds} (ops {indices})"
     buffers = [location["buffer"] for location in locations if location.get("buffer") is not None]
     if len(buffers) == len(locations):
-        return f"buffers {listed([str(buffer) for buffer in buffers])}"
+        return f"buffers {listed([str(buffer) for buffer in buffers], every)}"
     tensors = [location for location in locations if location.get("tensor") is not None
                or location.get("tensor_index") is not None]
     if len(tensors) == len(locations):
-        return f"{len(tensors)} tensors ({listed([tensor_reference(t) for t in tensors])})"
-    return f"{len(locations)} places ({listed([single_place(l) for l in locations])})"
+        return f"{len(tensors)} tensors ({listed([tensor_reference(t) for t in tensors], every)})"
+    return f"{len(locations)} places ({listed([single_place(l) for l in locations], every)})"
 
 
 def single_place(location: dict[str, Any]) -> str:
@@ -229,8 +239,10 @@ def tensor_reference(location: dict[str, Any]) -> str:
     return f"#{location['tensor_index']}"
 
 
-def listed(items: list[str]) -> str:
-    return ", ".join(items[:LISTED_PLACES]) + (", ..." if len(items) > LISTED_PLACES else "")
+def listed(items: list[str], every: bool = False) -> str:
+    if every or len(items) <= LISTED_PLACES:
+        return ", ".join(items)
+    return ", ".join(items[:LISTED_PLACES]) + ", ..."
 
 
 def short_name(name: str) -> str:

@@ -58,8 +58,8 @@ def target_block(name: str, target: dict[str, Any]) -> str:
         [op for op in target["ops"] if op["verdict"] != "target"]
     rows = []
     for op in listed:
-        reasons = [reason["message"] + (f"\n  tool: {reason['tool']}" if reason["tool"]
-                                         else "") for reason in op["reasons"]]
+        reasons = [reason["message"] + (f"\n  tool: {reason['tool']}" if reason["tool"] else "")
+                   for reason in op["reasons"]]
         if op["fix"] and op["reasons"]:
             reasons.append(f"fix: {op['fix']}")
         where = f"{op['op_index']}" if op["subgraph"] == 0 else \

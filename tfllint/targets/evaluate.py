@@ -205,10 +205,9 @@ def _with_fix(reason: Reason, fixes, profile: TargetProfile, op: str | None = No
 
 
 def combined_fix(reasons: tuple[Reason, ...]) -> str | None:
-    """The fixes of an op's reasons, each once, in reason order, joined with "; " (a
-    sentence's full stop dropped before the join)."""
-    fixes = list(dict.fromkeys(r.fix for r in reasons if r.fix))
-    return "; ".join([fix.rstrip(".") for fix in fixes[:-1]] + fixes[-1:]) or None
+    """The fixes of an op's reasons, each once, in reason order: sentences, one after
+    the other."""
+    return " ".join(dict.fromkeys(r.fix for r in reasons if r.fix)) or None
 
 
 # -- model requirements -------------------------------------------------------------------
@@ -502,24 +501,26 @@ def _first_run(subgraph, supported: dict[int, bool], profile: TargetProfile):
     delegated: set[int] = set()
     extra: dict[int, tuple[Reason, ...]] = {}
     region: set[int] = set()  # tensors the region writes
-    downstream: set[int] = set()  # tensors CPU ops write after reading the region
+    # tensors CPU ops write after reading the region -> the unsupported op that left it
+    downstream: dict[int, object] = {}
     left = False
     after = profile.messages.get("after_first_unsupported")
     for op in subgraph.operators:
         reads = [t for t in op.inputs if t >= 0]
-        blocked = any(t in downstream for t in reads)
-        if supported[op.index] and not blocked:
+        roots = [downstream[t] for t in reads if t in downstream]
+        if supported[op.index] and not roots:
             delegated.add(op.index)
             region.update(op.outputs)
             continue
-        if blocked or any(t in region for t in reads):
-            downstream.update(op.outputs)
+        if roots or any(t in region for t in reads):
+            root = roots[0] if roots else op
+            downstream.update(dict.fromkeys(op.outputs, root))
             left = left or any(t in region for t in reads)
             if supported[op.index]:
-                extra[op.index] = (Reason("after-first-unsupported", "supported, but it "
-                                          "depends on an op left on the CPU after the "
-                                          "accelerated region, and the compiler builds only "
-                                          "one region", after),)
+                extra[op.index] = (Reason(
+                    "after-first-unsupported", f"supported, but it depends on op {root.index} "
+                    f"{root.name}, which stays on the CPU after the accelerated region, and "
+                    "the compiler builds only one region", after),)
     produced_on_cpu = {t for op in subgraph.operators if op.index not in delegated
                        for t in op.outputs}
     entered = any(t in produced_on_cpu for op in subgraph.operators if op.index in delegated

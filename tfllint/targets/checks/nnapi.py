@@ -782,5 +782,3 @@ def batch_matmul(ctx: OpContext) -> Iterator[str]:
         yield f"input rank {len(a.shape)}; NNAPI takes ranks 2 to 4"
     if len(a.shape) != len(b.shape) or a.shape[:-2] != b.shape[:-2]:
         yield "broadcasting batch dimensions is not supported by NNAPI"
-
-
