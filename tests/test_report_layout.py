@@ -305,3 +305,25 @@ def test_a_profile_check_that_raises_is_one_message_for_that_model(run_cli, writ
     [model] = json.loads(out)["models"]
     assert model["error"].startswith("tfllint failed on this model: ZeroDivisionError: "
                                      "division by zero at test_report_layout.py:")
+
+
+def test_output_file_in_a_missing_directory_is_refused_before_linting(run_cli, write,
+                                                                        tmp_path):
+    code, out, err = run_cli(write(relu_model().build()), "--no-config", "--output-file",
+                             tmp_path / "missing" / "report.txt")
+    assert code == 2 and out == "" and "there is no directory" in err
+
+
+def test_a_command_name_after_an_option_gets_a_hint(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli("--no-config", "rules")
+    assert code == 2
+    assert "rules error: no such file or directory; to run the `rules` command, name it first: " \
+           "tfllint rules ..." in " ".join(out.split())
+
+
+def test_target_lines_say_how_much_runs_there(run_cli, write):
+    path = write(relu_model().build())  # float RELU: coral refuses it, gpu runs it all
+    _, out, _ = run_cli(path, "--no-config", "--target=coral,gpu")
+    assert "  coral: cannot run: the model is refused\n  gpu: can run, all 1 op on target\n" \
+        in out
