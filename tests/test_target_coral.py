@@ -127,7 +127,7 @@ def test_float_model_gives_the_data_type_status_on_every_op():
     result = coral((MODELS / "cnn_float32.tflite").read_bytes())
     [reason] = result.model_reasons
     assert reason.code == "coral-full-integer-quantization" and reason.tool == DATA_TYPE
-    assert reason.message.startswith("the model is not integer-quantized (float32); the Edge TPU "
+    assert reason.message.startswith("the model is not integer-quantized: float32; the Edge TPU "
                                      "runs only models")
     assert all(v.reasons[0].code == "dtype" and v.reasons[0].tool == DATA_TYPE
                for v in result.ops)
@@ -143,7 +143,7 @@ def test_dynamic_range_model_also_exceeds_the_op_version_ceiling():
         "ERROR: Didn't find op for builtin opcode 'FULLY_CONNECTED' version '12'. An older "
         "version of this builtin might be supported. Are you using an old TFLite binary "
         "with a newer model?")
-    assert quantization.message.startswith("the model is not integer-quantized (dynamic-range")
+    assert quantization.message.startswith("the model is not integer-quantized: dynamic-range")
 
 
 # -- model requirements ------------------------------------------------------------------

@@ -195,7 +195,7 @@ def full_integer_quantization(ctx: ModelContext) -> Iterator[Found]:
            if code.name == "CUSTOM"):
         return
     yield _worded(ctx, "coral-full-integer-quantization",
-                  f"the model is not integer-quantized ({analysis.label}); the Edge TPU runs "
+                  f"the model is not integer-quantized: {analysis.label}; the Edge TPU runs "
                   "only models quantized to 8-bit integers (int8 or uint8 activations and "
                   "weights), so no op maps")
 
