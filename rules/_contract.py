@@ -1,6 +1,7 @@
 """Helpers shared by the TFL5xx input/output contract rules (not a rule module: the name
-starts with _): labels, signature look-ups, generated-name patterns, what each target does
-with a dimension unknown until run time, and what a quantized input's range implies."""
+starts with _): labels, signature look-ups, generated-name patterns, what a target does
+with a dimension unknown until run time or a batch above 1 (as its profile's [inputs]
+table says), and what a quantized input's range implies."""
 from __future__ import annotations
 
 import re
@@ -92,52 +93,43 @@ def is_generated(name: str) -> bool:
 
 # -- dimensions unknown until run time (TFL501) -----------------------------------------------
 
-# Delegates applied without kTfLiteDelegateFlagsAllowDynamicTensors at their default
-# options (LiteRT@f67457790c9c: gpu/delegate.cc sets only PerOperatorProfiling,
-# coreml_delegate.mm kTfLiteDelegateFlagsNone, nnapi_delegate.cc only with
-# allow_dynamic_dimensions, default false in nnapi_delegate.h, hexagon_delegate.cc only
-# with enable_dynamic_batch_size), with the option that changes it.
-STATIC_ONLY_DELEGATES = {"gpu": "", "coreml": "",
-                         "nnapi": " (unless allow_dynamic_dimensions is set)",
-                         "hexagon": " (unless the experimental enable_dynamic_batch_size is set)"}
 STATIC_ONLY_TEXT = ("Attempting to use a delegate that only supports static-sized tensors with "
                     "a graph that has dynamic-sized tensors")
-ETHOS_U = ("ethos-u55", "ethos-u65", "ethos-u85")
 
 
 def dynamic_dimension_note(result, placeholder: tuple[int, ...], dims: Sequence[int]) -> str:
     """What one --target does with an input whose `dims` are -1 in shape_signature.
 
-    Sources: subgraph.cc (LiteRT@f67457790c9c) ResizeInputTensor undoes every delegate
-    and AllocateTensors re-applies them (RedoAllDelegates), and ModifyGraphWithDelegateImpl
-    refuses a static-only delegate when Prepare leaves a tensor dynamic-sized;
-    xnnpack_delegate.cc enable_subgraph_reshaping() is on unless
-    TFLITE_XNNPACK_DELEGATE_FLAG_DISABLE_SUBGRAPH_RESHAPING; TFLite Micro reads only
-    Tensor.shape (research targets-coral-tflm-ethosu.md §2.3); Vela reads a -1 batch as
-    1 and places ops with another -1 on the CPU (tfllint/targets/checks/ethos_u.py).
+    The facts are the profile's: `[requirements] static_shapes`, and `[inputs] dynamic`
+    (tfllint.targets.profile.DYNAMIC_INPUTS) with its `dynamic_note`; each built-in
+    profile cites its sources there. ModifyGraphWithDelegateImpl (subgraph.cc) gives the
+    words a static-only delegate is refused with.
     """
     profile = result.profile
     title = profile.title
+    behaviour = profile.inputs
+    note = f" ({behaviour.dynamic_note})" if behaviour.dynamic_note else ""
     if profile.requirements.static_shapes:
         return f"{title} refuses it: it needs static shapes (TFL302 reports it)"
-    if profile.name in STATIC_ONLY_DELEGATES:
-        return (f"{title} takes only static-sized tensors{STATIC_ONLY_DELEGATES[profile.name]}: "
-                "each resize undoes it and allocate_tensors() builds it again for the new "
-                "size, and it is refused if a size then depends on values computed at run "
-                f"time (\"{STATIC_ONLY_TEXT}\")")
-    if profile.name == "xnnpack":
-        return f"{title} follows each resize (its subgraph reshaping is on by default)"
-    if profile.name == "cpu":
-        return f"{title} runs it at whatever size it is resized to"
-    if profile.name == "tflm":
-        return (f"{title} reads only `shape`: it always runs at {shape_text(placeholder)} and "
-                "cannot be resized")
-    if profile.name in ETHOS_U:
+    if behaviour.dynamic == "static-only":
+        return (f"{title} takes only static-sized tensors{note}: each resize undoes it and "
+                "allocate_tensors() builds it again for the new size, and it is refused if a "
+                "size then depends on values computed at run time "
+                f"(\"{STATIC_ONLY_TEXT}\")")
+    if behaviour.dynamic == "reshape":
+        return f"{title} follows each resize{note}"
+    if behaviour.dynamic == "resize":
+        return f"{title} runs it at whatever size it is resized to{note}"
+    if behaviour.dynamic == "placeholder":
+        return (f"{title} reads only `shape`{note}: it always runs at "
+                f"{shape_text(placeholder)} and cannot be resized")
+    if behaviour.dynamic == "first-dimension":
         if any(dim > 0 for dim in dims):
             return (f"{title} puts the ops that touch a dynamic dimension after the first on "
-                    "the CPU (Vela: \"Only the first dimension of tensors can be dynamic.\")")
-        return f"{title} compiles it with batch 1 (Vela reads a -1 batch as 1)"
-    return f"{title}'s profile does not require static shapes"
+                    f"the CPU{note} (Vela: \"Only the first dimension of tensors can be "
+                    "dynamic.\")")
+        return f"{title} compiles it with batch 1{note} (Vela reads a -1 batch as 1)"
+    return f"{title}'s profile does not require static shapes{note}"
 
 
 # What a caller is told when no --target is named.
@@ -148,27 +140,16 @@ DYNAMIC_WITHOUT_TARGETS = (
 
 # -- batch 1 (TFL502) -------------------------------------------------------------------------
 
-def batch_one_reason(target_name: str, signature: tuple[int, ...]) -> str | None:
-    """Why a built-in target expects batch 1 for an input of this shape, or None.
-
-    coral: the Edge TPU maps a tensor of rank 4 or more only when every dimension before
-    the 3 innermost is 1 (coral.ai models-intro; tfllint/targets/checks/coral.py).
-    gpu: the GPU delegate reads rank 2-4 tensors as BHWC with batch = dimension 0
-    (model_builder_helper.cc ExtractTensorShape); its OpenGL ES backend, used where
-    OpenCL is missing (delegate.cc), converts inputs and outputs only at batch 1
-    (gl/kernels/converter.cc "Batch size != 1 is not supported.").
-    """
-    from tfllint.targets.checks.coral import MAPPED_DIMS
-
-    if target_name == "coral" and len(signature) > MAPPED_DIMS \
-            and any(dim > 1 for dim in signature[:-MAPPED_DIMS]):
-        return (f"the Edge TPU maps a tensor of rank {len(signature)} only when every "
-                f"dimension before the {MAPPED_DIMS} innermost is 1, so the ops reading it "
-                "stay on the CPU")
-    if target_name == "gpu" and 2 <= len(signature) <= 4 and signature[0] > 1:
-        return ("the GPU delegate's OpenGL ES backend (used where OpenCL is missing) takes "
-                "only batch 1: \"ToTensorConverter: Batch size != 1 is not supported.\"")
-    return None
+def batch_one_reason(profile, signature: tuple[int, ...]) -> str | None:
+    """Why the target expects batch 1 for an input of this shape signature, or None: the
+    profile's `[inputs] batch_one` (ranks and reason; each built-in cites its source)."""
+    expected = profile.inputs.batch_one
+    if expected is None or not signature or signature[0] <= 1:
+        return None
+    rank = len(signature)
+    if rank < expected.min_rank or (expected.max_rank is not None and rank > expected.max_rank):
+        return None
+    return expected.reason.replace("{rank}", str(rank))
 
 
 # -- image inputs (TFL507) --------------------------------------------------------------------

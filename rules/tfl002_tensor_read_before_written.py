@@ -8,7 +8,11 @@ from tfllint.engine.rule import RuleContext, Violation, rule
 from ._locations import at_op, tensor_label
 
 
-@rule(id="TFL002", name="tensor-read-before-written", severity="error")
+@rule(id="TFL002", name="tensor-read-before-written", severity="error",
+      evidence=(
+          "runtime: tests/test_rule_evidence.py (the builtin kernels run the ops in file "
+          "order, so the op reads what the previous call left; XNNPACK reorders them: one "
+          "model, two answers)"))
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """An op reads a tensor that is only written by an op later in the execution order.
 

@@ -8,7 +8,10 @@ from tfllint.engine.rule import RuleContext, Violation, rule
 from ._locations import at_tensor, tensor_label
 
 
-@rule(id="TFL003", name="output-never-written", severity="error")
+@rule(id="TFL003", name="output-never-written", severity="error",
+      evidence=(
+          "runtime: tests/test_rule_evidence.py (LiteRT fails when the output is read: "
+          "\"Tensor data is null\")"))
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """A subgraph output that no op writes and that is not an input, constant or variable.
 

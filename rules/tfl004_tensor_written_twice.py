@@ -8,7 +8,10 @@ from tfllint.engine.rule import RuleContext, Violation, rule
 from ._locations import at_op, tensor_label
 
 
-@rule(id="TFL004", name="tensor-written-twice", severity="error")
+@rule(id="TFL004", name="tensor-written-twice", severity="error",
+      evidence=(
+          "runtime: tests/test_rule_evidence.py (the last writer wins: the other op's "
+          "result is lost)"))
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """A tensor that two ops write, or that an op writes although it is an input or constant.
 

@@ -9,7 +9,10 @@ from tfllint.engine.rule import RuleContext, Violation, rule
 from ._locations import at_op
 
 
-@rule(id="TFL101", name="flex-op-needs-flex-delegate", severity="error")
+@rule(id="TFL101", name="flex-op-needs-flex-delegate", severity="error",
+      evidence=(
+          "runtime: tests/test_rule_evidence.py, tests/test_rule_branches.py (LiteRT "
+          "without the Flex delegate fails with the quoted error)"))
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """A Flex (Select TensorFlow) op, which only a runtime linked with the Flex delegate runs.
 

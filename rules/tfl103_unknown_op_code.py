@@ -11,7 +11,10 @@ from ._locations import at_op, opcode_location
 NEWEST_KNOWN_OP = max(ENUMS["BuiltinOperator"])
 
 
-@rule(id="TFL103", name="unknown-op-code", severity="error")
+@rule(id="TFL103", name="unknown-op-code", severity="error",
+      evidence=(
+          "runtime: tests/test_rule_evidence.py (LiteRT fails: \"Op builtin_code out of "
+          "range\")"))
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """An op code, or an op's options type, newer than any schema tfllint knows.
 

@@ -8,7 +8,8 @@ from tfllint.engine.rule import RuleContext, Violation, rule
 from ._locations import at_tensor, tensor_label
 
 
-@rule(id="TFL104", name="unknown-tensor-type", severity="error")
+@rule(id="TFL104", name="unknown-tensor-type", severity="error",
+      evidence="runtime: tests/test_rule_evidence.py (LiteRT fails: \"Unsupported data type\")")
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """A tensor type or quantization scheme newer than the schema tfllint knows.
 

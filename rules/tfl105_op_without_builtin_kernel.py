@@ -9,7 +9,10 @@ from tfllint.engine.rule import RuleContext, Violation, rule
 from ._locations import opcode_location
 
 
-@rule(id="TFL105", name="op-without-builtin-kernel", severity="error")
+@rule(id="TFL105", name="op-without-builtin-kernel", severity="error",
+      evidence=(
+          "runtime: tests/test_rule_evidence.py (LiteRT fails: \"Didn't find op for builtin "
+          "opcode\")"))
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """A builtin op the LiteRT runtime has no kernel for (e.g. most StableHLO ops).
 

@@ -16,7 +16,11 @@ def runtime_error(name: str, version: int) -> str:
             "with a newer model?")
 
 
-@rule(id="TFL106", name="op-version-too-new", severity="error")
+@rule(id="TFL106", name="op-version-too-new", severity="error",
+      evidence=(
+          "runtime+source: tests/test_cpu_differential.py (verdicts at a --runtime-version "
+          "against a real load); the release table is LiteRT's runtime_version.cc and "
+          "register.cc (rules/data/op_runtime_versions.toml cites the commit)"))
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """An op version that the app's runtime (--runtime-version) cannot run.
 

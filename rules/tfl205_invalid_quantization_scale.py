@@ -16,7 +16,10 @@ def invalid(scale: float) -> bool:
     return not (math.isfinite(scale) and scale > 0)
 
 
-@rule(id="TFL205", name="invalid-quantization-scale", severity="error")
+@rule(id="TFL205", name="invalid-quantization-scale", severity="error",
+      evidence=(
+          "runtime: tests/test_rule_evidence.py (a zero scale makes its channel a constant, "
+          "whatever the input)"))
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """A quantized tensor with a scale that is not a positive finite number.
 

@@ -14,7 +14,10 @@ from ._quant_params import ZERO_POINT_RANGES, first_failing, indexed, quantized_
 INT4_PER_CHANNEL_EXTRA = 8
 
 
-@rule(id="TFL206", name="zero-point-out-of-range", severity="error")
+@rule(id="TFL206", name="zero-point-out-of-range", severity="error",
+      evidence=(
+          "runtime: tests/test_rule_evidence.py (LiteRT's default XNNPACK delegate refuses "
+          "the zero point)"))
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """A quantized tensor whose zero point lies outside what its type can hold.
 

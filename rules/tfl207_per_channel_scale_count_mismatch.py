@@ -46,7 +46,8 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'s' * (count != 1)}"
 
 
-@rule(id="TFL207", name="per-channel-scale-count-mismatch", severity="error")
+@rule(id="TFL207", name="per-channel-scale-count-mismatch", severity="error",
+      evidence="runtime: tests/test_rule_evidence.py (LiteRT refuses the model at load)")
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """Quantization parameters that make LiteRT refuse to load the model.
 

@@ -9,7 +9,10 @@ from ._locations import at_op, tensor_label
 from ._quant_params import WeightUse, affine, first_failing, indexed, share, weight_uses
 
 
-@rule(id="TFL208", name="asymmetric-int8-weights", severity="error")
+@rule(id="TFL208", name="asymmetric-int8-weights", severity="error",
+      evidence=(
+          "runtime: tests/test_rule_evidence.py (LiteRT's default XNNPACK delegate refuses "
+          "the weights)"))
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """Int8 constant weights of a convolution or matrix multiplication whose zero point is not 0.
 

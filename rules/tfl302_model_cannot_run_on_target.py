@@ -8,7 +8,12 @@ from tfllint.engine.rule import Location, RuleContext, Violation, rule
 from ._targets import group_reasons, grouped_verdicts, op_location, ops_summary
 
 
-@rule(id="TFL302", name="model-cannot-run-on-target", severity="error")
+@rule(id="TFL302", name="model-cannot-run-on-target", severity="error",
+      evidence=(
+          "runtime+source: tests/test_tflm_differential.py, tests/test_cpu_differential.py, "
+          "tests/test_vela_differential.py (tflm, cpu and Ethos-U verdicts against TFLite "
+          "Micro, LiteRT and Vela); the other targets' requirements cite their sources in "
+          "rules/targets/*.toml"))
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """A model the target cannot run or compile: a requirement unmet, or an op it lacks.
 

@@ -6,7 +6,7 @@ from typing import Iterator
 from tfllint.engine.rule import Location, RuleContext, Violation, rule
 
 
-@rule(id="TFL303", name="too-many-partitions", severity="error")
+@rule(id="TFL303", name="too-many-partitions", severity="error", evidence="gate")
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """A target on which the graph splits into more accelerated partitions than allowed.
 

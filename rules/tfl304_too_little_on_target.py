@@ -6,7 +6,7 @@ from typing import Iterator
 from tfllint.engine.rule import Location, RuleContext, Violation, rule
 
 
-@rule(id="TFL304", name="too-little-on-target", severity="error")
+@rule(id="TFL304", name="too-little-on-target", severity="error", evidence="gate")
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """A target that runs a smaller share of the ops or of the compute than required.
 

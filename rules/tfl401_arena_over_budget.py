@@ -10,7 +10,7 @@ from tfllint.sizes import exact_bytes, human_bytes
 from ._memory import budget_text, live_at_peak_text, peak_location
 
 
-@rule(id="TFL401", name="arena-over-budget", severity="error")
+@rule(id="TFL401", name="arena-over-budget", severity="error", evidence="gate")
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """The arena the runtime plans for the activations does not fit the memory budget.
 

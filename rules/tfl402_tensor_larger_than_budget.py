@@ -11,7 +11,7 @@ from ._locations import at_tensor, tensor_label
 from ._memory import budget_text
 
 
-@rule(id="TFL402", name="tensor-larger-than-budget", severity="error")
+@rule(id="TFL402", name="tensor-larger-than-budget", severity="error", evidence="gate")
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """An activation tensor that by itself does not fit the memory budget.
 

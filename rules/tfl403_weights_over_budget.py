@@ -10,7 +10,7 @@ from tfllint.sizes import exact_bytes, human_bytes
 from ._memory import budget_text, constant_sizes, named_sizes
 
 
-@rule(id="TFL403", name="weights-over-budget", severity="error")
+@rule(id="TFL403", name="weights-over-budget", severity="error", evidence="gate")
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """The weights and other constants do not fit the weights (flash) budget.
 

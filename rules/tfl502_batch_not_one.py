@@ -14,11 +14,12 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
 
     What it finds:
         Inputs of subgraph 0 of rank 2 or more whose first dimension is fixed (not -1)
-        and larger than 1, for each --target that expects batch 1 there: the Coral Edge
-        TPU for inputs of rank 4 or more (it maps only the 3 innermost dimensions), and
-        the GPU delegate for inputs of rank 2 to 4 (its OpenGL ES backend takes batch 1
-        only). Without such a target it reports nothing: a fixed batch is then just part
-        of the contract, which `tfllint inspect` shows.
+        and larger than 1, for each --target whose profile expects batch 1 there
+        (`[inputs] batch_one`): the Coral Edge TPU for inputs of rank 4 or more (it maps
+        only the 3 innermost dimensions), and the GPU delegate for inputs of rank 2 to 4
+        (its OpenGL ES backend takes batch 1 only). Without such a target it reports
+        nothing: a fixed batch is then just part of the contract, which `tfllint inspect`
+        shows.
 
     Why it matters:
         A model exported with the training batch size (a Keras Input with batch_size=32)
@@ -43,7 +44,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         if len(signature) < 2 or signature[0] <= 1:
             continue
         for profile in targets:
-            reason = batch_one_reason(profile.name, signature)
+            reason = batch_one_reason(profile, signature)
             if reason is None:
                 continue
             yield Violation(f"{io_label('input', position, tensor)} has a fixed batch of "

@@ -15,6 +15,7 @@ def render_catalogue(rules: tuple[Rule, ...], output_format: str) -> str:
     if output_format == "json":
         return json.dumps([{"id": r.id, "name": r.name, "severity": r.severity,
                             "summary": r.summary, "origin": r.origin,
+                            "evidence": r.evidence or None,
                             "options": [{"name": o.name, "type": o.type.__name__,
                                          "default": o.default, "help": o.help}
                                         for o in r.options]}
@@ -36,6 +37,8 @@ def markdown_catalogue(rules: tuple[Rule, ...]) -> str:
     for rule in rules:
         lines += ["", f"## {rule.id}", "", f"`{rule.name}`, default severity "
                   f"**{rule.severity}**.", "", rule.summary]
+        if rule.evidence:
+            lines += ["", f"Backed by: {rule.evidence}"]
         for title in DOC_SECTIONS:
             lines += ["", f"### {title}", "", _markdown_section(rule.section(title))]
         if rule.options:
@@ -63,6 +66,8 @@ def _markdown_section(text: str) -> str:
 def render_explanation(rule: Rule) -> str:
     header = f"{rule.id} {rule.name} (default severity: {rule.severity})"
     text = [header, "=" * len(header), "", rule.doc.strip()]
+    if rule.evidence:
+        text += ["", f"Backed by: {rule.evidence}"]
     if rule.options:
         text += ["", "Options:"]
         text += [f"  {o.name} ({o.type.__name__}, default {o.default!r}): {o.help}"

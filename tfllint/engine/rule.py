@@ -137,6 +137,14 @@ class Rule:
     options: tuple[Option, ...] = ()
     scope: str = "model"
     origin: str = ""  # the module that defined the rule
+    # What backs an error (the severity policy): "runtime: <the differential tests>",
+    # "source: <the source or document cited>", "gate" (a threshold the user set), or
+    # several kinds joined with "+" ("runtime+source: ...").
+    evidence: str = ""
+
+    @property
+    def evidence_kinds(self) -> tuple[str, ...]:
+        return tuple(self.evidence.split(":", 1)[0].split("+")) if self.evidence else ()
 
     @property
     def summary(self) -> str:
@@ -152,13 +160,13 @@ class Rule:
 
 
 def rule(*, id: str, name: str, severity: str, options: Iterable[Option] = (),
-         scope: str = "model") -> Callable[[CheckFunction], Rule]:
+         scope: str = "model", evidence: str = "") -> Callable[[CheckFunction], Rule]:
     """Declare a rule; the decorated function's docstring is its documentation."""
 
     def declare(check: CheckFunction) -> Rule:
         return Rule(id=id, name=name, severity=severity, check=check,
                     doc=inspect.cleandoc(check.__doc__ or ""), options=tuple(options),
-                    scope=scope, origin=check.__module__)
+                    scope=scope, origin=check.__module__, evidence=evidence)
 
     return declare
 
