@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Iterator
 
 from ..analyses.macs import op_macs
@@ -30,8 +31,24 @@ QUANTIZATION_OK = {
     "float": {"float32", "float16-weights", "none"},
     "quantized": {"int8", "uint8", "int16x8", "none"},
 }
-# Compiler outputs of the built-in targets, to name them when another target sees one.
-COMPILED_FOR = {"edgetpu-custom-op": "the Coral Edge TPU", "ethos-u": "an Arm Ethos-U NPU"}
+
+
+def compiled_for(custom_code: str) -> str | None:
+    """The accelerator a custom op is a compiled model for, as the built-in profile whose
+    compiler writes it names it (`[target] compiled_op` and `compiled_for`), or None."""
+    return _compiled_for_table().get(custom_code)
+
+
+@lru_cache(maxsize=None)
+def _compiled_for_table() -> dict[str, str]:
+    from . import builtin_profile_names, cached_profile
+
+    table: dict[str, str] = {}
+    for stem in sorted(set(builtin_profile_names().values())):
+        profile = cached_profile(stem)
+        if profile.compiled_op and profile.compiled_for:
+            table.setdefault(profile.compiled_op, profile.compiled_for)
+    return table
 
 
 @dataclass(frozen=True)
@@ -380,9 +397,9 @@ def _is_fp16_weight_dequantize(ctx: OpContext) -> bool:
 def _not_listed_message(op: Operator, profile: TargetProfile) -> str:
     code = op.opcode
     if code.name == "CUSTOM":
-        compiled_for = COMPILED_FOR.get(code.custom_code or "")
-        if compiled_for:
-            return (f"{code.custom_code} is a model already compiled for {compiled_for}; "
+        accelerator = compiled_for(code.custom_code or "")
+        if accelerator:
+            return (f"{code.custom_code} is a model already compiled for {accelerator}; "
                     f"it runs only there, not on {profile.title}")
         if code.is_flex:
             return (f"Flex op (TensorFlow op {code.custom_code[4:]}): only the Flex delegate "

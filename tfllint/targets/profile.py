@@ -4,7 +4,9 @@ A profile names the ops a target runs and, per op, the constraints: op versions,
 types, rank, fused activations, inputs that must be constant, limits on option values,
 and named checks (Python predicates, tfllint/targets/checks/) for what data cannot say.
 It also says how the runtime partitions the graph, what model-level requirements the
-target has, its memory figures, the real tool's status wording, and its sources.
+target has, what it does with the model's inputs ([inputs]: sizes unknown until run time,
+a batch above 1), its memory figures, the real tool's status wording, and its sources.
+Every fact about a target is here, so a profile that extends a built-in behaves like it.
 Fixes are keyed by the reason they address (`fix = { fused-activation = "..." }` on an op,
 on "*" for every op, or under [requirements] for the model), so a fix is shown only when
 its reason fired.
@@ -41,6 +43,20 @@ PARTITIONING = {
                "op is a CPU island between them (Vela)",
 }
 FALLBACKS = ("cpu", "none")
+# [inputs] dynamic: what the target does with an input dimension unknown until run time
+# (-1 in shape_signature), for a target that does not require static shapes (TFL501).
+DYNAMIC_INPUTS = {
+    "resize": "the interpreter runs the model at whatever size an input is resized to "
+              "(LiteRT CPU)",
+    "reshape": "the delegate follows each resize by reshaping what it built (XNNPACK)",
+    "static-only": "the delegate takes only static-sized tensors: each resize undoes it, "
+                   "allocate_tensors() applies it again, and it is refused when a size "
+                   "depends on values computed at run time (GPU, Core ML, NNAPI, Hexagon)",
+    "placeholder": "only the file's `shape` is read: the model always runs at the "
+                   "placeholder size and cannot be resized (TFLite Micro)",
+    "first-dimension": "a -1 batch is compiled as 1, and ops that touch any other dynamic "
+                       "dimension run on the CPU (Vela)",
+}
 QUANTIZATION_REQUIREMENTS = ("full-integer", "float", "quantized")
 OP_KEYS = {"versions", "dtypes", "weight_dtypes", "max_rank", "fused_activations",
            "constant_inputs", "options", "checks", "status", "fix", "note", "supported"}
@@ -85,6 +101,25 @@ class ModelRequirements:
 
 
 @dataclass(frozen=True)
+class BatchOne:
+    """Inputs on which the target expects batch 1 (TFL502): a fixed first dimension above 1
+    on an input of rank min_rank..max_rank, with why ({rank}: the input's rank)."""
+
+    reason: str
+    min_rank: int = 2
+    max_rank: int | None = None  # None: no upper bound
+
+
+@dataclass(frozen=True)
+class InputBehaviour:
+    """What the target does with the model's inputs ([inputs] of a profile)."""
+
+    dynamic: str | None = None  # a DYNAMIC_INPUTS key; None: not described
+    dynamic_note: str | None = None  # the setting that changes it, or how it does it
+    batch_one: BatchOne | None = None  # None: any batch
+
+
+@dataclass(frozen=True)
 class TargetProfile:
     name: str
     title: str
@@ -100,10 +135,13 @@ class TargetProfile:
     min_nodes_per_partition: int | None = None  # smaller partitions stay on the CPU
     absorbs_fp16_dequantize: bool = False
     compiled_op: str | None = None  # custom code of this target's compiler output
+    # what other targets call the accelerator a compiled_op op was compiled for
+    compiled_for: str | None = None
     # whose arena planning the model's activations get: "tflm" for TFLite Micro and what
     # runs on it, "litert" for the LiteRT interpreter (tfllint.analyses.arena.PLANNERS)
     arena_planner: str = "litert"
     requirements: ModelRequirements = field(default_factory=ModelRequirements)
+    inputs: InputBehaviour = field(default_factory=InputBehaviour)
     messages: Mapping[str, str] = field(default_factory=dict)
     memory: Mapping[str, int] = field(default_factory=dict)
     deprecated: str | None = None
@@ -254,12 +292,13 @@ def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProf
     from .checks import known_check
 
     document = _resolve_extends(document, where)
-    top = _Reader(document, where, {"target", "requirements", "messages", "memory", "ops"})
+    top = _Reader(document, where, {"target", "requirements", "inputs", "messages", "memory",
+                                    "ops"})
     target = _Reader(top.get("target", dict, {}), f"{where} [target]",
                      {"name", "title", "describes", "aliases", "partitioning", "fallback",
                       "op_table", "dtypes", "max_rank", "max_delegated_partitions",
                       "min_nodes_per_partition", "absorbs_fp16_dequantize", "compiled_op",
-                      "arena_planner", "deprecated", "sources", "extends"})
+                      "compiled_for", "arena_planner", "deprecated", "sources", "extends"})
     name = target.get("name", str)
     if not name:
         raise ConfigError(f"{where} [target]: name is required")
@@ -290,6 +329,7 @@ def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProf
         min_nodes_per_partition=target.get("min_nodes_per_partition", int),
         absorbs_fp16_dequantize=target.get("absorbs_fp16_dequantize", bool, False),
         compiled_op=target.get("compiled_op", str),
+        compiled_for=target.get("compiled_for", str),
         arena_planner=target.choice("arena_planner", ARENA_PLANNERS, "litert"),
         requirements=ModelRequirements(
             quantization=requirements.choice("quantization", QUANTIZATION_REQUIREMENTS),
@@ -298,9 +338,26 @@ def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProf
             checks=model_checks,
             fixes=_fix_table(requirements.table.get("fix", {}), f"{where} [requirements]",
                              "model")),
+        inputs=_input_behaviour(top.get("inputs", dict, {}), f"{where} [inputs]"),
         messages=dict(messages), memory=dict(memory),
         deprecated=target.get("deprecated", str), sources=target.strings("sources") or (),
         path=where)
+
+
+def _input_behaviour(table: Any, where: str) -> InputBehaviour:
+    inputs = _Reader(table, where, {"dynamic", "dynamic_note", "batch_one"})
+    batch_one = inputs.get("batch_one", dict)
+    if batch_one is not None:
+        limits = _Reader(batch_one, f"{where}.batch_one", {"min_rank", "max_rank", "reason"})
+        reason = limits.get("reason", str)
+        if not reason:
+            raise ConfigError(f"{where}.batch_one.reason is required: why the target expects "
+                              "batch 1")
+        batch_one = BatchOne(reason=reason, min_rank=limits.get("min_rank", int, 2),
+                             max_rank=limits.get("max_rank", int))
+    return InputBehaviour(dynamic=inputs.choice("dynamic", tuple(DYNAMIC_INPUTS)),
+                          dynamic_note=inputs.get("dynamic_note", str) or None,
+                          batch_one=batch_one)
 
 
 def _op_support(name: str, table: Any, where: str) -> OpSupport:
