@@ -121,7 +121,11 @@ def classify_op(view, op: Operator) -> str | None:
         elif reads_integers or not _only_dequantized(view, op.subgraph, index):
             activations.add(tensor.dtype)
     if activations & FLOAT_TYPES:
-        return "hybrid" if weights & INTEGER_WEIGHT_TYPES else "float32"
+        # Hybrid names the builtin dynamic-range kernels. A custom op's integer constants
+        # are its own inputs (TFLite_Detection_PostProcess reads its anchors so), not weights
+        # a kernel dequantizes on the fly.
+        hybrid = weights & INTEGER_WEIGHT_TYPES and op.opcode.name != "CUSTOM"
+        return "hybrid" if hybrid else "float32"
     if "INT8" in activations:
         return "int8"
     if "UINT8" in activations:
