@@ -65,7 +65,9 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         known = provider_of(custom_code)
         if known:
             _, provider = known
-            message = (f"custom op {custom_code}{uses} comes from {provider['description']}; "
+            note = provider.get("notes", {}).get(custom_code)
+            described = provider["description"] + (f", and {note}" if note else "")
+            message = (f"custom op {custom_code}{uses} comes from {described}; "
                        f"without it the interpreter fails with {error}")
             fix = provider["fix"]
         else:
