@@ -4,11 +4,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from tfllint.engine.rule import RuleContext, Violation, rule
-from tfllint.reader.tflite_schema import ENUMS
 
 from ._locations import at_op, opcode_location
-
-NEWEST_KNOWN_OP = max(ENUMS["BuiltinOperator"])
 
 
 @rule(id="TFL103", name="unknown-op-code", severity="error",
@@ -37,13 +34,14 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         the runtime (and tfllint) to a release that knows the op.
     """
     view = ctx.view
+    newest_code, _ = view.newest_known_op()
     for code in view.model.operator_codes:
         if code.is_known:
             continue
         location, uses = opcode_location(view, code.index)
         yield Violation(
             f"builtin op code {code.builtin_code} is newer than the newest op tfllint knows "
-            f"({NEWEST_KNOWN_OP}){uses}; a runtime that predates it fails with \"Op "
+            f"({newest_code}){uses}; a runtime that predates it fails with \"Op "
             f"builtin_code out of range: {code.builtin_code}. Are you using old TFLite binary "
             "with newer model?\"", location,
             fix="convert with a converter matching your runtime, or upgrade the runtime")

@@ -5,8 +5,7 @@ from typing import Iterator
 
 from tfllint.analyses.contract import TensorContract
 from tfllint.engine.rule import Option, RuleContext, Violation, rule
-from tfllint.reader.flatbuffer import FlatbufferError
-from tfllint.reader.support_metadata import TensorMetadata, read_support_metadata
+from tfllint.reader.support_metadata import TensorMetadata
 
 from ._contract import io_label, io_location, quantized_range, range_hint, shape_text
 
@@ -75,13 +74,10 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
 
 def _metadata_inputs(ctx: RuleContext) -> tuple[tuple[TensorMetadata, ...], str | None]:
     """Subgraph 0's input metadata, in input order, and why it is unusable (or None)."""
-    try:
-        metadata = read_support_metadata(ctx.view.file)
-    except FlatbufferError as error:
-        return (), f"its TFLite Support metadata is corrupt ({error})"
-    if metadata is None or not metadata.subgraphs:
-        return (), None
-    return metadata.subgraphs[0].inputs, None
+    support = ctx.analyses.support_metadata
+    if support.error is not None:
+        return (), f"its TFLite Support metadata is corrupt ({support.error})"
+    return (support.main.inputs if support.main is not None else ()), None
 
 
 def _image_shaped(signature: tuple[int, ...], min_size: int) -> bool:

@@ -373,3 +373,55 @@ def test_missing_member_or_file_gives_none(tmp_path):
     assert read_associated_file_lines(model, "vocab.txt") is None
     assert read_associated_file_lines(tmp_path / "absent.tflite", "labels.txt") is None
     assert packed_file_names(tmp_path / "absent.tflite") is None
+
+
+# -- one parse, shared by TFL507, `tfllint inspect` and the snippet ---------------------------
+
+def test_one_parse_serves_tfl507_inspect_and_the_snippet(tmp_path, monkeypatch):
+    import tfllint.reader.support_metadata as module
+    from tfllint.engine.runner import run_rules
+    from tfllint.inspect_contract import contract_document
+    from tfllint.pipeline import LintRun, open_model
+    from tfllint.snippet import support_hints
+
+    parses = []
+    real_parse = module.parse_support_metadata
+    monkeypatch.setattr(module, "parse_support_metadata",
+                        lambda data: parses.append(len(data)) or real_parse(data))
+    path = tmp_path / "classifier.tflite"
+    path.write_bytes(with_zip(minimal_model(image_classifier_metadata()),
+                              {"labels.txt": "\n".join(LABELS) + "\n"}))
+    run = LintRun.load({"select": ["TFL507"]}, use_config=False)
+    view, analyses = open_model(str(path), run.settings)
+    run_rules(view, analyses, run.rules, run.settings)
+    document = contract_document(view, analyses)
+    support_hints(view, analyses)
+    assert len(parses) == 1
+    assert analyses.support_metadata.metadata == EXPECTED
+    assert analyses.support_metadata.main == EXPECTED.subgraphs[0]
+    assert analyses.support_metadata.error is None
+    assert document["support_metadata"]["name"] == EXPECTED.name
+
+
+def test_corrupt_metadata_is_one_error_for_every_reader(tmp_path):
+    from tfllint.inspect_contract import contract_document
+    from tfllint.pipeline import open_model
+    from tfllint.snippet import support_hints
+
+    path = tmp_path / "corrupt.tflite"
+    path.write_bytes(minimal_model(b"\x08\x00\x00\x00XXXX" + bytes(8)))
+    view, analyses = open_model(str(path))
+    support = analyses.support_metadata
+    assert support.metadata is None and support.main is None and support.error
+    assert contract_document(view, analyses)["support_metadata"] == {
+        "error": f"TFLite Support metadata is corrupt: {support.error}"}
+    assert support_hints(view, analyses) == {}
+
+
+def test_a_model_without_metadata_has_no_support_metadata(tmp_path):
+    from tfllint.pipeline import open_model
+
+    path = tmp_path / "plain.tflite"
+    path.write_bytes(minimal_model(b"").replace(b"TFLITE_METADATA", b"OTHER_METADATA_"))
+    _, analyses = open_model(str(path))
+    assert (analyses.support_metadata.metadata, analyses.support_metadata.error) == (None, None)

@@ -27,20 +27,19 @@ def contract_document(view: ModelView, analyses: Analyses | None = None) -> dict
             for s in contract.signatures],
         "runtime": {"declared_min_version": analyses.runtime.declared_min_version,
                     "required_min_version": analyses.runtime.required_text},
-        "support_metadata": support_metadata_document(view),
+        "support_metadata": support_metadata_document(view, analyses),
     }
 
 
-def support_metadata_document(view: ModelView) -> dict[str, Any] | None:
+def support_metadata_document(view: ModelView, analyses: Analyses) -> dict[str, Any] | None:
     """TFLite Support metadata (normalization, labels) when the model carries it."""
-    from .reader.flatbuffer import FlatbufferError
-    from .reader.support_metadata import read_associated_file_lines, read_support_metadata
+    from .reader.support_metadata import read_associated_file_lines
 
-    try:
-        metadata = read_support_metadata(view.file)
-    except FlatbufferError as error:
-        return {"error": f"TFLite Support metadata is corrupt: {error}"}
-    if metadata is None or not metadata.subgraphs:
+    support = analyses.support_metadata
+    if support.error is not None:
+        return {"error": f"TFLite Support metadata is corrupt: {support.error}"}
+    metadata, subgraph = support.metadata, support.main
+    if metadata is None or subgraph is None:
         return None
 
     def numbers(values) -> list:
@@ -67,7 +66,6 @@ def support_metadata_document(view: ModelView) -> dict[str, Any] | None:
                 "associated_files": files})
         return described
 
-    subgraph = metadata.subgraphs[0]
     return {"name": metadata.name, "description": metadata.description,
             "version": metadata.version, "author": metadata.author,
             "license": metadata.license, "inputs": tensors(subgraph.inputs),

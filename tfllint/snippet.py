@@ -71,23 +71,20 @@ def render_snippet(path: str) -> str:
     contract = analyses.contract
     flex_ops = sorted({code.custom_code or "" for code in view.model.operator_codes
                        if code.is_flex})
-    return snippet_text(path, contract, hints=support_hints(view, contract),
+    return snippet_text(path, contract, hints=support_hints(view, analyses),
                         flex_ops=flex_ops)
 
 
-def support_hints(view, contract: Contract) -> dict[int, TensorHints]:
-    """Hints per subgraph-0 tensor index from TFLite Support metadata; {} without it."""
-    from .reader.flatbuffer import FlatbufferError
-    from .reader.support_metadata import read_associated_file_lines, read_support_metadata
+def support_hints(view, analyses) -> dict[int, TensorHints]:
+    """Hints per subgraph-0 tensor index from TFLite Support metadata; {} without it (or
+    when it is corrupt: `tfllint inspect` reports that; the snippet runs without hints)."""
+    from .reader.support_metadata import read_associated_file_lines
 
-    try:
-        metadata = read_support_metadata(view.file)
-    except FlatbufferError:  # `tfllint inspect` reports it; the snippet runs without hints
-        return {}
-    if metadata is None or not metadata.subgraphs:
+    contract: Contract = analyses.contract
+    described = analyses.support_metadata.main
+    if described is None:
         return {}
     hints: dict[int, TensorHints] = {}
-    described = metadata.subgraphs[0]
     # The metadata lists subgraph 0's inputs and outputs in the subgraph's own order.
     for tensors, entries in ((contract.inputs, described.inputs),
                              (contract.outputs, described.outputs)):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from .model import Buffer, Model, Operator, Subgraph, Tensor
 from .reader import ModelFile
+from .reader.decode import OPERATOR_NAMES
 from .reader.offline_plan import METADATA_NAME as OFFLINE_PLAN_METADATA
 from .reader.offline_plan import OfflinePlan, parse_offline_plan
 
@@ -144,6 +145,18 @@ class ModelView:
         Raises OfflinePlanError when the metadata is present but malformed."""
         data = self.metadata_bytes(OFFLINE_PLAN_METADATA)
         return None if data is None else parse_offline_plan(data)
+
+    # -- the schema tfllint reads with ----------------------------------------------------
+    @staticmethod
+    def builtin_op_name(builtin_code: int) -> str | None:
+        """The schema's name of a builtin op code, or None when the code is newer than it."""
+        return OPERATOR_NAMES.get(builtin_code)
+
+    @staticmethod
+    def newest_known_op() -> tuple[int, str]:
+        """(builtin code, name) of the newest op in the schema tfllint was built from."""
+        code = max(OPERATOR_NAMES)
+        return code, OPERATOR_NAMES[code]
 
     # -- structure --------------------------------------------------------------------
     def graph(self, subgraph: int = 0) -> networkx.DiGraph:

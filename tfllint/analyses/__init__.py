@@ -4,7 +4,8 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from .contract import Contract, analyze_contract
+from .contract import (Contract, SupportMetadataAnalysis, analyze_contract,
+                       analyze_support_metadata)
 from .memory import MemoryAnalysis, analyze_memory
 from .quantization import QuantizationAnalysis, analyze_quantization
 from .runtime import MIN_RUNTIME_METADATA, RuntimeAnalysis, analyze_runtime
@@ -55,6 +56,11 @@ class Analyses:
     @cached_property
     def contract(self) -> Contract:
         return analyze_contract(self.view)
+
+    @cached_property
+    def support_metadata(self) -> SupportMetadataAnalysis:
+        """TFLite Support metadata, parsed once; `.error` says why a corrupt one is unread."""
+        return analyze_support_metadata(self.view)
 
 
 __all__ = ["Analyses"]

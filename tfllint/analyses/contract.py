@@ -7,8 +7,12 @@ caller can compare the two directly; signature defs add the names callers use in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..model import Tensor
+
+if TYPE_CHECKING:
+    from ..reader.support_metadata import SubgraphMetadata, SupportMetadata
 
 
 @dataclass(frozen=True)
@@ -97,3 +101,35 @@ def analyze_contract(view) -> Contract:
         inputs=tuple(tensor_contract(main.tensors[i]) for i in main.inputs),
         outputs=tuple(tensor_contract(main.tensors[i]) for i in main.outputs),
         signatures=tuple(signatures))
+
+
+# -- TFLite Support metadata ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SupportMetadataAnalysis:
+    """The model's TFLite Support metadata (normalization, color space, labels), parsed once
+    for TFL507, `tfllint inspect` and the snippet."""
+
+    metadata: SupportMetadata | None  # None: the model has none, or it is corrupt
+    error: str | None = None  # why the TFLITE_METADATA buffer cannot be read
+
+    @property
+    def main(self) -> SubgraphMetadata | None:
+        """Subgraph 0's metadata (inputs and outputs in the subgraph's order), or None."""
+        if self.metadata is None or not self.metadata.subgraphs:
+            return None
+        return self.metadata.subgraphs[0]
+
+
+def analyze_support_metadata(view) -> SupportMetadataAnalysis:
+    """Parse the TFLITE_METADATA entry; a corrupt one is an `error`, never an exception."""
+    from ..reader.flatbuffer import FlatbufferError
+    from ..reader.support_metadata import METADATA_NAME, parse_support_metadata
+
+    data = view.metadata_bytes(METADATA_NAME)
+    if data is None:
+        return SupportMetadataAnalysis(None)
+    try:
+        return SupportMetadataAnalysis(parse_support_metadata(data))
+    except FlatbufferError as error:
+        return SupportMetadataAnalysis(None, str(error))
