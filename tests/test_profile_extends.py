@@ -168,11 +168,20 @@ def test_a_profile_can_state_the_input_facts_itself(models, tmp_path):
         "input 0 'image' has a fixed batch of 4 (shape [4, 16]); my NPU runs rank 2 at batch 1"]
 
 
+def test_an_extending_profile_can_drop_batch_one(models, tmp_path):
+    profile = tmp_path / "opencl.toml"
+    profile.write_text('[target]\nextends = "gpu"\nname = "opencl"\n[inputs]\nbatch_one = false\n',
+                       "utf-8")
+    assert tfllint.targets.load_target(str(profile)).inputs.batch_one is None
+    assert _messages(tfllint.lint(models, target=str(profile), **SETTINGS), "TFL502") == []
+
+
 @pytest.mark.parametrize("text, error", [
     ('[inputs]\ndynamic = "sometimes"\n', "[inputs].dynamic must be one of resize"),
     ('[inputs]\nbatch_one = { min_rank = 2 }\n', "[inputs].batch_one.reason is required"),
     ('[inputs]\nbatch_one = { reason = "x", rank = 2 }\n', "unknown key(s) rank"),
     ('[inputs]\nstatic = true\n', "[inputs]: unknown key(s) static"),
+    ('[inputs]\nbatch_one = true\n', "[inputs].batch_one must be a table"),
     ('[target]\ncompiled_for = 3\n', "[target].compiled_for must be str"),
 ])
 def test_input_facts_are_validated(text, error, tmp_path):

@@ -346,8 +346,13 @@ def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProf
 
 def _input_behaviour(table: Any, where: str) -> InputBehaviour:
     inputs = _Reader(table, where, {"dynamic", "dynamic_note", "batch_one"})
-    batch_one = inputs.get("batch_one", dict)
-    if batch_one is not None:
+    batch_one = inputs.get("batch_one", (dict, bool))
+    if batch_one is True:
+        raise ConfigError(f"{where}.batch_one must be a table {{ min_rank, max_rank, reason }}, "
+                          "or false for a profile that extends one with it and takes any batch")
+    if batch_one is False:  # clears what the extended profile says
+        batch_one = None
+    elif batch_one is not None:
         limits = _Reader(batch_one, f"{where}.batch_one", {"min_rank", "max_rank", "reason"})
         reason = limits.get("reason", str)
         if not reason:
