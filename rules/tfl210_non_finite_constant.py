@@ -38,29 +38,61 @@ class NonFinite:
     nan: int
     infinite: int
     first: int  # index of the first reported value among the stored values; -1: none
+    negative: int = 0  # how many of the infinite values are -inf
+
+
+# How an op uses an infinite constant operand, checked against LiteRT and TFLite Micro by
+# tests/test_runtime_semantics.py. Harmless: the result is what the graph means.
+# - MINIMUM with +inf, MAXIMUM with -inf: a clamp with no bound on that side (what
+#   clip_by_value to an infinite limit converts to): min(x, +inf) = x.
+# - an operand of SELECT/SELECT_V2 (tf.where): a fill value, passed through.
+# - a comparison: x < inf is well defined.
+# - ADD of -inf (an attention mask) whose sum reaches only SOFTMAX-like ops: exp(-inf) = 0.
+# Defects: weights and biases (inf * 0 = NaN, inf - inf = NaN), MINIMUM with -inf or
+# MAXIMUM with +inf (every output infinite), any other use (inf or NaN results).
+CLAMP_KEEPS = {"MINIMUM": "+inf", "MAXIMUM": "-inf"}  # the op: the infinity that bounds nothing
+SELECTS = {"SELECT", "SELECT_V2"}
+COMPARISONS = {"LESS", "LESS_EQUAL", "GREATER", "GREATER_EQUAL", "EQUAL", "NOT_EQUAL"}
+WEIGHTED = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "CONV_3D",
+            "CONV_3D_TRANSPOSE", "BATCH_MATMUL", "LSTM", "UNIDIRECTIONAL_SEQUENCE_LSTM",
+            "BIDIRECTIONAL_SEQUENCE_LSTM", "SVDF", "RNN", "UNIDIRECTIONAL_SEQUENCE_RNN",
+            "EMBEDDING_LOOKUP"}
+# A -inf mask added to scores is harmless when the sum only flows, through ops that move or
+# add values, into ops where exp(-inf) = 0 or a maximum ignores it.
+MASK_PASSES = {"ADD", "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "TRANSPOSE", "BROADCAST_TO",
+               "SELECT", "SELECT_V2"}
+MASK_ENDS = {"SOFTMAX", "LOG_SOFTMAX", "REDUCE_MAX", "ARG_MAX", "MAX_POOL_2D"}
 
 
 @rule(id="TFL210", name="non-finite-constant", severity="error", options=[
     Option("allow-infinity", bool, False,
-           "report only NaN, not +-inf (for models with deliberate -inf masks)")])
+           "report only NaN, not +-inf (for deliberate infinities the rule does not "
+           "recognise as such)")])
 def check(ctx: RuleContext) -> Iterator[Violation]:
-    """Constant floating-point weights that hold NaN or infinity.
+    """Constant floating-point data holding NaN, or infinities the ops reading it do not mean.
 
     What it finds:
         FLOAT32, FLOAT16, BFLOAT16 and FLOAT64 constants (data stored in the file)
-        with NaN or +-inf values; the message counts both and gives the first position.
-        With the option `allow-infinity`, only NaN is reported.
+        with NaN, always; and with +-inf, unless every op reading them uses the
+        infinity as intended: MINIMUM with +inf or MAXIMUM with -inf (a clamp bound
+        that bounds nothing, as clip_by_value converts), an operand of SELECT/SELECT_V2
+        (a fill value), a comparison, or a -inf attention mask added (ADD) to scores
+        that reach only a softmax or a maximum. Infinities in weights or biases (conv,
+        fully connected, batch matmul, ...), in float16 data that overflowed, in
+        MINIMUM with -inf or MAXIMUM with +inf, or in any other use are reported. The
+        message counts NaN and infinite values, gives the first position and says
+        which case it is. With the option `allow-infinity`, only NaN is reported.
 
     Why it matters:
-        One NaN weight makes every output it reaches NaN; an infinite one gives inf or
-        NaN (inf * 0, inf - inf). Training that diverged, a bad checkpoint, or a float16
-        conversion of values above 65504 leave them, and the interpreter does not look:
-        the model loads and returns garbage. (A model may hold -inf on purpose, as an
-        attention mask; `allow-infinity` is for those.)
+        One NaN weight makes every output it reaches NaN; an infinite weight gives inf
+        or NaN (inf * 0, inf - inf). Training that diverged, a bad checkpoint, or a
+        float16 conversion of values above 65504 leave them, and neither LiteRT nor
+        TFLite Micro looks: the model loads and returns garbage. The intended uses above
+        compute what the graph means on both (min(x, +inf) = x; exp(-inf) = 0).
 
     Example:
         constant 'dense/kernel' (#5), FLOAT32 [128, 64]: 3 NaN and 0 infinite values of
-        8192, the first at [17, 2].
+        8192, the first at [17, 2]: NaN propagates: every output it reaches is NaN.
 
     How to fix:
         Find where the values come from: check the checkpoint for NaN/inf (e.g.
@@ -87,10 +119,82 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         found = _count(bits, exponent, allow_infinity)
         if found.first < 0:
             continue  # no non-finite value after all, or only infinities that are allowed
-        yield Violation(_message(tensor, found, bits.size, allow_infinity),
-                        at_tensor(subgraph, tensor), cause="non-finite values",
+        if found.nan:
+            cause, effect = "NaN values", "NaN propagates: every output it reaches is NaN"
+        else:
+            defect = _infinity_defect(view, subgraph, tensor, found)
+            if defect is None:
+                continue  # every use of the infinities is deliberate and computes right
+            cause, effect = defect
+        yield Violation(f"{_message(tensor, found, bits.size, allow_infinity)}: {effect}",
+                        at_tensor(subgraph, tensor), cause=cause,
                         fix="find where the NaN/inf values come from (checkpoint, float16 "
                             "overflow) and re-export")
+
+
+def _infinity_defect(view, subgraph: int, tensor: Tensor,
+                     found: NonFinite) -> tuple[str, str] | None:
+    """(cause, why) the constant's infinities (no NaN) give wrong results, from the ops
+    that read it; None when every use is deliberate (a clamp bound, a fill value, a
+    comparison, a -inf mask before a softmax)."""
+    signs = {"-inf"} if found.negative == found.infinite else \
+        {"+inf"} if not found.negative else {"+inf", "-inf"}
+    overflow = "float16 overflow (values above 65504 become inf)" \
+        if tensor.dtype == "FLOAT16" else None
+    pending, seen = [tensor.index], set()
+    while pending:
+        tensor_index = pending.pop()
+        seen.add(tensor_index)
+        for op in view.consumers(subgraph, tensor_index):
+            positions = [n for n, t in enumerate(op.inputs) if t == tensor_index]
+            where = f"{op.name} (op {op.index})"
+            kind = op.opcode.name
+            if kind == "DEQUANTIZE":  # float16 weights: judge the ops reading the floats
+                pending.extend(t for t in op.outputs if t >= 0 and t not in seen)
+                continue
+            if kind in CLAMP_KEEPS:
+                if signs == {CLAMP_KEEPS[kind]}:
+                    continue
+                wrong = "-inf" if kind == "MINIMUM" else "+inf"
+                return ("an infinite clamp bound",
+                        f"{where} with {wrong} makes every output {wrong}; a clamp bound that "
+                        f"bounds nothing is {CLAMP_KEEPS[kind]}")
+            if kind in SELECTS and 0 not in positions or kind in COMPARISONS:
+                continue
+            if kind == "ADD" and signs == {"-inf"} and _reaches_only_softmax(view, subgraph, op):
+                continue
+            if kind in WEIGHTED:
+                return ("infinite weights",
+                        f"{overflow or 'infinite weights or biases'} of {where}: its outputs become "
+                        "inf or NaN (inf * 0, inf - inf)")
+            if kind == "ADD":
+                return ("an infinite addend",
+                        f"{overflow or 'an infinite addend'} of {where}: not a -inf mask "
+                        "that only reaches a softmax, so its outputs are inf or NaN")
+            return ("an infinite operand",
+                    f"{overflow or 'an infinite operand'} of {where}: inf or NaN results")
+    return None
+
+
+def _reaches_only_softmax(view, subgraph: int, add) -> bool:
+    """Every path from the ADD's output runs through ops that move or add values into an
+    op where a -inf entry is ignored (softmax: exp(-inf) = 0; a maximum)."""
+    pending, seen = [t for t in add.outputs if t >= 0], set()
+    while pending:
+        tensor_index = pending.pop()
+        if tensor_index in seen:
+            continue
+        seen.add(tensor_index)
+        consumers = view.consumers(subgraph, tensor_index)
+        if not consumers or view.is_output(subgraph, tensor_index):
+            return False  # the -inf leaves the graph (or is dropped): not a mask
+        for op in consumers:
+            if op.opcode.name in MASK_ENDS:
+                continue
+            if op.opcode.name not in MASK_PASSES:
+                return False
+            pending.extend(t for t in op.outputs if t >= 0)
+    return True
 
 
 _OTHER_BYTES = {suspects: bytes(b for b in range(256) if b not in suspects)
@@ -135,7 +239,8 @@ def _count(bits: numpy.ndarray, exponent: int, allow_infinity: bool) -> NonFinit
 
     # Everything but the sign bit: above the exponent bits is NaN, equal is infinity.
     magnitude_mask = bits.dtype.type((1 << (bits.dtype.itemsize * 8 - 1)) - 1)
-    nan = infinite = 0
+    nan = infinite = negative = 0
+    sign_bit = bits.dtype.type(1 << (bits.dtype.itemsize * 8 - 1))
     first = -1
     scratch = numpy.empty(min(CHUNK, bits.size), dtype=bits.dtype)
     for start in range(0, bits.size, CHUNK):
@@ -146,12 +251,14 @@ def _count(bits: numpy.ndarray, exponent: int, allow_infinity: bool) -> NonFinit
         is_infinite = magnitude == exponent
         nan += int(numpy.count_nonzero(is_nan))
         infinite += int(numpy.count_nonzero(is_infinite))
+        if is_infinite.any():
+            negative += int(numpy.count_nonzero(chunk[is_infinite] & sign_bit))
         if first < 0:
             reported = is_nan if allow_infinity else is_nan | is_infinite
             hits = numpy.flatnonzero(reported)
             if hits.size:
                 first = start + int(hits[0])
-    return NonFinite(nan=nan, infinite=infinite, first=first)
+    return NonFinite(nan=nan, infinite=infinite, first=first, negative=negative)
 
 
 def _message(tensor: Tensor, found: NonFinite, stored: int, allow_infinity: bool) -> str:
@@ -160,6 +267,9 @@ def _message(tensor: Tensor, found: NonFinite, stored: int, allow_infinity: bool
     if stored == tensor.element_count and tensor.shape:
         index = [int(i) for i in numpy.unravel_index(found.first, tensor.shape)]
         position = f"at {index}"
+    elif stored == 1 and not tensor.shape:  # a scalar: its value says it all
+        value = "NaN" if found.nan else "-inf" if found.negative else "+inf"
+        return f"constant {tensor_label(tensor)}, {tensor.dtype} scalar: {value}"
     else:  # sparse, or a shape that does not match the data: the position in the buffer
         position = f"at stored value {found.first}"
     first = "the first NaN" if allow_infinity else "the first"
