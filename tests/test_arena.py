@@ -10,12 +10,14 @@ import struct
 import numpy as np
 import pytest
 from builder import Appended, ModelBuilder
+from builder import _ints as builder_ints
+from tflite.BuiltinOptions import BuiltinOptions
 from conftest import view_of
 
 from tfllint.analyses import Analyses
 from tfllint.analyses.arena import PlacedBuffers, plan_arena
 from tfllint.analyses.arena_litert import best_fit
-from tfllint.analyses.arena_tflm import greedy_plan
+from tfllint.analyses.arena_tflm import greedy_plan, resource_variables
 from tfllint.analyses.lifetimes import litert_lifetimes, tflm_lifetimes
 
 INT8 = dict(scale=[0.05], zero_point=[0])
@@ -231,6 +233,118 @@ def test_tflm_tail_counts_per_channel_arrays():
     one, five = plan(conv_model(1), "tflm"), plan(conv_model(5), "tflm")
     assert (one.head_bytes, one.tail_bytes) == (48, 1024)  # measured: 48 / 1024
     assert (five.head_bytes, five.tail_bytes) == (112, 1056)  # measured: 112 / 1056
+
+
+class StreamingBuilder(ModelBuilder):
+    """ModelBuilder with VarHandleOptions, whose container and shared_name are strings
+    (builder.py writes scalar options only)."""
+
+    @staticmethod
+    def _operator(b, op):
+        if op["options"] is None or op["options"][0] != "VarHandleOptions":
+            return ModelBuilder._operator(b, op)
+        values = op["options"][1]
+        strings = {slot: b.CreateString(values[name])
+                   for slot, name in ((0, "container"), (1, "shared_name")) if name in values}
+        b.StartObject(2)
+        for slot, offset in strings.items():
+            b.PrependUOffsetTRelativeSlot(slot, offset, 0)
+        options = b.EndObject()
+        inputs, outputs = builder_ints(b, op["inputs"]), builder_ints(b, op["outputs"])
+        b.StartObject(13)
+        b.PrependUint32Slot(0, op["opcode"], 0)
+        b.PrependUOffsetTRelativeSlot(1, inputs, 0)
+        b.PrependUOffsetTRelativeSlot(2, outputs, 0)
+        b.PrependUint8Slot(3, BuiltinOptions.VarHandleOptions, 0)
+        b.PrependUOffsetTRelativeSlot(4, options, 0)
+        return b.EndObject()
+
+
+def streaming_model(states=((3, 8),), dtype="INT8", init=True, duplicate_handle=False,
+                    conv=True) -> bytes:
+    """A streaming model as keyword spotters are built (pymicro-wakeword): per state
+    variable of (frames, channels), VAR_HANDLE -> READ_VARIABLE, the new frame
+    concatenated below the old ones, the last `frames` frames written back with
+    ASSIGN_VARIABLE, and a 1x1 CONV_2D over the concatenation (RELU for float). With
+    `init`, CALL_ONCE runs subgraph 1 once, which assigns every variable zeros, as the
+    converter writes it; `duplicate_handle` gives the first variable a second VAR_HANDLE
+    in subgraph 0 (one variable, one buffer)."""
+    quantization = INT8 if dtype == "INT8" else {}
+    numpy_type = np.int8 if dtype == "INT8" else np.float32
+    model = StreamingBuilder()
+    main = model.subgraph("main")
+    initializer = model.subgraph("init") if init else None
+    if init:
+        main.op("CALL_ONCE", [], [], options=("CallOnceOptions", {"init_subgraph_index": 1}))
+    inputs, outputs = [], []
+    for number, (frames, channels) in enumerate(states):
+        name = f"stream_{number}/states"
+        handle = main.tensor(name, [], "RESOURCE")
+        main.op("VAR_HANDLE", [], [handle], options=(
+            "VarHandleOptions", {"container": "", "shared_name": name}))
+        x = main.tensor(f"x{number}", [1, 1, 1, channels], dtype, **quantization)
+        old = main.tensor(f"old{number}", [1, frames, 1, channels], dtype, **quantization)
+        main.op("READ_VARIABLE", [handle], [old])
+        joined = main.tensor(f"joined{number}", [1, frames + 1, 1, channels], dtype,
+                             **quantization)
+        main.op("CONCATENATION", [old, x], [joined],
+                options=("ConcatenationOptions", {"axis": 1}))
+        begin = main.constant(f"begin{number}", np.array([0, 1, 0, 0], np.int32), "INT32")
+        end = main.constant(f"end{number}", np.array([1, frames + 1, 1, channels], np.int32),
+                            "INT32")
+        strides = main.constant(f"strides{number}", np.ones(4, np.int32), "INT32")
+        new = main.tensor(f"new{number}", [1, frames, 1, channels], dtype, **quantization)
+        main.op("STRIDED_SLICE", [joined, begin, end, strides], [new],
+                options=("StridedSliceOptions", {}))
+        if duplicate_handle and number == 0:
+            handle = main.tensor(name + "_again", [], "RESOURCE")
+            main.op("VAR_HANDLE", [], [handle], options=(
+                "VarHandleOptions", {"container": "", "shared_name": name}))
+        main.op("ASSIGN_VARIABLE", [handle, new], [])
+        y = main.tensor(f"y{number}", [1, frames + 1, 1, 4], dtype, **quantization)
+        if conv and dtype == "INT8":
+            w = main.constant(f"w{number}", np.ones((4, 1, 1, channels), np.int8), "INT8",
+                              scale=[0.05] * 4, zero_point=[0] * 4)
+            bias = main.constant(f"b{number}", np.zeros(4, np.int32), "INT32",
+                                 scale=[0.0025] * 4, zero_point=[0] * 4)
+            main.op("CONV_2D", [joined, w, bias], [y], options=("Conv2DOptions", {
+                "padding": 0, "stride_w": 1, "stride_h": 1}))
+        else:
+            y = main.tensor(f"y{number}", [1, frames + 1, 1, channels], dtype, **quantization)
+            main.op("RELU", [joined], [y])
+        inputs.append(x)
+        outputs.append(y)
+        if initializer is not None:
+            handle = initializer.tensor(name + "1", [], "RESOURCE")
+            initializer.op("VAR_HANDLE", [], [handle], options=(
+                "VarHandleOptions", {"container": "", "shared_name": name}))
+            zeros = initializer.constant(f"zeros{number}", np.zeros(
+                (1, frames, 1, channels), numpy_type), dtype, **quantization)
+            initializer.op("ASSIGN_VARIABLE", [handle, zeros], [])
+    main.inputs, main.outputs = inputs, outputs
+    return model.build()
+
+
+def test_tflm_tail_holds_resource_variables():
+    # measured (print_allocations, head / tail): 80 / 2192, 80 / 1840, 304 / 5360
+    one = plan(streaming_model(), "tflm")
+    assert (one.head_bytes, one.tail_bytes) == (80, 2192)
+    # without the initializer subgraph: no CALL_ONCE, its two ops and zeros (TfLiteEvalTensor
+    # 24 B each, NodeAndRegistration 64 B each, VAR_HANDLE's options and OpData...)
+    without = plan(streaming_model(init=False), "tflm")
+    assert (without.head_bytes, without.tail_bytes) == (80, 1840)
+    three = plan(streaming_model(((3, 8), (5, 20), (1, 3))), "tflm")
+    assert (three.head_bytes, three.tail_bytes) == (304, 5360)
+
+
+def test_tflm_resource_variables_one_buffer_per_variable_and_a_slot_per_name():
+    view = view_of(streaming_model(((3, 8), (5, 20)), duplicate_handle=True))
+    variables = resource_variables(view)
+    assert variables.slots == 2
+    # the first ASSIGN_VARIABLE prepared of each variable, in subgraph 0: 24 and 100 bytes
+    assert sorted(variables.buffers.values()) == [24, 100]
+    assert all(subgraph == 0 for subgraph, _ in variables.buffers)
+    assert variables.unresolved == 0
 
 
 def test_tflm_total_includes_the_planners_working_memory_for_small_models():

@@ -56,6 +56,8 @@ SCRATCH_REQUEST_BYTES = 16  # internal::ScratchBufferRequest
 MAX_SCRATCH_REQUESTS_PER_OP = 12  # kMaxScratchBuffersPerOp: room kept for the next op
 ALLOCATION_INFO_BYTES = 32  # AllocationInfo
 PLANNER_BYTES_PER_BUFFER = 40  # GreedyMemoryPlanner::per_buffer_size()
+RESOURCE_VARIABLES_BYTES = 16  # MicroResourceVariables: a pointer and two ints
+RESOURCE_VARIABLE_BYTES = 40  # MicroResourceVariable: three pointers, a size_t, an int8_t
 
 
 class _Tail:
@@ -263,6 +265,10 @@ def _tail(view, kernels, scratch_count: int, offline) -> tuple[int, int, int]:
     made, the final tail)."""
     tail = _Tail()
     tail.take(ALLOCATOR_OBJECTS_BYTES, 8)
+    variables = resource_variables(view)
+    if variables.slots:  # MicroResourceVariables::Create, before the interpreter exists
+        tail.take(RESOURCE_VARIABLES_BYTES, ALIGNMENT)
+        tail.take(RESOURCE_VARIABLE_BYTES * variables.slots, ALIGNMENT)
     tail.take(SUBGRAPH_ALLOCATIONS_BYTES * len(view.subgraphs), 8)
     for subgraph in view.subgraphs:
         tail.take(EVAL_TENSOR_BYTES * len(subgraph.tensors), 8)
@@ -282,6 +288,8 @@ def _tail(view, kernels, scratch_count: int, offline) -> tuple[int, int, int]:
             allocations = kernels[subgraph.index][op.index]
             for size in allocations.persistent[1:]:
                 tail.take(size, ALIGNMENT)
+            if (subgraph.index, op.index) in variables.buffers:  # ASSIGN_VARIABLE's Prepare
+                tail.take(variables.buffers[subgraph.index, op.index], ALIGNMENT)
             # the scratch requests so far sit at the head, the kernel's temporary
             # TfLiteTensors above them until the op is prepared
             head = SCRATCH_REQUEST_BYTES * (requests + MAX_SCRATCH_REQUESTS_PER_OP)
@@ -307,6 +315,60 @@ def _tail(view, kernels, scratch_count: int, offline) -> tuple[int, int, int]:
                 tail.take(TFLITE_TENSOR_BYTES, 8)
                 tail.take(*_quantization_bytes(main.tensors[index]))
     return preparing, before_io, tail.used
+
+
+class ResourceVariables(NamedTuple):
+    slots: int  # MicroResourceVariable entries the table is created with
+    buffers: dict[tuple[int, int], int]  # (subgraph, op) of the first ASSIGN_VARIABLE of a
+    #                                      variable -> the bytes of the buffer it allocates
+    unresolved: int  # ASSIGN_VARIABLEs whose resource id comes from no VAR_HANDLE before
+
+
+def resource_variables(view) -> ResourceVariables:
+    """What TFLM allocates for resource variables (micro_resource_variable.cc):
+
+    - MicroResourceVariables::Create(allocator, max_num_variables): the table object and
+      max_num_variables MicroResourceVariable entries, two persistent buffers. The
+      application chooses max_num_variables; the tflite-micro Python interpreter
+      (python/tflite_micro/runtime.py count_resource_variables, interpreter_wrapper.cc)
+      passes the number of distinct VAR_HANDLE shared names in the model, the fewest that
+      work, and creates no table when there are none. tfllint does the same.
+    - VAR_HANDLE's Prepare gives each distinct (container, shared_name) an id
+      (CreateIdIfNoneFound) and points its output's data at it; the first ASSIGN_VARIABLE
+      prepared for an id (subgraphs in order, ops in order: PrepareSubgraphs) allocates
+      the variable's buffer, its value tensor's bytes (MicroResourceVariables::Allocate,
+      context->AllocatePersistentBuffer); later ones reuse it. READ_VARIABLE allocates
+      nothing.
+    """
+    names = set()
+    ids: dict[tuple[str, str], int] = {}
+    buffers: dict[tuple[int, int], int] = {}
+    allocated: set[int] = set()
+    unresolved = 0
+    for subgraph in view.subgraphs:
+        handles: dict[int, int] = {}  # resource tensor -> variable id, set by VAR_HANDLE
+        for op in subgraph.operators:
+            name = op.opcode.name
+            if name == "VAR_HANDLE":
+                shared = str(op.options.get("shared_name") or "")
+                container = str(op.options.get("container") or "")
+                names.add(shared)
+                key = (container, shared)
+                identity = ids.setdefault(key, len(ids))
+                for index in op.outputs[:1]:
+                    if index >= 0:
+                        handles[index] = identity
+            elif name == "ASSIGN_VARIABLE" and len(op.inputs) >= 2:
+                identity = handles.get(op.inputs[0])
+                if identity is None:
+                    unresolved += 1  # its data pointer is not set by this subgraph
+                    continue
+                if identity in allocated or op.inputs[1] < 0:
+                    continue
+                allocated.add(identity)
+                buffers[subgraph.index, op.index] = tflm_bytes(
+                    view, subgraph.index, subgraph.tensors[op.inputs[1]])
+    return ResourceVariables(len(names), buffers, unresolved)
 
 
 def _quantization_bytes(tensor) -> tuple[int, int]:

@@ -87,6 +87,16 @@ COSTS: dict[str, KernelCost] = {
     "WHILE": KernelCost(8, 4, (8,)),
     "IF": KernelCost(8, 4, (8,)),
     "CALL_ONCE": KernelCost(4, 4, (8,)),
+    # Resource variables (kernels/var_handle.cc, read_variable.cc, assign_variable.cc):
+    # VAR_HANDLE parses TfLiteVarHandleParams (two pointers) and keeps its resource id
+    # (an int32 OpData) from Init; READ_VARIABLE and ASSIGN_VARIABLE parse no options and
+    # keep no OpData, but in a USE_TFLM_COMPRESSION build (the Python wheel is one)
+    # ASSIGN_VARIABLE keeps its decompression scratch index (an int) from Init. The
+    # variable's buffer, which ASSIGN_VARIABLE's Prepare allocates, and the
+    # MicroResourceVariables table are model-wide: arena_tflm.py resource_variables.
+    "VAR_HANDLE": KernelCost(16, 8, (4,)),
+    "READ_VARIABLE": _NONE,
+    "ASSIGN_VARIABLE": KernelCost(persistent=(4,)),
     # Custom ops, by custom code. ethos-u: the Ethos-U driver's OpData (3 ints); no options
     # struct (custom options are read in place).
     "CUSTOM:ethos-u": KernelCost(persistent=(12,)),
