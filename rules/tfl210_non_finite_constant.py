@@ -159,14 +159,14 @@ def _infinity_defect(view, subgraph: int, tensor: Tensor,
                 return ("an infinite clamp bound",
                         f"{where} with {wrong} makes every output {wrong}; a clamp bound that "
                         f"bounds nothing is {CLAMP_KEEPS[kind]}")
-            if kind in SELECTS and 0 not in positions or kind in COMPARISONS:
+            if (kind in SELECTS and 0 not in positions) or kind in COMPARISONS:
                 continue
             if kind == "ADD" and signs == {"-inf"} and _reaches_only_softmax(view, subgraph, op):
                 continue
             if kind in WEIGHTED:
                 return ("infinite weights",
-                        f"{overflow or 'infinite weights or biases'} of {where}: its outputs become "
-                        "inf or NaN (inf * 0, inf - inf)")
+                        f"{overflow or 'infinite weights or biases'} of {where}: its outputs "
+                        "become inf or NaN (inf * 0, inf - inf)")
             if kind == "ADD":
                 return ("an infinite addend",
                         f"{overflow or 'an infinite addend'} of {where}: not a -inf mask "
