@@ -17,7 +17,7 @@ from conftest import view_of
 from tfllint.analyses import Analyses
 from tfllint.analyses.arena import PlacedBuffers, plan_arena
 from tfllint.analyses.arena_litert import best_fit
-from tfllint.analyses.arena_tflm import greedy_plan, resource_variables
+from tfllint.analyses.arena_tflm import greedy_plan, resource_variables, tflm_structs
 from tfllint.analyses.lifetimes import litert_lifetimes, tflm_lifetimes
 
 INT8 = dict(scale=[0.05], zero_point=[0])
@@ -345,6 +345,43 @@ def test_tflm_resource_variables_one_buffer_per_variable_and_a_slot_per_name():
     assert sorted(variables.buffers.values()) == [24, 100]
     assert all(subgraph == 0 for subgraph, _ in variables.buffers)
     assert variables.unresolved == 0
+
+
+def test_tflm_struct_sizes_add_up_to_the_measured_64_bit_tail_and_shrink_on_32_bit():
+    host, device = tflm_structs(64), tflm_structs(32)
+    # RecordingSingleArenaBufferAllocator, GreedyMemoryPlanner, RecordingMicroAllocator,
+    # MicroBuiltinDataAllocator: what print_allocations' tail starts with (464 B)
+    assert sum(host.allocator_objects) == 464
+    assert (host.eval_tensor, host.node_and_registration, host.tflite_tensor) == (24, 64, 64)
+    assert (device.eval_tensor, device.node_and_registration, device.tflite_tensor) == (
+        12, 32, 40)
+    assert (host.resource_variable, device.resource_variable) == (40, 20)
+    with pytest.raises(ValueError, match="word size"):
+        tflm_structs(16)
+
+
+def test_tflm_32_bit_tail_of_a_two_op_chain():
+    result = plan_arena(view_of(chain([[1, 4], [1, 4], [1, 4]])), "tflm", 32)
+    assert result.word_size == 32
+    # allocator objects 36 + 44 + 36 + 8, SubgraphAllocations 8, 3 TfLiteEvalTensor of
+    # 12, 2 NodeAndRegistration of 32 = 232; RELU's 28-byte OpData twice, 16-aligned:
+    # 304; per input and output a 4-byte pointer array (16-aligned) and a 40-byte
+    # TfLiteTensor: 408 (912 on the 64-bit build)
+    assert (result.head_bytes, result.tail_bytes) == (32, 408)
+    (host,) = result.other_builds
+    assert (host.word_size, host.head_bytes, host.tail_bytes) == (64, 32, 912)
+    assert plan(chain([[1, 4], [1, 4], [1, 4]]), "tflm").other_builds[0].tail_bytes == 408
+
+
+def test_tflm_32_bit_resource_variables():
+    one = plan_arena(view_of(streaming_model()), "tflm", 32)
+    host = plan(streaming_model(), "tflm")
+    # the table (12 B) and one 20-byte entry, each 16-aligned, instead of 16 + 40; the
+    # 24-byte state buffer as on the host; VAR_HANDLE's options 8 B instead of 16 and
+    # ASSIGN_VARIABLE without OpData (no compression); smaller per-tensor and per-op
+    # structures
+    assert one.head_bytes == host.head_bytes == 80
+    assert (one.tail_bytes, host.tail_bytes) == (1228, 2192)
 
 
 def test_tflm_total_includes_the_planners_working_memory_for_small_models():

@@ -4,8 +4,9 @@ Two planners, each following its runtime's real semantics:
 - "tflm": TFLite Micro's GreedyMemoryPlanner (16-byte alignment, lifetimes from execution
   order, buffers sorted by size descending, first fit in time-overlapping gaps, offsets
   from OfflineMemoryAllocation metadata honoured), plus the persistent "tail" TFLM
-  allocates per tensor, per op and per channel (arena_tflm.py). head + tail is what
-  RecordingMicroAllocator::PrintAllocations() reports; `temp_bytes` is what
+  allocates per tensor, per op, per channel and per resource variable (arena_tflm.py),
+  for a 64-bit (host) or 32-bit (microcontroller) build. head + tail is what
+  RecordingMicroAllocator::PrintAllocations() reports on the 64-bit build; `temp_bytes` is what
   AllocateTensors() needs beyond that while it plans (small models), so total_bytes is
   the smallest arena that works.
 - "litert": the LiteRT CPU ArenaPlanner, as cpu/xnnpack/gpu-style targets allocate
@@ -31,6 +32,20 @@ class LiveTensor:
 
 
 @dataclass(frozen=True)
+class ArenaFigures:
+    """The same TFLM plan's figures for another build (word size) of TFLM."""
+
+    word_size: int
+    head_bytes: int
+    tail_bytes: int
+    temp_bytes: int
+
+    @property
+    def total_bytes(self) -> int:
+        return self.head_bytes + self.tail_bytes + self.temp_bytes
+
+
+@dataclass(frozen=True)
 class ArenaPlan:
     planner: str  # one of PLANNERS
     head_bytes: int  # the planned, reused region holding activations (TFLM's "head")
@@ -45,6 +60,10 @@ class ArenaPlan:
     # requests); 0 when head + tail is enough
     temp_bytes: int = 0
     subgraph_head_bytes: tuple[int, ...] = ()  # LiteRT: each subgraph's own arena
+    # TFLM: the word size of the build the figures describe (64: the host build the
+    # tflite-micro Python interpreter is; 32: a microcontroller); None for LiteRT
+    word_size: int | None = None
+    other_builds: tuple[ArenaFigures, ...] = ()  # TFLM: the other word size's figures
     notes: tuple[str, ...] = ()  # approximations that apply to this model, in words
 
     @property
@@ -54,12 +73,13 @@ class ArenaPlan:
         return self.head_bytes + self.tail_bytes + self.temp_bytes
 
 
-def plan_arena(view, planner: str) -> ArenaPlan:
-    """Plan subgraph 0's activations (and control-flow subgraphs) with `planner`."""
+def plan_arena(view, planner: str, word_size: int = 64) -> ArenaPlan:
+    """Plan subgraph 0's activations (and control-flow subgraphs) with `planner`; for
+    "tflm", with the structure sizes of a `word_size`-bit build (64 or 32)."""
     if planner == "tflm":
         from .arena_tflm import plan_tflm
 
-        return plan_tflm(view)
+        return plan_tflm(view, word_size)
     if planner == "litert":
         from .arena_litert import plan_litert
 

@@ -13,12 +13,23 @@ alive at an overlapping time (inclusive), or after the last of them. The head is
 highest end.
 
 Tail: the allocations SingleArenaBufferAllocator takes from the arena's top, in the order
-MicroInterpreter::AllocateTensors makes them (sizes of a 64-bit build, see
-tflm_kernels.py): the allocator objects, a TfLiteEvalTensor (24 B) per tensor and a
-NodeAndRegistration (64 B) per op of every subgraph, each op's options struct, every
-kernel's persistent buffers (16-byte aligned), a handle per scratch buffer, each variable
-without an offline offset (16-byte aligned; looked up as AllocateVariables does), then per input and output of subgraph 0 a TfLiteTensor (64 B) with
-its quantization (24 B plus a zero-point array) and the two pointer arrays.
+MicroInterpreter::AllocateTensors makes them: the allocator objects, the resource
+variables table and its entries (when the model has VAR_HANDLEs), a TfLiteEvalTensor per
+tensor and a NodeAndRegistration per op of every subgraph, each op's options struct,
+every kernel's persistent buffers (16-byte aligned), each resource variable's buffer
+(ASSIGN_VARIABLE's Prepare), a handle per scratch buffer, each variable tensor without
+an offline offset (16-byte aligned; looked up as AllocateVariables does), then per input
+and output of subgraph 0 a TfLiteTensor with its quantization (TfLiteAffineQuantization
+plus a zero-point array) and the two pointer arrays.
+
+Word size: the structures' sizes are those of one TFLM build, `word_size` 64 (the host
+build the tflite-micro Python interpreter is: RecordingMicroAllocator, compression
+support; TfLiteEvalTensor 24 B, NodeAndRegistration 64 B, TfLiteTensor 64 B) or 32 (a
+microcontroller: MicroAllocator, no compression; 12, 32 and 40 B), from
+rules/data/tflm_struct_sizes.toml, which cites the source of each. The kernels' own
+persistent buffers are those measured on the 64-bit build (tflm_kernels.py); on a
+32-bit build they are the same or smaller, so the 32-bit figure errs, if at all, on the
+safe side. A plan for one word size carries the other's figures in `other_builds`.
 
 Temp: AllocateTensors also needs room between head and tail that it gives back. While
 kernels prepare: the scratch requests so far (16 B each, room for 12 more) and the
@@ -31,33 +42,57 @@ difference, so total_bytes is the smallest arena that works.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 from ..reader.offline_plan import OfflinePlanError
-from .arena import (ArenaPlan, LiveTensor, PlacedBuffers, align_up, dynamic_shape_note,
-                    end_to_end_note, live_bytes, peak_of)
+from .arena import (ArenaFigures, ArenaPlan, LiveTensor, PlacedBuffers, align_up,
+                    dynamic_shape_note, end_to_end_note, live_bytes, peak_of)
 from .lifetimes import (TFLM_MARKING_BUDGET, ScratchRequest, TflmLifetimes, tensor_bytes,
                         tflm_lifetimes)
+from .data import load_data_table
 from .tflm_kernels import kernel_allocations
 
 ALIGNMENT = 16  # MicroArenaBufferAlignment()
-# Sizes in a 64-bit build (the tflite-micro Python interpreter), from its
-# RecordingMicroAllocator's report.
-ALLOCATOR_OBJECTS_BYTES = 464  # RecordingSingleArenaBufferAllocator, GreedyMemoryPlanner,
-#                                RecordingMicroAllocator, MicroBuiltinDataAllocator
-SUBGRAPH_ALLOCATIONS_BYTES = 24  # per subgraph
-EVAL_TENSOR_BYTES = 24  # TfLiteEvalTensor
-NODE_AND_REGISTRATION_BYTES = 64
-TFLITE_TENSOR_BYTES = 64  # TfLiteTensor, for each input and output of subgraph 0
-AFFINE_QUANTIZATION_BYTES = 24  # TfLiteAffineQuantization
-POINTER_BYTES = 8
-SCRATCH_HANDLE_BYTES = 8  # ScratchBufferHandle
-SCRATCH_REQUEST_BYTES = 16  # internal::ScratchBufferRequest
 MAX_SCRATCH_REQUESTS_PER_OP = 12  # kMaxScratchBuffersPerOp: room kept for the next op
-ALLOCATION_INFO_BYTES = 32  # AllocationInfo
-PLANNER_BYTES_PER_BUFFER = 40  # GreedyMemoryPlanner::per_buffer_size()
-RESOURCE_VARIABLES_BYTES = 16  # MicroResourceVariables: a pointer and two ints
-RESOURCE_VARIABLE_BYTES = 40  # MicroResourceVariable: three pointers, a size_t, an int8_t
+PLANNER_BYTES_PER_BUFFER = 40  # GreedyMemoryPlanner::per_buffer_size(): ints only
+WORD_SIZES = (64, 32)  # the builds modelled: rules/data/tflm_struct_sizes.toml
+DEFAULT_WORD_SIZE = 64  # the tflite-micro Python interpreter, the differential tests' oracle
+
+
+@dataclass(frozen=True)
+class TflmStructs:
+    """Sizes of the structures TFLM allocates, for one build (word size): see
+    rules/data/tflm_struct_sizes.toml, which cites the source of each."""
+
+    word_size: int
+    allocator_objects: tuple[int, ...]
+    struct_alignment: int
+    subgraph_allocations: int
+    eval_tensor: int
+    node_and_registration: int
+    tflite_tensor: int
+    affine_quantization: int
+    pointer: int
+    scratch_handle: int
+    scratch_request: int
+    allocation_info: int
+    subgraph_offset: int
+    resource_variables: int
+    resource_variable: int
+    var_handle_params: int
+    assign_variable_op_data: int
+
+
+@lru_cache(maxsize=None)
+def tflm_structs(word_size: int = DEFAULT_WORD_SIZE) -> TflmStructs:
+    if word_size not in WORD_SIZES:
+        raise ValueError(f"unknown TFLM word size {word_size!r}: use 64 (the host build "
+                         f"tflite-micro's Python interpreter is) or 32 (a microcontroller)")
+    table = dict(load_data_table("tflm_struct_sizes")[str(word_size)])
+    table["allocator_objects"] = tuple(table["allocator_objects"])
+    return TflmStructs(word_size=word_size, **table)
 
 
 class _Tail:
@@ -72,13 +107,14 @@ class _Tail:
         self.used = align_up(self.used + max(size, 0), alignment)
 
 
-def plan_tflm(view) -> ArenaPlan:
+def plan_tflm(view, word_size: int = DEFAULT_WORD_SIZE) -> ArenaPlan:
+    """The arena of a TFLM build of `word_size` bits (64: the host build tflite-micro's
+    Python interpreter is; 32: a microcontroller), with the other build's figures in
+    `other_builds`."""
+    structs = tflm_structs(word_size)
     notes: list[str] = []
-    kernels = [[kernel_allocations(view, op) for op in subgraph.operators]
-               for subgraph in view.subgraphs]
-    scratch = tuple(ScratchRequest(op.subgraph, op.index, size)
-                    for subgraph in view.subgraphs for op in subgraph.operators
-                    for size in kernels[op.subgraph][op.index].scratch)
+    kernels = _kernels(view, word_size)
+    scratch = _scratch_requests(view, kernels)
     lifetimes = tflm_lifetimes(view, scratch)
     if lifetimes.recursive_calls:
         notes.append("subgraph(s) " + ", ".join(map(str, lifetimes.recursive_calls)) +
@@ -94,15 +130,31 @@ def plan_tflm(view) -> ArenaPlan:
     if (mismatch := variable_offline_mismatch(view, offline)) is not None:
         notes.append(mismatch)
     buffers = _buffers(view, lifetimes, scratch, offline)
-    offsets, head, end_to_end = greedy_plan(
-        [b.size for b in buffers], [b.first for b in buffers], [b.last for b in buffers],
-        [b.offline for b in buffers])
+    offsets, head, end_to_end = _greedy(buffers)
     if end_to_end:
         notes.append(end_to_end_note(end_to_end))
-    preparing, tail_before_io, tail = _tail(view, kernels, len(scratch), offline)
-    needed = max(preparing, _planning_peak(view, tail_before_io, len(scratch),
-                                           len(buffers)))
-    temp = max(0, needed - (head + tail))
+    tail, temp = _tail_and_temp(view, kernels, scratch, offline, len(buffers), head, structs)
+    variables = resource_variables(view)
+    if variables.unresolved:
+        notes.append(f"{variables.unresolved} ASSIGN_VARIABLE(s) write a resource no "
+                     f"VAR_HANDLE of their subgraph gives; TFLM allocates no buffer for "
+                     f"them in Prepare, and neither does tfllint")
+    others = []
+    for other in WORD_SIZES:
+        if other == word_size:
+            continue
+        other_kernels = _kernels(view, other)
+        other_scratch = _scratch_requests(view, other_kernels)
+        other_head, other_buffers = head, buffers
+        if [r.bytes for r in other_scratch] != [r.bytes for r in scratch]:
+            # pointer-sized scratch (ADD_N, the Ethos-U custom op): the same requests,
+            # other sizes, so the same lifetimes
+            other_buffers = _buffers(view, lifetimes, other_scratch, offline)
+            other_head = _greedy(other_buffers)[1]
+        other_tail, other_temp = _tail_and_temp(view, other_kernels, other_scratch, offline,
+                                                len(other_buffers), other_head,
+                                                tflm_structs(other))
+        others.append(ArenaFigures(other, other_head, other_tail, other_temp))
     unmeasured = sorted({op.name for s in view.subgraphs for op in s.operators
                          if not kernels[op.subgraph][op.index].measured})
     if unmeasured:
@@ -116,7 +168,33 @@ def plan_tflm(view) -> ArenaPlan:
                  if b.subgraph == 0 and b.tensor >= 0},
         timeline=timeline, peak_op=peak, live_at_peak=live,
         lower_bound=dynamic_shape_note(view, _reachable(view, planned)),
-        temp_bytes=temp, notes=tuple(notes))
+        temp_bytes=temp, word_size=word_size, other_builds=tuple(others),
+        notes=tuple(notes))
+
+
+def _kernels(view, word_size: int):
+    return [[kernel_allocations(view, op, word_size) for op in subgraph.operators]
+            for subgraph in view.subgraphs]
+
+
+def _scratch_requests(view, kernels) -> tuple[ScratchRequest, ...]:
+    return tuple(ScratchRequest(op.subgraph, op.index, size)
+                 for subgraph in view.subgraphs for op in subgraph.operators
+                 for size in kernels[op.subgraph][op.index].scratch)
+
+
+def _greedy(buffers) -> tuple[list[int], int, int]:
+    return greedy_plan([b.size for b in buffers], [b.first for b in buffers],
+                       [b.last for b in buffers], [b.offline for b in buffers])
+
+
+def _tail_and_temp(view, kernels, scratch, offline, planned: int, head: int,
+                   structs: TflmStructs) -> tuple[int, int]:
+    """(the tail, what AllocateTensors needs beyond head + tail)."""
+    preparing, tail_before_io, tail = _tail(view, kernels, len(scratch), offline, structs)
+    needed = max(preparing, _planning_peak(view, tail_before_io, len(scratch), planned,
+                                           structs))
+    return tail, max(0, needed - (head + tail))
 
 
 def _offline_offsets(view, notes: list[str]) -> list[int] | None:
@@ -260,20 +338,23 @@ def greedy_plan(sizes: list[int], firsts: list[int], lasts: list[int],
     return offsets, max(offset + size for offset, size in zip(offsets, sizes)), end_to_end
 
 
-def _tail(view, kernels, scratch_count: int, offline) -> tuple[int, int, int]:
+def _tail(view, kernels, scratch_count: int, offline,
+          structs: TflmStructs) -> tuple[int, int, int]:
     """(the most the arena needs while kernels prepare, the tail when the memory plan is
     made, the final tail)."""
+    word = structs.struct_alignment
     tail = _Tail()
-    tail.take(ALLOCATOR_OBJECTS_BYTES, 8)
+    for size in structs.allocator_objects:  # MicroAllocator::Create
+        tail.take(size, word)
     variables = resource_variables(view)
     if variables.slots:  # MicroResourceVariables::Create, before the interpreter exists
-        tail.take(RESOURCE_VARIABLES_BYTES, ALIGNMENT)
-        tail.take(RESOURCE_VARIABLE_BYTES * variables.slots, ALIGNMENT)
-    tail.take(SUBGRAPH_ALLOCATIONS_BYTES * len(view.subgraphs), 8)
+        tail.take(structs.resource_variables, ALIGNMENT)
+        tail.take(structs.resource_variable * variables.slots, ALIGNMENT)
+    tail.take(structs.subgraph_allocations * len(view.subgraphs), word)
     for subgraph in view.subgraphs:
-        tail.take(EVAL_TENSOR_BYTES * len(subgraph.tensors), 8)
+        tail.take(structs.eval_tensor * len(subgraph.tensors), word)
     for subgraph in view.subgraphs:
-        tail.take(NODE_AND_REGISTRATION_BYTES * len(subgraph.operators), 8)
+        tail.take(structs.node_and_registration * len(subgraph.operators), word)
     for allocations in (a for ops in kernels for a in ops):
         if allocations.options[0]:
             tail.take(*allocations.options)
@@ -282,7 +363,8 @@ def _tail(view, kernels, scratch_count: int, offline) -> tuple[int, int, int]:
             tail.take(allocations.persistent[0], ALIGNMENT)  # OpData, in Init
     preparing, requests = 0, 0
     for subgraph in view.subgraphs:
-        temporary = [TFLITE_TENSOR_BYTES + align_up(_quantization_bytes(t)[0], 8)
+        temporary = [structs.tflite_tensor + align_up(_quantization_bytes(t, structs)[0],
+                                                      word)
                      for t in subgraph.tensors]
         for op in subgraph.operators:
             allocations = kernels[subgraph.index][op.index]
@@ -292,12 +374,12 @@ def _tail(view, kernels, scratch_count: int, offline) -> tuple[int, int, int]:
                 tail.take(variables.buffers[subgraph.index, op.index], ALIGNMENT)
             # the scratch requests so far sit at the head, the kernel's temporary
             # TfLiteTensors above them until the op is prepared
-            head = SCRATCH_REQUEST_BYTES * (requests + MAX_SCRATCH_REQUESTS_PER_OP)
+            head = structs.scratch_request * (requests + MAX_SCRATCH_REQUESTS_PER_OP)
             preparing = max(preparing,
                             tail.used + head + _prepare_temp(subgraph, op, temporary))
             requests += len(allocations.scratch)
     if scratch_count:
-        tail.take(SCRATCH_HANDLE_BYTES * scratch_count, 8)
+        tail.take(structs.scratch_handle * scratch_count, word)
     for subgraph in view.subgraphs:
         for tensor in subgraph.tensors:
             # AllocateVariables looks the offline offset up by the tensor's index within
@@ -310,10 +392,10 @@ def _tail(view, kernels, scratch_count: int, offline) -> tuple[int, int, int]:
     if view.subgraphs:
         main = view.main
         for indices in (main.inputs, main.outputs):
-            tail.take(POINTER_BYTES * len(indices), ALIGNMENT)
+            tail.take(structs.pointer * len(indices), ALIGNMENT)
             for index in indices:
-                tail.take(TFLITE_TENSOR_BYTES, 8)
-                tail.take(*_quantization_bytes(main.tensors[index]))
+                tail.take(structs.tflite_tensor, word)
+                tail.take(*_quantization_bytes(main.tensors[index], structs))
     return preparing, before_io, tail.used
 
 
@@ -371,12 +453,13 @@ def resource_variables(view) -> ResourceVariables:
     return ResourceVariables(len(names), buffers, unresolved)
 
 
-def _quantization_bytes(tensor) -> tuple[int, int]:
+def _quantization_bytes(tensor, structs: TflmStructs) -> tuple[int, int]:
     """TfLiteAffineQuantization and its zero-point TfLiteIntArray, for a tensor with scale
     and zero point (micro_allocator.cc InitializeTfLiteTensorFromFlatbuffer)."""
     quantization = tensor.quantization
     if quantization and quantization.scale and quantization.zero_point:
-        return align_up(AFFINE_QUANTIZATION_BYTES, 4) + 4 + 4 * len(quantization.scale), 4
+        return (align_up(structs.affine_quantization, 4) + 4 + 4 * len(quantization.scale),
+                4)
     return 0, 1
 
 
@@ -398,13 +481,16 @@ def _prepare_temp(subgraph, op, temporary: list[int]) -> int:
     return total
 
 
-def _planning_peak(view, tail_before_io: int, scratch_count: int, planned: int) -> int:
+def _planning_peak(view, tail_before_io: int, scratch_count: int, planned: int,
+                   structs: TflmStructs) -> int:
     """The arena CommitStaticMemoryPlan needs: the tail so far, the scratch requests,
     the AllocationInfo records and the planner's working memory."""
-    requests = SCRATCH_REQUEST_BYTES * (scratch_count + MAX_SCRATCH_REQUESTS_PER_OP)
+    word = structs.struct_alignment
+    requests = structs.scratch_request * (scratch_count + MAX_SCRATCH_REQUESTS_PER_OP)
     tensors = sum(len(s.tensors) for s in view.subgraphs)
-    temp = align_up(requests, 8) + align_up(8 * len(view.subgraphs), 8)
-    temp += ALLOCATION_INFO_BYTES * (tensors + scratch_count)
+    temp = align_up(requests, word) + align_up(structs.subgraph_offset * len(view.subgraphs),
+                                               word)
+    temp += structs.allocation_info * (tensors + scratch_count)
     return align_up(tail_before_io, ALIGNMENT) + align_up(temp, ALIGNMENT) + \
         PLANNER_BYTES_PER_BUFFER * planned
 
@@ -444,4 +530,5 @@ def _reachable(view, tensors):
     return [(s, t) for s, t in tensors if s in reachable]
 
 
-__all__ = ["plan_tflm", "greedy_plan", "tflm_bytes"]
+__all__ = ["plan_tflm", "greedy_plan", "tflm_bytes", "tflm_structs", "resource_variables",
+           "WORD_SIZES", "DEFAULT_WORD_SIZE"]

@@ -14,8 +14,10 @@ interpreter (tflite-micro 0.dev20261023182759, the test oracle), measured op by 
 its RecordingMicroAllocator (one-op models; "Persistent buffer data" is the kernel's
 persistent buffers, the unrecorded rest of the tail its options struct and scratch
 handles) and cross-checked with the structs and Prepare functions in
-tensorflow/lite/micro/kernels/*.cc. A 32-bit MCU build has the same head but smaller
-structs, so the tail figures are an upper bound there. Ops not listed are estimated at
+tensorflow/lite/micro/kernels/*.cc. For a 32-bit build (word_size=32) the few that hold
+pointers are resized (POINTER_SIZED, BATCH_MATMUL's TfLiteEvalTensor, pointer-sized
+scratch); the other OpData structs are int32 fields mostly, rounded to 16 bytes, and are
+kept as measured: an upper bound there. Ops not listed are estimated at
 DEFAULT_COST. Optimized kernel libraries (CMSIS-NN, Xtensa) request more scratch than the
 reference kernels; that is not modelled.
 """
@@ -88,10 +90,11 @@ COSTS: dict[str, KernelCost] = {
     "IF": KernelCost(8, 4, (8,)),
     "CALL_ONCE": KernelCost(4, 4, (8,)),
     # Resource variables (kernels/var_handle.cc, read_variable.cc, assign_variable.cc):
-    # VAR_HANDLE parses TfLiteVarHandleParams (two pointers) and keeps its resource id
-    # (an int32 OpData) from Init; READ_VARIABLE and ASSIGN_VARIABLE parse no options and
-    # keep no OpData, but in a USE_TFLM_COMPRESSION build (the Python wheel is one)
-    # ASSIGN_VARIABLE keeps its decompression scratch index (an int) from Init. The
+    # VAR_HANDLE parses TfLiteVarHandleParams (two pointers: 16 B here, 8 B on a 32-bit
+    # build, see kernel_allocations) and keeps its resource id (an int32 OpData) from
+    # Init; READ_VARIABLE and ASSIGN_VARIABLE parse no options and keep no OpData, but in
+    # a USE_TFLM_COMPRESSION build (the Python wheel is one, a 32-bit build by default is
+    # not) ASSIGN_VARIABLE keeps its decompression scratch index (an int) from Init. The
     # variable's buffer, which ASSIGN_VARIABLE's Prepare allocates, and the
     # MicroResourceVariables table are model-wide: arena_tflm.py resource_variables.
     "VAR_HANDLE": KernelCost(16, 8, (4,)),
@@ -100,6 +103,14 @@ COSTS: dict[str, KernelCost] = {
     # Custom ops, by custom code. ethos-u: the Ethos-U driver's OpData (3 ints); no options
     # struct (custom options are read in place).
     "CUSTOM:ethos-u": KernelCost(persistent=(12,)),
+}
+
+# Costs that hold pointers, for a build of another word size (32-bit: 4-byte pointers):
+# VAR_HANDLE's TfLiteVarHandleParams, ASSIGN_VARIABLE's OpData of a compression build
+# (a 32-bit build is taken to be without USE_TFLM_COMPRESSION, the Makefile's default).
+POINTER_SIZED = {
+    "VAR_HANDLE": lambda word_size: KernelCost(2 * word_size // 8, word_size // 8, (4,)),
+    "ASSIGN_VARIABLE": lambda word_size: _NONE,
 }
 
 # Ops whose persistent buffers depend on types or shapes: extra buffers beyond COSTS.
@@ -119,13 +130,17 @@ class KernelAllocations:
     measured: bool  # False: the op is not in the table and DEFAULT_COST was used
 
 
-def kernel_allocations(view, op: Operator) -> KernelAllocations:
+def kernel_allocations(view, op: Operator, word_size: int = 64) -> KernelAllocations:
+    """The op's allocations in a `word_size`-bit build (64: measured on the Python
+    interpreter; 32: the pointer-holding ones of them resized, the rest as measured)."""
     name = op.opcode.name
     if name == "CUSTOM":
         name = f"CUSTOM:{op.opcode.custom_code}"
     cost = COSTS.get(name)
     measured = cost is not None
     cost = cost or DEFAULT_COST
+    if word_size != 64 and name in POINTER_SIZED:
+        cost = POINTER_SIZED[name](word_size)
     subgraph = view.subgraphs[op.subgraph]
 
     def tensor(position: int, outputs: bool = False):
@@ -147,25 +162,27 @@ def kernel_allocations(view, op: Operator) -> KernelAllocations:
     if name == "SOFTMAX" and dtype == "INT16":
         persistent += INT16_SOFTMAX_TABLES
     if name == "BATCH_MATMUL":
-        persistent += _transposed_operands(op, tensor, dtype)
+        persistent += _transposed_operands(op, tensor, dtype, word_size)
     output = tensor(0, outputs=True)
     if name == "RESHAPE" and output is not None and -1 in output.shape:
         persistent.append(4 + 4 * len(output.shape))  # writable dims with the -1 resolved
-    scratch += _scratch(name, op, tensor, dtype)
+    scratch += _scratch(name, op, tensor, dtype, word_size)
     options = (cost.options, cost.options_alignment) if cost.options else (0, 1)
     return KernelAllocations(options, tuple(persistent), tuple(scratch), measured)
 
 
-def _transposed_operands(op: Operator, tensor, dtype: str | None) -> list[int]:
+def _transposed_operands(op: Operator, tensor, dtype: str | None,
+                         word_size: int) -> list[int]:
     """batch_matmul.cc InitializeTemporaries: quantization data, and a persistent
     transposed copy (TfLiteEvalTensor, dims, data) of the LHS when adj_x and of the RHS
     unless adj_y: a constant RHS is copied into the arena."""
     extra = [28] if dtype in ("INT8", "INT16") else []
+    eval_tensor = 24 if word_size == 64 else 12  # TfLiteEvalTensor: 2 pointers, an enum
     for position, transposed in ((0, bool(op.options.get("adj_x"))),
                                  (1, not op.options.get("adj_y"))):
         operand = tensor(position)
         if transposed and operand is not None:
-            extra += [24, 4 + 4 * len(operand.shape), operand.byte_size or 0]
+            extra += [eval_tensor, 4 + 4 * len(operand.shape), operand.byte_size or 0]
     return extra
 
 
@@ -184,8 +201,10 @@ def _per_channel(name: str, weights, dtype: str | None) -> list[int]:
     return []
 
 
-def _scratch(name: str, op: Operator, tensor, dtype: str | None) -> list[int]:
+def _scratch(name: str, op: Operator, tensor, dtype: str | None,
+             word_size: int) -> list[int]:
     """Scratch buffers the reference kernels request (in their request order)."""
+    pointer = word_size // 8
     data, output = tensor(0), tensor(0, outputs=True)
     if name in ("MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD", "REDUCE_ANY",
                 "REDUCE_ALL"):
@@ -197,7 +216,7 @@ def _scratch(name: str, op: Operator, tensor, dtype: str | None) -> list[int]:
             accumulator = [4 * output.element_count]  # reduce_common.cc: int32 per output
         return accumulator + [4 * rank, 4 * axes]
     if name == "ADD_N":
-        return [8 * len([i for i in op.inputs if i >= 0])]  # one pointer per input
+        return [pointer * len([i for i in op.inputs if i >= 0])]  # one pointer per input
     if name == "MIRROR_PAD":
         rank = len(data.shape) if data is not None else 0
         return [4 * rank, 4 * rank]
@@ -211,7 +230,7 @@ def _scratch(name: str, op: Operator, tensor, dtype: str | None) -> list[int]:
             return [8 * output.element_count] + widened
     if name == "CUSTOM:ethos-u":  # ethosu.cc: base addresses (uint64) and sizes (size_t)
         addresses = len(op.inputs) + len(op.outputs)
-        return [8 * addresses, 8 * addresses]
+        return [8 * addresses, pointer * addresses]
     if name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
         weights = tensor(1)
         if weights is not None and weights.dtype == "INT4":
