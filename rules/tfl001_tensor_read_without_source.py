@@ -69,10 +69,13 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
                 outcome = _runtime_outcome(op, position, tensor, subgraph.tensors)
                 if outcome is None:
                     continue  # the runtimes read no value of it
+                # one finding per op type and outcome: "lacks data" or a reshape to []
+                what = "an unsourced tensor" if outcome.startswith("LiteRT fails") \
+                    else "an unsourced empty shape"
                 yield Violation(
                     f"{op.name} reads tensor {tensor_label(tensor)}, but no op writes it and "
                     f"it is not a subgraph input, a constant or a variable: {outcome}",
-                    at_op(op, tensor), cause=f"{op.name} reads an unsourced tensor",
+                    at_op(op, tensor), cause=f"{op.name} reads {what}",
                     fix="re-export the model, or restore the op that produces this tensor")
 
 
