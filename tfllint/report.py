@@ -134,6 +134,11 @@ def _memory(view: ModelView, analyses: Analyses) -> dict[str, Any]:
                      "live_bytes": list(plan.timeline)},
         "memory_budget": _budget_entry(budget, plan.total_bytes),
         "weights_budget": _budget_entry(weights, memory.weights_bytes),
+        # TFLM plans only: the figures of each build (word size), the one planned for first
+        **({"tflm_builds": [{"word_size": b.word_size, "arena_bytes": b.total_bytes,
+                             "head_bytes": b.head_bytes, "tail_bytes": b.tail_bytes,
+                             "temp_bytes": b.temp_bytes} for b in plan.builds]}
+           if plan.builds else {}),
     }
 
 

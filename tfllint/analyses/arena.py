@@ -72,6 +72,14 @@ class ArenaPlan:
         needs more than that."""
         return self.head_bytes + self.tail_bytes + self.temp_bytes
 
+    @property
+    def builds(self) -> tuple[ArenaFigures, ...]:
+        """TFLM: the figures of each build, this plan's first; () for LiteRT."""
+        if self.word_size is None:
+            return ()
+        return (ArenaFigures(self.word_size, self.head_bytes, self.tail_bytes,
+                             self.temp_bytes), *self.other_builds)
+
 
 def plan_arena(view, planner: str, word_size: int = 64) -> ArenaPlan:
     """Plan subgraph 0's activations (and control-flow subgraphs) with `planner`; for

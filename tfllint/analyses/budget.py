@@ -8,6 +8,10 @@ smallest applies. No built-in profile sets them (a microcontroller's RAM and fla
 board's, not the runtime's; Ethos-U65/U85's 384 KiB SRAM is a cache in front of an arena
 in DRAM, `arena_cache_bytes`): they are for a profile of your own board that extends one.
 
+TFLM build: the arena figures, and the memory budget, are a 64-bit build's by default
+(tflite-micro's Python interpreter); tflm_word_size(settings) gives 32 where the user
+asks for a 32-bit microcontroller's. The plan carries the other build's figures too.
+
 Planner: "tflm" when any --target's profile says `[target] arena_planner = "tflm"` (tflm,
 and ethos-u55/65/85, whose compiled models run on TFLite Micro), else "litert", the
 LiteRT interpreter's planner (cpu, xnnpack, gpu, nnapi, coral, no target at all).
@@ -78,6 +82,15 @@ def arena_planner(settings: Settings | None) -> str:
     if any(cached_profile(target).arena_planner == "tflm" for target in targets):
         return "tflm"
     return "litert"
+
+
+def tflm_word_size(settings: Settings | None) -> int:
+    """The TFLM build whose arena the figures and the memory budget describe: 64 (the
+    host build tflite-micro's Python interpreter is, the default) or 32 (a 32-bit
+    microcontroller), from the `tflm_word_size` setting where there is one."""
+    from .arena_tflm import DEFAULT_WORD_SIZE
+
+    return getattr(settings, "tflm_word_size", None) or DEFAULT_WORD_SIZE
 
 
 def run_arena_plan(analyses):

@@ -85,6 +85,10 @@ def target_figures(target: dict[str, Any]) -> str:
             f"{target['transitions']} CPU<->target transition(s)")
 
 
+BUILD_NAMES = {64: "a 64-bit TFLM build (tflite-micro's Python interpreter)",
+               32: "a 32-bit microcontroller build"}
+
+
 def memory_block(memory: dict[str, Any]) -> str:
     """Arena (head + tail) and weights against their budgets, the peak and the top ops."""
     arena = f"arena {human_bytes(memory['arena_bytes'])}"
@@ -95,6 +99,14 @@ def memory_block(memory: dict[str, Any]) -> str:
             arena += f" + {human_bytes(memory['temp_bytes'])} temp"
     lines = [f"  memory ({memory['planner']} planner): {arena}; weights "
              f"{human_bytes(memory['weights_bytes'])}"]
+    builds = memory.get("tflm_builds") or ()
+    if len(builds) > 1:  # TFLM: the build planned for, then the other
+        others = "; ".join(
+            f"{BUILD_NAMES[b['word_size']]} needs {human_bytes(b['arena_bytes'])} = "
+            f"{human_bytes(b['head_bytes'])} head + {human_bytes(b['tail_bytes'])} tail"
+            + (f" + {human_bytes(b['temp_bytes'])} temp" if b["temp_bytes"] else "")
+            for b in builds[1:])
+        lines.append(f"    figures for {BUILD_NAMES[builds[0]['word_size']]}; {others}")
     lines.append("    " + sizes_line(memory))
     for key, label, used in (("memory_budget", "memory budget", memory["arena_bytes"]),
                              ("weights_budget", "weights budget", memory["weights_bytes"])):
