@@ -1,7 +1,8 @@
 """Arena planning: how long tfllint takes, and its figures beside the real tools'.
 
 For each model: the time to plan with each planner (best of --repeat runs, the model
-already read), tfllint's TFLite Micro head / tail / total and LiteRT arena, and, where
+already read), tfllint's TFLite Micro head / tail / total (64-bit build) and total for a
+32-bit microcontroller build, and LiteRT arena, and, where
 the tools are installed:
 
 - `--tflm`: tflite-micro's print_allocations() head / tail / total and the smallest
@@ -92,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vela", action="store_true", help="run Vela as well")
     args = parser.parse_args(argv)
     header = ["model", "ops", "plan tflm (s)", "plan litert (s)",
-              "tfllint tflm head / tail / total", "tfllint litert head / tail"]
+              "tfllint tflm head / tail / total", "tfllint tflm 32-bit total",
+              "tfllint litert head / tail"]
     if args.tflm:
         header += ["TFLM head / tail / total", "smallest TFLM arena"]
     if args.vela:
@@ -107,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         ops = sum(len(s.operators) for s in view.subgraphs)
         row = [path.stem, str(ops), f"{tflm_time:.3f}", f"{litert_time:.3f}",
                f"{tflm.head_bytes} / {tflm.tail_bytes} / {tflm.total_bytes}",
+               " / ".join(str(b.total_bytes) for b in tflm.other_builds),
                f"{litert.head_bytes} / {litert.tail_bytes}"]
         if args.tflm:
             row.append(tflm_figures(path, tflm.total_bytes))

@@ -9,8 +9,9 @@ smallest arena with which AllocateTensors succeeds. Compared with tfllint's "tfl
   every model here: their kernels request no scratch buffers that tfllint cannot see
   (optimized kernel libraries such as CMSIS-NN request more; the wheel has reference
   kernels only). KNOWN_HEAD_DIFFERENCES lists exceptions with the reason; none today.
-* tail: equal to the printed tail (struct sizes of this 64-bit build, see
-  tfllint/analyses/tflm_kernels.py).
+* tail: equal to the printed tail (the 64-bit build's struct sizes,
+  rules/data/tflm_struct_sizes.toml, and kernels' allocations,
+  tfllint/analyses/tflm_kernels.py), resource variables included.
 * total (head + tail + the planner's temp peak): within 2% of the smallest arena that
   works.
 

@@ -52,7 +52,7 @@ from .arena import (ArenaFigures, ArenaPlan, LiveTensor, PlacedBuffers, align_up
 from .lifetimes import (TFLM_MARKING_BUDGET, ScratchRequest, TflmLifetimes, tensor_bytes,
                         tflm_lifetimes)
 from .data import load_data_table
-from .tflm_kernels import kernel_allocations
+from .tflm_kernels import WORD_DEPENDENT, kernel_allocations
 
 ALIGNMENT = 16  # MicroArenaBufferAlignment()
 MAX_SCRATCH_REQUESTS_PER_OP = 12  # kMaxScratchBuffersPerOp: room kept for the next op
@@ -143,7 +143,7 @@ def plan_tflm(view, word_size: int = DEFAULT_WORD_SIZE) -> ArenaPlan:
     for other in WORD_SIZES:
         if other == word_size:
             continue
-        other_kernels = _kernels(view, other)
+        other_kernels = _kernels(view, other, kernels)
         other_scratch = _scratch_requests(view, other_kernels)
         other_head, other_buffers = head, buffers
         if [r.bytes for r in other_scratch] != [r.bytes for r in scratch]:
@@ -172,9 +172,20 @@ def plan_tflm(view, word_size: int = DEFAULT_WORD_SIZE) -> ArenaPlan:
         notes=tuple(notes))
 
 
-def _kernels(view, word_size: int):
-    return [[kernel_allocations(view, op, word_size) for op in subgraph.operators]
+def _kernels(view, word_size: int, other=None):
+    """Each op's allocations; given `other` (another word size's), only the ops whose
+    allocations depend on the word size are worked out again."""
+    if other is None:
+        return [[kernel_allocations(view, op, word_size) for op in subgraph.operators]
+                for subgraph in view.subgraphs]
+    return [[kernel_allocations(view, op, word_size) if _kernel_name(op) in WORD_DEPENDENT
+             else other[subgraph.index][op.index] for op in subgraph.operators]
             for subgraph in view.subgraphs]
+
+
+def _kernel_name(op) -> str:
+    name = op.opcode.name
+    return f"CUSTOM:{op.opcode.custom_code}" if name == "CUSTOM" else name
 
 
 def _scratch_requests(view, kernels) -> tuple[ScratchRequest, ...]:

@@ -113,6 +113,10 @@ POINTER_SIZED = {
     "ASSIGN_VARIABLE": lambda word_size: _NONE,
 }
 
+# Every op whose allocations depend on the word size (POINTER_SIZED, BATCH_MATMUL's
+# TfLiteEvalTensor, pointer-sized scratch).
+WORD_DEPENDENT = frozenset({*POINTER_SIZED, "BATCH_MATMUL", "ADD_N", "CUSTOM:ethos-u"})
+
 # Ops whose persistent buffers depend on types or shapes: extra buffers beyond COSTS.
 INT8_EXTRA = {"ADD_N": (40,), "CUMSUM": (36,), "LOG_SOFTMAX": (40,)}
 INT16_SOFTMAX_TABLES = (1026, 1026)  # exp and 1/(1+x) lookup tables of 513 int16 each
