@@ -252,10 +252,15 @@ def readme_tables(directory: Path) -> str:
     default = {name: {f["rule"] for f in entry["findings"]}
                for name, entry in linted(str(directory))[None].items()}
     hits = oracles.hit_rate_table(default, oracles.builtin_rules())
+    tflm = linted(str(directory))["tflm"]
+    ratios = [r for name in MODELS if (r := arena_ratio(tflm[name],
+                                                          RECORD["models"][name]["tflm"]))]
+    arena = (f"tflm arena estimate / tflite-micro's smallest arena over the {len(ratios)} "
+             f"models it loads: {min(ratios):.4f} to {max(ratios):.4f}.") if ratios else ""
     packages = len({m["package"] for m in RECORD["models"].values()})
     versions = ", ".join(f"{k} {RECORD['tools'][k]}" for k in oracles.TOOLS[:3])
     return "\n".join([START, f"Agreement on {len(MODELS)} models from {packages} packages "
-                      f"(oracles: {versions}):", "", agreement, "",
+                      f"(oracles: {versions}):", "", agreement, "", arena, "",
                       "Share of corpus models each rule fires on, default settings (no "
                       "target):", "", hits, END])
 
