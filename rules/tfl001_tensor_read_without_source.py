@@ -24,7 +24,12 @@ LACKS_DATA = "Input tensor {index} lacks data"
 ELEMENTS_DIFFER = "num_input_elements != num_output_elements ({input} != {output})"
 
 
-@rule(id="TFL001", name="tensor-read-without-source", severity="error")
+@rule(id="TFL001", name="tensor-read-without-source", severity="error",
+      evidence=(
+          "runtime+source: tests/test_runtime_semantics.py (LiteRT refuses the op at invoke, "
+          "'Input tensor N lacks data', tensorflow/lite/core/subgraph.cc; TFLite Micro reads "
+          "the previous invoke's values, micro_allocation_info.cc; reshape.cc and "
+          "reshape_common.cc for RESHAPE's shape input)"))
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """An op reads a tensor that no op writes and that is not an input, constant or variable.
 

@@ -64,7 +64,10 @@ MASK_PASSES = {"ADD", "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "TRANSPOSE", "BROADCA
 MASK_ENDS = {"SOFTMAX", "LOG_SOFTMAX", "REDUCE_MAX", "ARG_MAX", "MAX_POOL_2D"}
 
 
-@rule(id="TFL210", name="non-finite-constant", severity="error", options=[
+@rule(id="TFL210", name="non-finite-constant", severity="error", evidence=(
+    "runtime: tests/test_runtime_semantics.py (LiteRT and TFLite Micro give NaN or inf "
+    "outputs for NaN and infinite weights, and right ones for the infinities the rule "
+    "leaves alone)"), options=[
     Option("allow-infinity", bool, False,
            "report only NaN, not +-inf (for deliberate infinities the rule does not "
            "recognise as such)")])
