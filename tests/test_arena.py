@@ -347,6 +347,18 @@ def test_tflm_resource_variables_one_buffer_per_variable_and_a_slot_per_name():
     assert variables.unresolved == 0
 
 
+def test_tflm_assign_variable_without_a_var_handle_allocates_nothing_and_says_so():
+    model = StreamingBuilder()
+    main = model.subgraph()
+    handle = main.tensor("handle", [], "RESOURCE")  # given by the caller, not a VAR_HANDLE
+    value = main.tensor("value", [1, 8])
+    main.op("ASSIGN_VARIABLE", [handle, value], [])
+    main.inputs, main.outputs = [handle, value], []
+    view = view_of(model.build())
+    assert resource_variables(view) == (0, {}, 1)
+    assert any("no VAR_HANDLE" in note for note in plan_arena(view, "tflm").notes)
+
+
 def test_tflm_struct_sizes_add_up_to_the_measured_64_bit_tail_and_shrink_on_32_bit():
     host, device = tflm_structs(64), tflm_structs(32)
     # RecordingSingleArenaBufferAllocator, GreedyMemoryPlanner, RecordingMicroAllocator,

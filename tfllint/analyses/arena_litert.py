@@ -23,6 +23,14 @@ What is modelled (tflite/arena_planner.cc, tflite/simple_memory_arena.cc):
   offset, the smallest gap that fits wins (best fit), else the end.
 - Control flow: a WHILE body's and IF branches' inputs point at the caller's data, not
   into their subgraph's arena; a WHILE condition's unused inputs are dropped.
+- Resource variables (VAR_HANDLE, READ_VARIABLE, ASSIGN_VARIABLE): unlike TFLM, nothing
+  in the arenas. VAR_HANDLE's RESOURCE output gets no arena data and each variable's
+  value is a tensor of its own resource::ResourceVariable, outside the arenas; RESOURCE
+  tensors count 0 bytes here, and READ_VARIABLE's output is an ordinary activation.
+  Checked by hand against ai-edge-litert's tensor addresses: on the streaming models of
+  test_arena.py and two pymicro-wakeword models every planned tensor of subgraph 0 sits
+  at tfllint's offset (but two equal-sized tensors of okay_nabu, swapped as std::sort
+  may order them) and the arena ends at tfllint's head.
 
 Not modelled: the rest of the control-flow kernels' bookkeeping (WHILE drops outputs
 nothing reads and makes outputs dynamic when the body changes shapes), other kernels'
