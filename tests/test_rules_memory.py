@@ -677,3 +677,25 @@ def test_sample_models_under_a_tflm_budget(run_cli):
     assert one[0] == 0
     assert "memory (tflm planner): arena 11.1 KiB = 8.0 KiB head + 3.1 KiB tail" in one[1]
     assert "memory budget 64.0 KiB: 52.9 KiB headroom (83%)" in one[1]
+
+
+def test_the_tflm_build_is_the_users_choice(run_cli, tmp_path):
+    """--tflm-word-size (or tflm-word-size in the config) picks the build that is planned
+    and budgeted; the other build's figure is still reported."""
+    def arena(*arguments):
+        code, out, err = run_cli(MODELS / "cnn_int8.tflite", "--target", "tflm", "--format",
+                                 "json", *arguments)
+        assert code == 0, err
+        memory = json.loads(out)["models"][0]["memory"]
+        return memory["arena_bytes"], [b["word_size"] for b in memory["tflm_builds"]]
+
+    host, builds = arena("--no-config")
+    assert builds == [64, 32]
+    device, builds = arena("--no-config", "--tflm-word-size", "32")
+    assert builds == [32, 64] and device < host
+    config = tmp_path / "tfllint.toml"
+    config.write_text('tflm-word-size = 32\n')
+    assert arena("--config", config) == (device, [32, 64])
+    config.write_text('tflm-word-size = 16\n')
+    code, _, err = run_cli(MODELS / "cnn_int8.tflite", "--config", config)
+    assert code == 2 and "tflm-word-size must be 32" in err

@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--weights-budget", metavar="SIZE",
                       help="flash or parameter memory for weights and other constants "
                       "(TFL403); sizes as for --memory-budget")
+    lint.add_argument("--tflm-word-size", choices=("64", "32"),
+                      help="the TFLite Micro build planned and budgeted with --target tflm or "
+                      "ethos-u*: 64 (a 64-bit host build, as tflite-micro's Python "
+                      "interpreter; the default) or 32 (a 32-bit microcontroller, whose "
+                      "persistent structures are smaller); the report shows both")
     lint.add_argument("--plot", metavar="PATH",
                       help="write the memory timeline (live bytes per op, the peak, the "
                       "budget) as an SVG; {model} in PATH is replaced, as needed for several")
@@ -169,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 LINT_KEYS = ("format", "fail_on", "select", "ignore", "runtime_version", "android_api",
              "max_delegated_partitions", "max_partitions", "min_on_target", "memory_budget",
-             "weights_budget")
+             "weights_budget", "tflm_word_size")
 
 
 def command_line_settings(options: argparse.Namespace) -> dict[str, Any]:

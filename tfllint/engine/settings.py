@@ -48,6 +48,9 @@ class Settings:
     min_on_target: float | None = None  # TFL304: smaller share of ops or MACs (0..1)
     memory_budget: int | None = None  # bytes of RAM for activations (TFL401, TFL402)
     weights_budget: int | None = None  # bytes of flash/parameter memory (TFL403)
+    # the TFLite Micro build whose arena is planned and budgeted: 64 (the host build, as
+    # tflite-micro's Python interpreter) or 32 (a 32-bit microcontroller)
+    tflm_word_size: int = 64
     config_path: str | None = None
     base_directory: str = "."  # per-model-ignore globs are relative to the config file
 
@@ -97,6 +100,7 @@ _KEYS = {
     "min-on-target": ("min_on_target", lambda v: _share(v, "min-on-target")),
     "memory-budget": ("memory_budget", lambda v: _size(v, "memory-budget")),
     "weights-budget": ("weights_budget", lambda v: _size(v, "weights-budget")),
+    "tflm-word-size": ("tflm_word_size", lambda v: _word_size(v, "tflm-word-size")),
 }
 CONFIG_KEYS = tuple(_KEYS)
 
@@ -137,6 +141,13 @@ def _size(value: Any, key: str) -> int:
         return parse_size(value)
     except ValueError as error:
         raise ConfigError(f"{key}: {error}") from None
+
+
+def _word_size(value: Any, key: str) -> int:
+    if isinstance(value, bool) or str(value).strip() not in ("32", "64"):
+        raise ConfigError(f"{key} must be 32 (a microcontroller's TFLite Micro build) or 64 "
+                          f"(a 64-bit host build), got {value!r}")
+    return int(str(value).strip())
 
 
 def _string(value: Any, key: str) -> str:
