@@ -162,10 +162,18 @@ def _infinity_defect(view, subgraph: int, tensor: Tensor,
                 return ("an infinite clamp bound",
                         f"{where} with {wrong} makes every output {wrong}; a clamp bound that "
                         f"bounds nothing is {CLAMP_KEEPS[kind]}")
-            if (kind in SELECTS and 0 not in positions) or kind in COMPARISONS:
+            if kind in COMPARISONS:
                 continue
-            if kind == "ADD" and signs == {"-inf"} and _reaches_only_softmax(view, subgraph, op):
+            # a -inf mask, added or filled in, is deliberate where only a softmax (or a
+            # maximum) reads it: exp(-inf) = 0; anywhere else it is an inf in the results
+            fill = kind in SELECTS and 0 not in positions
+            if (kind == "ADD" or fill) and signs == {"-inf"} and \
+                    _reaches_only_softmax(view, subgraph, op):
                 continue
+            if fill:
+                return ("an infinite fill value",
+                        f"{overflow or 'an infinite fill value'} of {where}: not a -inf mask "
+                        "that only reaches a softmax, so its outputs are inf or NaN")
             if kind in WEIGHTED:
                 return ("infinite weights",
                         f"{overflow or 'infinite weights or biases'} of {where}: its outputs "

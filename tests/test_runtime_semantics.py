@@ -24,6 +24,7 @@ when its runtime is absent.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -38,7 +39,9 @@ from conftest import lint_bytes
 from rule_examples.tfl001 import orphan_add, reshape_with_unwritten_shape
 from tflm_oracle import VERSION as TFLM_VERSION
 
-REAL_MODELS = Path("/work/real_models")
+# the real-model corpus (tools/fetch_real_models.py), where tests/test_real_models.py finds it
+REAL_MODELS = Path(os.environ.get("TFLLINT_REAL_MODELS")
+                   or Path.home() / ".cache" / "tfllint-real-models" / "models")
 INF = np.float32(np.inf)
 
 
@@ -395,6 +398,26 @@ def test_an_infinite_addend_that_reaches_the_output_is_reported(litert):
         "its outputs are inf or NaN")
 
 
+def test_an_infinite_fill_value_that_reaches_the_output_is_reported(litert):
+    """SELECT_V2(keep, x, +inf) straight to the output: the infinities are the result."""
+    data = masked_softmax(np.full((1, 4), INF, np.float32), select=True, softmax=False)
+    run = litert(data, [ROW])
+    assert run.failed is None and np.isinf(run.outputs[0][0]).any()
+    assert only_message(data, "TFL210").endswith(
+        "an infinite fill value of SELECT_V2 (op 0): not a -inf mask that only reaches a "
+        "softmax, so its outputs are inf or NaN")
+
+
+def test_a_nan_weight_gives_nan_and_tfl210_fires(litert):
+    weights = np.ones((3, 4), np.float32)
+    weights[1, 2] = np.nan
+    data = dense(weights)
+    run = litert(data, [np.ones((1, 4), np.float32)])
+    assert run.failed is None
+    assert np.isnan(run.outputs[0][0][0, 1]) and not np.isnan(run.outputs[0][0][0, 0])
+    assert "NaN propagates" in only_message(data, "TFL210")
+
+
 def test_a_plus_inf_mask_before_softmax_gives_nan_and_tfl210_fires(litert):
     data = masked_softmax(np.array([[0.0, 0.0, INF, 0.0]], np.float32))
     run = litert(data, [ROW])
@@ -416,7 +439,8 @@ def test_allow_infinity_still_keeps_nan_and_silences_infinite_weights():
 def real_model(name: str) -> bytes:
     path = REAL_MODELS / name
     if not path.is_file():
-        pytest.skip(f"{path} is not on this machine (the third-party models of issue 10)")
+        pytest.skip(f"{path} is not on this machine: `python tools/fetch_real_models.py` "
+                    "fetches the real-model corpus")
     return path.read_bytes()
 
 
