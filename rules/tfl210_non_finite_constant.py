@@ -45,9 +45,9 @@ class NonFinite:
 # tests/test_runtime_semantics.py. Harmless: the result is what the graph means.
 # - MINIMUM with +inf, MAXIMUM with -inf: a clamp with no bound on that side (what
 #   clip_by_value to an infinite limit converts to): min(x, +inf) = x.
-# - an operand of SELECT/SELECT_V2 (tf.where): a fill value, passed through.
 # - a comparison: x < inf is well defined.
-# - ADD of -inf (an attention mask) whose sum reaches only SOFTMAX-like ops: exp(-inf) = 0.
+# - a -inf attention mask, added (ADD) or filled in (SELECT/SELECT_V2, tf.where), whose
+#   result reaches only SOFTMAX-like ops: exp(-inf) = 0.
 # Defects: weights and biases (inf * 0 = NaN, inf - inf = NaN), MINIMUM with -inf or
 # MAXIMUM with +inf (every output infinite), any other use (inf or NaN results).
 CLAMP_KEEPS = {"MINIMUM": "+inf", "MAXIMUM": "-inf"}  # the op: the infinity that bounds nothing
@@ -78,9 +78,9 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         FLOAT32, FLOAT16, BFLOAT16 and FLOAT64 constants (data stored in the file)
         with NaN, always; and with +-inf, unless every op reading them uses the
         infinity as intended: MINIMUM with +inf or MAXIMUM with -inf (a clamp bound
-        that bounds nothing, as clip_by_value converts), an operand of SELECT/SELECT_V2
-        (a fill value), a comparison, or a -inf attention mask added (ADD) to scores
-        that reach only a softmax or a maximum. Infinities in weights or biases (conv,
+        that bounds nothing, as clip_by_value converts), a comparison, or a -inf
+        attention mask, added (ADD) to scores or filled in (SELECT/SELECT_V2), that
+        reaches only a softmax or a maximum. Infinities in weights or biases (conv,
         fully connected, batch matmul, ...), in float16 data that overflowed, in
         MINIMUM with -inf or MAXIMUM with +inf, or in any other use are reported. The
         message counts NaN and infinite values, gives the first position and says
