@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the TFLite Micro build planned and budgeted with --target tflm or "
                       "ethos-u*: 64 (a 64-bit host build, as tflite-micro's Python "
                       "interpreter; the default) or 32 (a 32-bit microcontroller, whose "
-                      "persistent structures are smaller); the report shows both")
+                      "persistent structures are smaller); --show memory and JSON give both")
     lint.add_argument("--plot", metavar="PATH",
                       help="write the memory timeline (live bytes per op, the peak, the "
                       "budget) as an SVG; {model} in PATH is replaced, as needed for several")

@@ -304,7 +304,7 @@ CHECKS = {  # check -> what it compares (the README's agreement table, in this o
     "cpu-errors": "error findings (no target, --target cpu) iff ai-edge-litert fails "
                   "to load, allocate or invoke",
     "tflm-load": "tflm target's can_run = tflite-micro loads the model",
-    "tflm-arena": "tflm arena estimate within 10% of tflite-micro's smallest arena",
+    "tflm-arena": "tflm arena estimate within 2% of tflite-micro's smallest arena",
     "vela-cpu-ops": "ethos-u55 CPU ops = the ops Vela (ethos-u55-128) leaves on the CPU",
 }
 
