@@ -154,6 +154,26 @@ def test_compiled_ops_are_named_from_the_profiles(models, tmp_path):
     assert any("compiled for an Arm Ethos-U NPU" in reason for reason in reasons)
 
 
+def test_a_users_compiled_op_is_named_on_the_other_targets_of_the_run(tmp_path):
+    from builder import ModelBuilder
+
+    model = ModelBuilder()
+    main = model.subgraph()
+    x, y = main.tensor("x", [1, 4], "INT8", scale=[0.1], zero_point=[0]), \
+        main.tensor("y", [1, 4], "INT8", scale=[0.1], zero_point=[0])
+    main.op("CUSTOM", [x], [y], custom_code="my-npu-program")
+    main.inputs, main.outputs = [x], [y]
+    path = tmp_path / "compiled.tflite"
+    path.write_bytes(model.build())
+    profile = tmp_path / "npu.toml"
+    profile.write_text('[target]\nname = "npu"\ncompiled_op = "my-npu-program"\n'
+                       'compiled_for = "my NPU"\n', "utf-8")
+    report = tfllint.lint(path, target=["cpu", str(profile)], use_config=False)
+    [op] = report.to_json()["models"][0]["targets"]["cpu"]["ops"]
+    assert op["reasons"][0]["message"].startswith(
+        "my-npu-program is a model already compiled for my NPU")
+
+
 def test_a_profile_can_state_the_input_facts_itself(models, tmp_path):
     profile = tmp_path / "npu.toml"
     profile.write_text(
@@ -176,12 +196,24 @@ def test_an_extending_profile_can_drop_batch_one(models, tmp_path):
     assert _messages(tfllint.lint(models, target=str(profile), **SETTINGS), "TFL502") == []
 
 
+def test_a_new_dynamic_behaviour_drops_the_note_of_the_old_one(tmp_path):
+    profile = tmp_path / "strict.toml"
+    profile.write_text('[target]\nextends = "xnnpack"\nname = "strict"\n'
+                       '[inputs]\ndynamic = "static-only"\n', "utf-8")
+    inputs = tfllint.targets.load_target(str(profile)).inputs
+    assert (inputs.dynamic, inputs.dynamic_note) == ("static-only", None)
+    assert tfllint.targets.load_target("xnnpack").inputs.dynamic_note  # the base keeps its own
+
+
 @pytest.mark.parametrize("text, error", [
     ('[inputs]\ndynamic = "sometimes"\n', "[inputs].dynamic must be one of resize"),
     ('[inputs]\nbatch_one = { min_rank = 2 }\n', "[inputs].batch_one.reason is required"),
     ('[inputs]\nbatch_one = { reason = "x", rank = 2 }\n', "unknown key(s) rank"),
     ('[inputs]\nstatic = true\n', "[inputs]: unknown key(s) static"),
     ('[inputs]\nbatch_one = true\n', "[inputs].batch_one must be a table"),
+    ('[inputs]\nbatch_one = { reason = "x", min_rank = 0 }\n', "min_rank must be at least 1"),
+    ('[inputs]\nbatch_one = { reason = "x", min_rank = 3, max_rank = 2 }\n',
+     "max_rank at least min_rank"),
     ('[target]\ncompiled_for = 3\n', "[target].compiled_for must be str"),
 ])
 def test_input_facts_are_validated(text, error, tmp_path):

@@ -33,9 +33,16 @@ QUANTIZATION_OK = {
 }
 
 
-def compiled_for(custom_code: str) -> str | None:
-    """The accelerator a custom op is a compiled model for, as the built-in profile whose
-    compiler writes it names it (`[target] compiled_op` and `compiled_for`), or None."""
+def compiled_for(custom_code: str, run_targets: tuple[str, ...] = ()) -> str | None:
+    """The accelerator a custom op is a compiled model for, as the profile whose compiler
+    writes it names it (`[target] compiled_op` and `compiled_for`): a built-in one, or one
+    of the run's own targets (a user's profile); None when no profile claims it."""
+    from . import cached_profile
+
+    for name in run_targets:
+        profile = cached_profile(name)
+        if profile.compiled_op == custom_code and profile.compiled_for:
+            return profile.compiled_for
     return _compiled_for_table().get(custom_code)
 
 
@@ -306,7 +313,7 @@ def _op_reasons(ctx: OpContext) -> Iterator[Reason]:
     if support is None or not support.supported:
         # an entry with supported = false only documents the tool's status and a fix
         tool = _fill(support.status, op=op.name, version=code.version) if support else None
-        yield Reason("not-listed", _not_listed_message(op, profile),
+        yield Reason("not-listed", _not_listed_message(op, profile, ctx.settings),
                      tool or _tool_message(profile, _unsupported_key(op), op))
         return
     status = _fill(support.status, op=op.name, version=code.version) \
@@ -394,10 +401,11 @@ def _is_fp16_weight_dequantize(ctx: OpContext) -> bool:
             and inputs[0].dtype == "FLOAT16" and inputs[0].is_constant)
 
 
-def _not_listed_message(op: Operator, profile: TargetProfile) -> str:
+def _not_listed_message(op: Operator, profile: TargetProfile, settings) -> str:
     code = op.opcode
     if code.name == "CUSTOM":
-        accelerator = compiled_for(code.custom_code or "")
+        accelerator = compiled_for(code.custom_code or "",
+                                   tuple(getattr(settings, "targets", ())))
         if accelerator:
             return (f"{code.custom_code} is a model already compiled for {accelerator}; "
                     f"it runs only there, not on {profile.title}")

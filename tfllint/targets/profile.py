@@ -227,7 +227,13 @@ def _resolve_extends(document: Mapping[str, Any], where: str,
         raise ConfigError(f"{base_where} [target] must be a table")
     base_target = {key: value for key, value in base.get("target", {}).items()
                    if key not in NOT_INHERITED}
-    return _merge_tables({**base, "target": base_target}, document)
+    base = {**base, "target": base_target}
+    inputs = document.get("inputs")
+    if isinstance(inputs, Mapping) and "dynamic" in inputs and "dynamic_note" not in inputs \
+            and isinstance(base.get("inputs"), Mapping):
+        # the note qualifies the behaviour it came with: a new behaviour does not keep it
+        base["inputs"] = {k: v for k, v in base["inputs"].items() if k != "dynamic_note"}
+    return _merge_tables(base, document)
 
 
 def _identity(where: str) -> str:
@@ -360,6 +366,11 @@ def _input_behaviour(table: Any, where: str) -> InputBehaviour:
                               "batch 1")
         batch_one = BatchOne(reason=reason, min_rank=limits.get("min_rank", int, 2),
                              max_rank=limits.get("max_rank", int))
+        if batch_one.min_rank < 1 or (batch_one.max_rank is not None
+                                      and batch_one.max_rank < batch_one.min_rank):
+            raise ConfigError(f"{where}.batch_one: min_rank must be at least 1 and max_rank "
+                              f"at least min_rank, got {batch_one.min_rank} and "
+                              f"{batch_one.max_rank}")
     return InputBehaviour(dynamic=inputs.choice("dynamic", tuple(DYNAMIC_INPUTS)),
                           dynamic_note=inputs.get("dynamic_note", str) or None,
                           batch_one=batch_one)
