@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
@@ -154,6 +155,7 @@ class TargetProfile:
 
 # -- loading ------------------------------------------------------------------------------
 
+@lru_cache(maxsize=None)
 def builtin_profile_names() -> dict[str, str]:
     """Every built-in target name and alias, mapped to its profile's file stem."""
     names: dict[str, str] = {}
@@ -185,9 +187,14 @@ def _read_profile(name_or_path: str, asked_by: str) -> tuple[dict[str, Any], str
         except OSError as error:
             raise ConfigError(f"{asked_by} {name_or_path}: {error.strerror or error}") from None
         return _parse(text, str(path)), str(path)
-    names = builtin_profile_names()
-    stem = names.get(name_or_path.lower())
+    targets = resources.files("tfllint.rules").joinpath("targets")
+    if targets.joinpath(f"{name_or_path.lower()}.toml").is_file():
+        stem = name_or_path.lower()  # a name, not an alias: no need to read every profile
+    else:
+        names = builtin_profile_names()
+        stem = names.get(name_or_path.lower())
     if stem is None:
+        names = builtin_profile_names()
         raise ConfigError(f"{'' if asked_by == '--target' else asked_by + ': '}unknown target "
                           f"{name_or_path!r}; built-in targets: "
                           f"{', '.join(sorted(set(names.values())))} (or a profile .toml path)")
