@@ -100,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
                       "ethos-u*: 64 (a 64-bit host build, as tflite-micro's Python "
                       "interpreter; the default) or 32 (a 32-bit microcontroller, whose "
                       "persistent structures are smaller); --show memory and JSON give both")
+    lint.add_argument("--preview", action=argparse.BooleanOptionalAction, default=None,
+                      help="also run preview rules and apply preview severities (new rules "
+                      "and rising severities, default from the next minor release; "
+                      "`tfllint rules` shows each rule's state); --no-preview overrides "
+                      "preview = true in the config")
     lint.add_argument("--plot", metavar="PATH",
                       help="write the memory timeline (live bytes per op, the peak, the "
                       "budget) as an SVG; {model} in PATH is replaced, as needed for several")
@@ -174,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 LINT_KEYS = ("format", "fail_on", "select", "ignore", "runtime_version", "android_api",
              "max_delegated_partitions", "max_partitions", "min_on_target", "memory_budget",
-             "weights_budget", "tflm_word_size")
+             "weights_budget", "tflm_word_size", "preview")
 
 
 def command_line_settings(options: argparse.Namespace) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 An entry point names a module or a package; every `Rule` defined at the top level of that
 module (or of any module in that package) is loaded. Each rule is validated before use:
-ID and name format, a known severity, the four documentation sections, no duplicates.
+ID and name format, a known severity (and preview severity), the four documentation sections, no duplicates.
 """
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from types import ModuleType
 from typing import Iterable
 
 from ..errors import ConfigError
-from .rule import DOC_SECTIONS, RULE_ID, RULE_NAME, SEVERITIES, Rule, doc_sections
+from .rule import (DOC_SECTIONS, RULE_ID, RULE_NAME, SEVERITIES, SEVERITY_RANK, Rule,
+                   doc_sections)
 
 ENTRY_POINT_GROUP = "tfllint.rules"
 
@@ -96,9 +97,27 @@ def rule_problems(rule: Rule) -> list[str]:
         problems.append(f"name {rule.name!r} is not kebab-case")
     if rule.severity not in SEVERITIES:
         problems.append(f"severity {rule.severity!r} is not one of {', '.join(SEVERITIES)}")
+    problems += _preview_problems(rule)
     if not rule.summary:
         problems.append("docstring is missing")
     missing = [title for title in DOC_SECTIONS if not doc_sections(rule.doc).get(title)]
     if missing:
         problems.append("docstring lacks section(s): " + ", ".join(missing))
     return problems
+
+
+def _preview_problems(rule: Rule) -> list[str]:
+    if not isinstance(rule.preview, bool):
+        return [f"preview must be True or False, got {rule.preview!r}"]
+    if rule.preview_severity is None:
+        return []
+    if rule.preview:
+        return ["a preview rule has no preview_severity: its severity applies with preview on"]
+    if rule.preview_severity not in SEVERITIES:
+        return [f"preview_severity {rule.preview_severity!r} is not one of "
+                f"{', '.join(SEVERITIES)}"]
+    if rule.severity in SEVERITIES and \
+            SEVERITY_RANK[rule.preview_severity] <= SEVERITY_RANK[rule.severity]:
+        return [f"preview_severity {rule.preview_severity!r} is not higher than severity "
+                f"{rule.severity!r} (only a rising severity starts in preview)"]
+    return []

@@ -8,6 +8,20 @@ each violation to make a `Finding`.
     @rule(id="TFL101", name="flex-op-needs-select-tf-ops", severity="error")
     def check(ctx: RuleContext) -> Iterator[Violation]:
         '''What it finds ... Why it matters ... Example ... How to fix ...'''
+
+Preview (so that an upgrade does not break a pipeline): a new rule is declared
+`preview=True`, and a rule whose severity rises keeps its stable `severity` and declares
+the new one as `preview_severity`:
+
+    @rule(id="TFL612", name="...", severity="warning", preview=True)      # a new rule
+    @rule(id="TFL303", name="...", severity="warning", preview_severity="error")
+
+Without preview on (`--preview`, or `preview = true` in the config) a preview rule does
+not run and a preview severity is not applied; with it both are. In the next minor
+release the rule graduates: `preview=True` is dropped, or `preview_severity` becomes
+`severity`, and CHANGELOG.md says so. A preview severity must be higher than the stable
+one (a severity that falls breaks no pipeline and needs no preview), and a preview rule
+has no preview severity (its `severity` is the one preview applies).
 """
 from __future__ import annotations
 
@@ -141,6 +155,18 @@ class Rule:
     # "source: <the source or document cited>", "gate" (a threshold the user set), or
     # several kinds joined with "+" ("runtime+source: ...").
     evidence: str = ""
+    # Preview (see the module docstring): the whole rule, or only a higher severity.
+    preview: bool = False
+    preview_severity: str | None = None
+
+    @property
+    def state(self) -> str:
+        """"preview" for a rule that runs only with preview on, else "stable"."""
+        return "preview" if self.preview else "stable"
+
+    def default_severity(self, preview: bool = False) -> str:
+        """The severity before user overrides: the preview severity only with preview on."""
+        return self.preview_severity if preview and self.preview_severity else self.severity
 
     @property
     def evidence_kinds(self) -> tuple[str, ...]:
@@ -160,13 +186,18 @@ class Rule:
 
 
 def rule(*, id: str, name: str, severity: str, options: Iterable[Option] = (),
-         scope: str = "model", evidence: str = "") -> Callable[[CheckFunction], Rule]:
-    """Declare a rule; the decorated function's docstring is its documentation."""
+         scope: str = "model", evidence: str = "", preview: bool = False,
+         preview_severity: str | None = None) -> Callable[[CheckFunction], Rule]:
+    """Declare a rule; the decorated function's docstring is its documentation.
+
+    `preview=True`: a new rule, run only with preview on; `preview_severity`: the higher
+    severity a rule will have in the next minor release, applied only with preview on."""
 
     def declare(check: CheckFunction) -> Rule:
         return Rule(id=id, name=name, severity=severity, check=check,
                     doc=inspect.cleandoc(check.__doc__ or ""), options=tuple(options),
-                    scope=scope, origin=check.__module__, evidence=evidence)
+                    scope=scope, origin=check.__module__, evidence=evidence,
+                    preview=preview, preview_severity=preview_severity)
 
     return declare
 

@@ -51,6 +51,8 @@ class Settings:
     # the TFLite Micro build whose arena is planned and budgeted: 64 (the host build, as
     # tflite-micro's Python interpreter) or 32 (a 32-bit microcontroller)
     tflm_word_size: int = 64
+    # run preview rules and apply preview severities (--preview; see tfllint.engine.rule)
+    preview: bool = False
     config_path: str | None = None
     base_directory: str = "."  # per-model-ignore globs are relative to the config file
 
@@ -101,6 +103,7 @@ _KEYS = {
     "memory-budget": ("memory_budget", lambda v: _size(v, "memory-budget")),
     "weights-budget": ("weights_budget", lambda v: _size(v, "weights-budget")),
     "tflm-word-size": ("tflm_word_size", lambda v: _word_size(v, "tflm-word-size")),
+    "preview": ("preview", lambda v: _boolean(v, "preview")),
 }
 CONFIG_KEYS = tuple(_KEYS)
 
@@ -148,6 +151,12 @@ def _word_size(value: Any, key: str) -> int:
         raise ConfigError(f"{key} must be 32 (a microcontroller's TFLite Micro build) or 64 "
                           f"(a 64-bit host build), got {value!r}")
     return int(str(value).strip())
+
+
+def _boolean(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false, got {value!r}")
+    return value
 
 
 def _string(value: Any, key: str) -> str:
@@ -216,15 +225,28 @@ def check_against_rules(settings: Settings, rules: tuple[Rule, ...], source: str
 
 
 def enabled_rules(settings: Settings, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+    """The rules a run enables. A preview rule runs only with preview on, as in ruff.
+    Selecting one by its full ID or name without preview is an error (ruff warns that the
+    selection has no effect): the rule the user asked for would silently not run. A prefix
+    or ALL leaves preview rules out without a word."""
     def enabled(rule: Rule) -> bool:
         selected = not settings.select or any(selector_matches(s, rule) for s in settings.select)
         return selected and not any(selector_matches(s, rule) for s in settings.ignore)
-    return tuple(rule for rule in rules if enabled(rule))
+
+    if not settings.preview:
+        for rule in rules:
+            named = [s for s in settings.select
+                     if s.strip().upper() == rule.id or s.strip() == rule.name]
+            if rule.preview and named:
+                raise ConfigError(f"select {named[0]!r}: {rule.id} is a preview rule; "
+                                  "add --preview (or preview = true in the config) to run it")
+    return tuple(rule for rule in rules if enabled(rule) and (settings.preview or not rule.preview))
 
 
 def severity_for(rule: Rule, settings: Settings) -> str:
-    # The most specific override wins: a full ID or name beats a prefix.
-    best, best_length = rule.severity, -1
+    # The most specific override wins: a full ID or name beats a prefix. Without one, a
+    # preview severity applies only with preview on.
+    best, best_length = rule.default_severity(settings.preview), -1
     for selector, severity in settings.severity.items():
         if selector_matches(selector, rule) and len(selector) > best_length:
             best, best_length = severity, len(selector)
