@@ -3,6 +3,7 @@
     tfllint [lint] [options] PATH...     lint models (files, directories, globs)
     tfllint inspect MODEL                the input/output contract, from the file alone
     tfllint inspect MODEL --snippet      Python that runs the model (ai-edge-litert)
+    tfllint diff OLD NEW [--target ...]  what changed for deployment; gates exit 1
     tfllint rules [--format markdown]    the rule catalogue
     tfllint explain TFL101               one rule's documentation
     tfllint targets                      the built-in targets
@@ -24,7 +25,7 @@ from . import __version__
 from .errors import TfllintError, UsageError
 from .pipeline import EXIT_CLEAN, EXIT_ERROR, LintRun
 
-COMMANDS = ("lint", "inspect", "rules", "explain", "targets")
+COMMANDS = ("lint", "inspect", "rules", "explain", "targets", "diff")
 TOP_LEVEL_OPTIONS = ("-h", "--help", "--version")
 SHOW_CHOICES = ("findings", "memory", "io", "ops", "all")
 
@@ -50,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                                "(searched recursively for *.tflite) and glob patterns. Options "
                                "may come before, between or after the paths.")
     lint.add_argument("paths", nargs="+", metavar="PATH")
-    lint.add_argument("--format", help="output format: text (default) or json")
+    lint.add_argument("--format", help="output format: text (default), json, sarif, "
+                      "github, gitlab or markdown")
     lint.add_argument("--show", action="append", metavar="WHAT", default=[],
                       help="text report: also show " + ", ".join(SHOW_CHOICES) + " (comma-"
                       "separated or repeated): every finding, the memory plan and timeline, "
@@ -130,6 +132,37 @@ def build_parser() -> argparse.ArgumentParser:
                         "quantized with the model's scales and zero points, a call by "
                         "signature where the model has one, and the outputs printed "
                         "dequantized (with top labels from TFLite Support metadata)")
+
+    diff = commands.add_parser("diff", help="compare two versions of a model",
+                               description="What changed from OLD to NEW that matters for "
+                               "deployment: inputs, outputs and signatures, ops added or "
+                               "removed, op versions and the runtime needed, quantization, "
+                               "weights and arena, ops newly falling back per --target, "
+                               "findings new and gone. Exit 1 when a gate is crossed, 2 when "
+                               "a model cannot be read, 0 otherwise.")
+    diff.add_argument("old", metavar="OLD")
+    diff.add_argument("new", metavar="NEW")
+    diff.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                      help="text (default), json or markdown (for a pull request comment)")
+    diff.add_argument("--target", action="append", metavar="NAME",
+                      help="compare the per-op verdicts and partitions on this target "
+                      "(repeatable or comma-separated; as for lint)")
+    diff.add_argument("--runtime-version", metavar="X.Y",
+                      help="the LiteRT/TFLite release the app ships (as for lint)")
+    diff.add_argument("--max-arena-growth", metavar="LIMIT",
+                      help="gate: exit 1 when the planned arena grows by more than LIMIT: "
+                      "a share of the old figure (10%%, 0.1) or a size (16KiB, 4096)")
+    diff.add_argument("--max-weights-growth", metavar="LIMIT",
+                      help="gate: exit 1 when the weights grow by more than LIMIT (as above)")
+    diff.add_argument("--no-new-fallback", action="store_true",
+                      help="gate: exit 1 when an op newly falls back off a --target, a "
+                      "target gets more partitions, or can no longer run the model")
+    diff.add_argument("--no-contract-change", action="store_true",
+                      help="gate: exit 1 when inputs, outputs or signatures change (names, "
+                      "order, dtype, shape, quantization)")
+    diff.add_argument("--output-file", "-o", metavar="FILE",
+                      help="write the diff to FILE instead of standard output")
+    add_common_options(diff)
 
     rules = commands.add_parser("rules", help="list the rules",
                                 description="The rule catalogue.")
@@ -327,6 +360,31 @@ def command_explain(options: argparse.Namespace) -> int:
     raise UsageError(f"no rule {wanted!r}; `tfllint rules` lists them")
 
 
+def command_diff(options: argparse.Namespace) -> int:
+    from .diff import Gates, diff_with_run
+    from .diff_report import render_diff
+
+    gates = Gates.from_options(options.max_arena_growth, options.max_weights_growth,
+                               options.no_new_fallback, options.no_contract_change)
+    overrides = command_line_settings(options)
+    if options.runtime_version is not None:
+        overrides["runtime-version"] = options.runtime_version
+    run = LintRun.load(overrides, config=options.config, use_config=not options.no_config)
+    result = diff_with_run(run, options.old, options.new, gates)
+    for note in result.notes:
+        print(f"tfllint: note: {note}", file=sys.stderr)
+    text = render_diff(result.document, options.format)
+    if options.output_file:
+        try:
+            Path(options.output_file).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"--output-file {options.output_file}: "
+                             f"{error.strerror or error}") from None
+    else:
+        sys.stdout.write(text)
+    return result.exit_code
+
+
 def command_targets(options: argparse.Namespace) -> int:
     from .targets.catalogue import render_targets
 
@@ -391,7 +449,7 @@ class PlotOutput:
 
 COMMAND_FUNCTIONS = {"lint": command_lint, "inspect": command_inspect,
                      "rules": command_rules, "explain": command_explain,
-                     "targets": command_targets}
+                     "targets": command_targets, "diff": command_diff}
 
 
 if __name__ == "__main__":  # pragma: no cover
