@@ -40,6 +40,9 @@ class Report:
     fail_on: str = "error"
     tool_version: str = __version__
     notes: tuple[str, ...] = ()  # about the run, not a model (stderr in the CLI)
+    # The catalogue entries of the rules that ran (rule_entry), for formats that describe
+    # their rules (SARIF); not part of the JSON contract.
+    rules: tuple[dict[str, Any], ...] = ()
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -156,7 +159,8 @@ class LintRun:
                       visit: Callable[[Any, Any], None] | None = None) -> Report:
         """Lint (path, problem) pairs from expand_paths."""
         models = tuple(self.lint_path(path, problem, visit) for path, problem in paths)
-        return Report(models=models, fail_on=self.settings.fail_on, notes=self.notes)
+        return Report(models=models, fail_on=self.settings.fail_on, notes=self.notes,
+                      rules=tuple(rule_entry(rule) for rule in self.rules))
 
     def lint_path(self, path: str, problem: str | None = None,
                   visit: Callable[[Any, Any], None] | None = None) -> dict[str, Any]:
@@ -184,6 +188,15 @@ class LintRun:
         if visit:
             visit(view, analyses)
         return model_report(view, analyses, findings, targets)
+
+
+def rule_entry(rule: Rule) -> dict[str, Any]:
+    """A rule as report data: identity, default severity, its documentation by section."""
+    from .engine.rule import DOC_SECTIONS
+
+    return {"id": rule.id, "name": rule.name, "severity": rule.severity,
+            "summary": rule.summary, "doc": rule.doc, "evidence": rule.evidence,
+            "sections": {title: rule.section(title) for title in DOC_SECTIONS}}
 
 
 def load_settings_and_rules(overrides: Mapping[str, Any], *, config: str | None = None,
