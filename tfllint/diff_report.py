@@ -80,7 +80,13 @@ def _contract_item(change: dict[str, Any]) -> str:
     if what in ("added", "removed"):
         detail = change["new"] if what == "added" else change["old"]
         return f"{where}: {what}" + (f" ({_value(detail)})" if isinstance(detail, dict) else "")
-    return f"{where}: {what} {_value(change['old'])} -> {_value(change['new'])}"
+    before, after = change["old"], change["new"]
+    if what == "quantization" and isinstance(before, dict) and isinstance(after, dict) \
+            and before.get("scale") and after.get("scale"):  # name only what differs
+        parts = [key for key in before if before.get(key) != after.get(key)]
+        return f"{where}: " + "; ".join(
+            f"{key} {_value(before.get(key))} -> {_value(after.get(key))}" for key in parts)
+    return f"{where}: {what} {_value(before)} -> {_value(after)}"
 
 
 def _op(ref: dict[str, Any]) -> str:
