@@ -160,7 +160,7 @@ class LintRun:
         """Lint (path, problem) pairs from expand_paths."""
         models = tuple(self.lint_path(path, problem, visit) for path, problem in paths)
         return Report(models=models, fail_on=self.settings.fail_on, notes=self.notes,
-                      rules=tuple(rule_entry(rule) for rule in self.rules))
+                      rules=tuple(rule_entry(rule, self.settings) for rule in self.rules))
 
     def lint_path(self, path: str, problem: str | None = None,
                   visit: Callable[[Any, Any], None] | None = None) -> dict[str, Any]:
@@ -190,11 +190,13 @@ class LintRun:
         return model_report(view, analyses, findings, targets)
 
 
-def rule_entry(rule: Rule) -> dict[str, Any]:
-    """A rule as report data: identity, default severity, its documentation by section."""
+def rule_entry(rule: Rule, settings: Settings) -> dict[str, Any]:
+    """A rule as report data: identity, the severity this run gives it (preview and the
+    user's overrides applied), its documentation by section."""
     from .engine.rule import DOC_SECTIONS
+    from .engine.settings import severity_for
 
-    return {"id": rule.id, "name": rule.name, "severity": rule.severity,
+    return {"id": rule.id, "name": rule.name, "severity": severity_for(rule, settings),
             "summary": rule.summary, "doc": rule.doc, "evidence": rule.evidence,
             "sections": {title: rule.section(title) for title in DOC_SECTIONS}}
 
