@@ -316,3 +316,19 @@ def test_usage_errors_exit_2(run_cli, tmp_path, bad):
     with pytest.raises(SystemExit) as exit_:
         run_cli("diff", path, path, bad)
     assert exit_.value.code == 2
+
+
+def test_a_model_with_several_subgraphs_against_itself():
+    model = MODELS / "while_loop.tflite"
+    result = run_diff(model, model, target="gpu", no_new_fallback=True)
+    assert result.exit_code == 0 and result.changed is False
+    assert result.document["ops"]["matched"]["by_position"] == 0
+
+
+def test_many_changes_on_several_targets_still_fit_one_screen():
+    document = run_diff(MODELS / "cnn_int8.tflite", MODELS / "cnn_float16.tflite",
+                        target=["coral", "gpu", "tflm"], no_new_fallback=True,
+                        no_contract_change=True, max_arena_growth="10%").document
+    lines = render_diff(document).splitlines()
+    assert len(lines) <= 40 and max(map(len, lines)) <= 100
+    assert any("--format json lists them" in line for line in lines)

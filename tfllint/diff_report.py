@@ -11,12 +11,15 @@ from .sizes import human_bytes
 FORMATS = ("text", "json", "markdown")
 LIST_LIMIT = 5  # items of one list in the text and Markdown output
 WIDTH = 100  # a text line longer than this is cut (JSON has every word)
+SCREEN = 40  # lines of one screen: with many changes, lists are cut shorter to fit
 
 
 def render_diff(document: dict[str, Any], fmt: str = "text") -> str:
     if fmt == "json":
         return json.dumps(document, indent=2) + "\n"
     lines = diff_lines(document, markdown=fmt == "markdown")
+    if len(lines) > SCREEN:
+        lines = diff_lines(document, markdown=fmt == "markdown", limit=2)
     if fmt != "markdown":
         lines = [_clip(line, WIDTH) for line in lines]
     return "\n".join(lines) + "\n"
@@ -95,7 +98,8 @@ def _op(ref: dict[str, Any]) -> str:
     return f"{_short(ref['key'])} ({place})"
 
 
-def diff_lines(document: dict[str, Any], markdown: bool = False) -> list[str]:
+def diff_lines(document: dict[str, Any], markdown: bool = False,
+               limit: int = LIST_LIMIT) -> list[str]:
     old, new = document["old"], document["new"]
     head = f"tfllint diff: {old['path']} -> {new['path']}"
     lines = [f"## {head}" if markdown else head]
@@ -108,7 +112,7 @@ def diff_lines(document: dict[str, Any], markdown: bool = False) -> list[str]:
 
     def section(title: str, items: list[str]) -> None:
         lines.append(f"**{title}**" if markdown else title)
-        lines.extend(bullet + item for item in _cut(items))
+        lines.extend(bullet + item for item in _cut(items, limit))
 
     if not document["changed"]:
         lines.append("no change that matters for deployment")
