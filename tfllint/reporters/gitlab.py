@@ -3,7 +3,8 @@
 One entry per place of a finding (a finding of one cause at several ops is one entry per
 op), each with a fingerprint that is a hash of the model's path, the rule, the target and
 the place's stable `key` (op type + output tensor name, tensor name, or `model`), so an
-entry keeps its fingerprint when unrelated ops are added or removed. Severities:
+entry keeps its fingerprint when unrelated ops are added or removed (tfllint.fingerprint:
+the same function as a baseline's, whose paths are relative to the baseline file). Severities:
 
     failure (a rule raised), unreadable model -> blocker
     error   (the runtime refuses the model, or a gate is not met) -> critical
@@ -15,20 +16,16 @@ the command line (run tfllint from the repository root with relative paths).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
 from ..engine.rule import FAILURE
+from ..fingerprint import fingerprint, numbered_places, place_fingerprint
 from . import Display, Report
 from .text import single_place
 
 SEVERITIES = {FAILURE: "blocker", "error": "critical", "warning": "minor", "info": "info"}
 UNREADABLE = "blocker"
-
-
-def fingerprint(*parts: str) -> str:
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def entry(path: str, check: str, description: str, severity: str,
@@ -42,12 +39,10 @@ class GitlabReporter:
         entries: list[dict[str, Any]] = []
         seen: set[str] = set()
 
-        def unique(*parts: str) -> str:
-            # two places with one key (rare: unnamed tensors) stay distinct, stably
-            print_, occurrence = fingerprint(*parts), 1
+        def unique(print_: str) -> str:
+            # a path given twice in one form and once in another: keep entries distinct
             while print_ in seen:
-                occurrence += 1
-                print_ = fingerprint(*parts, str(occurrence))
+                print_ = fingerprint(print_, "again")
             seen.add(print_)
             return print_
 
@@ -55,18 +50,19 @@ class GitlabReporter:
             path = model["path"]
             if model["error"]:
                 entries.append(entry(path, "tfllint/unreadable-model", model["error"],
-                                     UNREADABLE, unique(path, "unreadable")))
+                                     UNREADABLE, unique(fingerprint(path, "unreadable"))))
                 continue
-            for finding in model["findings"]:
+            # one place, one entry; two places with one key (rare) are numbered, stably
+            for finding, location, occurrence in numbered_places(model["findings"]):
                 target = finding.get("target") or ""
                 check = f"{finding['rule']} {finding['name']}"
-                for location in finding["locations"] or [{"key": "model"}]:
-                    place = single_place(location) if location.get("key") != "model" else ""
-                    description = (f"[{target}] " if target else "") + \
-                        (f"{place}: " if place else "") + finding["message"]
-                    if finding.get("fix"):
-                        description += f" (fix: {finding['fix']})"
-                    entries.append(entry(
-                        path, check, description, SEVERITIES[finding["severity"]],
-                        unique(path, finding["rule"], target, str(location.get("key")))))
+                place = single_place(location) if location.get("key") != "model" else ""
+                description = (f"[{target}] " if target else "") + \
+                    (f"{place}: " if place else "") + finding["message"]
+                if finding.get("fix"):
+                    description += f" (fix: {finding['fix']})"
+                entries.append(entry(
+                    path, check, description, SEVERITIES[finding["severity"]],
+                    unique(place_fingerprint(finding["rule"], target, location.get("key"),
+                                             occurrence, path=path))))
         return json.dumps(entries, indent=2, ensure_ascii=False) + "\n"

@@ -23,7 +23,7 @@ Results:
   place's stable key (op type + output tensor name, tensor name; tfllint.engine.runner
   location_key), never of indices or of the message, so it stays the same when unrelated
   ops are added to the model. A repeat of the same triple in one model gets an
-  occurrence number.
+  occurrence number (tfllint.fingerprint, shared with baselines and GitLab).
 
 What tfllint could not do is not a result (code scanning would make it an alert on the
 model): a model that could not be read (model["error"]) and a rule that raised (severity
@@ -33,7 +33,6 @@ the settings are toolConfigurationNotifications of level "note".
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -42,6 +41,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..engine.rule import FAILURE
+from ..fingerprint import place_fingerprint
 from . import Display, Report
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/os/schemas/sarif-schema-2.1.0.json"
@@ -132,8 +132,6 @@ def finding_results(finding: dict[str, Any], artifact: dict[str, Any],
         key = place.get("key") or "model"
         base = "\0".join((finding["rule"], target or "", key))
         seen[base] = seen.get(base, 0) + 1
-        if seen[base] > 1:
-            base += f"\0{seen[base]}"
         result: dict[str, Any] = {
             "ruleId": finding["rule"],
             "level": LEVELS[finding["severity"]],
@@ -142,7 +140,7 @@ def finding_results(finding: dict[str, Any], artifact: dict[str, Any],
                            **({"logicalLocations": logical} if (logical := logical_locations(
                                place)) else {})}],
             "partialFingerprints": {
-                FINGERPRINT: hashlib.sha256(base.encode("utf-8")).hexdigest()},
+                FINGERPRINT: place_fingerprint(finding["rule"], target, key, seen[base])},
             "properties": {"key": key, "severity": finding["severity"],
                            **({"target": target} if target else {}),
                            **({"fix": finding["fix"]} if finding.get("fix") else {})},
