@@ -107,6 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
                       "and rising severities, default from the next minor release; "
                       "`tfllint rules` shows each rule's state); --no-preview overrides "
                       "preview = true in the config")
+    lint.add_argument("--baseline", metavar="FILE",
+                      help="report only findings that FILE (written by --write-baseline) "
+                      "does not record: a grouped finding keeps only its new places; "
+                      "entries that matched nothing are noted, so the baseline does not rot")
+    lint.add_argument("--write-baseline", metavar="FILE",
+                      help="record every place of the current findings in FILE (JSON; "
+                      "model paths relative to its directory) and exit 0 without a report; "
+                      "entries for models not linted in this run are kept")
     lint.add_argument("--plot", metavar="PATH",
                       help="write the memory timeline (live bytes per op, the peak, the "
                       "budget) as an SVG; {model} in PATH is replaced, as needed for several")
@@ -212,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 LINT_KEYS = ("format", "fail_on", "select", "ignore", "runtime_version", "android_api",
              "max_delegated_partitions", "max_partitions", "min_on_target", "memory_budget",
-             "weights_budget", "tflm_word_size", "preview")
+             "weights_budget", "tflm_word_size", "preview", "baseline")
 
 
 def command_line_settings(options: argparse.Namespace) -> dict[str, Any]:
@@ -250,6 +258,8 @@ def command_lint(options: argparse.Namespace) -> int:
     from .pipeline import expand_paths
     from .reporters import get_reporter
 
+    if getattr(options, "write_baseline", None):
+        return write_baseline(options)
     run = load_run(options)
     reporter = get_reporter(run.settings.format)
     display = display_options(options)
@@ -280,6 +290,31 @@ def command_lint(options: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return report.exit_code
+
+
+def write_baseline(options: argparse.Namespace) -> int:
+    """--write-baseline FILE: lint without a baseline and record every place found."""
+    from .baseline import write_baseline as write
+
+    if options.baseline:
+        raise UsageError("--baseline and --write-baseline: give one (--write-baseline "
+                         "records every current finding, whatever a baseline holds)")
+    run = LintRun.load(command_line_settings(options), config=options.config,
+                       use_config=not options.no_config, use_baseline=False)
+    report = run.lint_paths(options.paths)
+    for note in report.notes:
+        print(f"tfllint: note: {note}", file=sys.stderr)
+    entries = write(options.write_baseline, report.models)
+    readable = [model for model in report.models if not model["error"]]
+    print(f"tfllint: baseline {options.write_baseline}: {len(entries)} entr"
+          f"{'y' if len(entries) == 1 else 'ies'} ({len(report.findings)} finding(s) in "
+          f"{len(readable)} model(s) linted now)", file=sys.stderr)
+    for model in report.models:  # not recorded: always reported, exit 2
+        problems = [model["error"]] if model["error"] else \
+            [f["message"] for f in model["findings"] if f["severity"] == "failure"]
+        for problem in problems:
+            print(f"tfllint: error: {model['path']}: {problem}", file=sys.stderr)
+    return EXIT_ERROR if report.exit_code == EXIT_ERROR else EXIT_CLEAN
 
 
 def display_options(options: argparse.Namespace):

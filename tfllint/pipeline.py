@@ -13,7 +13,7 @@ from __future__ import annotations
 import glob
 import os
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
@@ -23,6 +23,8 @@ from .gc_pause import cyclic_gc_paused
 
 if TYPE_CHECKING:
     from .analyses import Analyses
+    from .baseline import Baseline
+    from .engine.runner import IgnoreUsage
     from .engine.rule import Finding, Rule
     from .engine.settings import Settings
     from .view import ModelView
@@ -43,6 +45,13 @@ class Report:
     # The catalogue entries of the rules that ran (rule_entry), for formats that describe
     # their rules (SARIF); not part of the JSON contract.
     rules: tuple[dict[str, Any], ...] = ()
+    # With a baseline: {"file", "entries", "suppressed" (places dropped), "stale"}; None
+    # without one (tfllint.baseline).
+    baseline: dict[str, Any] | None = None
+    # Baseline entries and per-model ignores that matched nothing in this run, each a
+    # record with `kind` ("baseline" or "per-model-ignore") and a `message`; each is
+    # also said in the notes.
+    unused_suppressions: tuple[dict[str, Any], ...] = ()
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -69,7 +78,9 @@ class Report:
 
         return {"tool": "tfllint", "tool_version": self.tool_version,
                 "report_version": REPORT_VERSION, "fail_on": self.fail_on,
-                "models": list(self.models), "summary": self.summary}
+                "models": list(self.models), "summary": self.summary,
+                "baseline": self.baseline,
+                "unused_suppressions": list(self.unused_suppressions)}
 
 
 # -- the public API ----------------------------------------------------------------------
@@ -118,14 +129,15 @@ def open_model(path: str, settings: Settings | None = None) -> tuple[ModelView, 
     return view, Analyses(view, settings)
 
 
-def check_view(view: ModelView, settings: Settings,
-               rules: tuple[Rule, ...]) -> tuple[Analyses, list[Finding]]:
-    """(analyses, findings): every enabled rule run over a model already read."""
+def check_view(view: ModelView, settings: Settings, rules: tuple[Rule, ...],
+               usage: IgnoreUsage | None = None) -> tuple[Analyses, list[Finding]]:
+    """(analyses, findings): every enabled rule run over a model already read; `usage`
+    counts what each per-model ignore silenced."""
     from .analyses import Analyses
     from .engine.runner import run_rules
 
     analyses = Analyses(view, settings)
-    return analyses, run_rules(view, analyses, rules, settings)
+    return analyses, run_rules(view, analyses, rules, settings, usage)
 
 
 @dataclass(frozen=True)
@@ -135,11 +147,15 @@ class LintRun:
     settings: Settings
     rules: tuple[Rule, ...]
     notes: tuple[str, ...] = ()
+    baseline: Baseline | None = None  # the settings' baseline file, read
 
     @classmethod
     def load(cls, overrides: Mapping[str, Any], *, config: str | None = None,
-             use_config: bool = True, source: str = "command line") -> LintRun:
-        """Config file settings with `overrides` (config keys, from `source`) on top."""
+             use_config: bool = True, source: str = "command line",
+             use_baseline: bool = True) -> LintRun:
+        """Config file settings with `overrides` (config keys, from `source`) on top;
+        the baseline they name is read unless use_baseline=False (--write-baseline)."""
+        from .baseline import Baseline
         from .engine.settings import enabled_rules, settings_notes
         from .targets import cached_profile
 
@@ -147,8 +163,10 @@ class LintRun:
                                                       use_config=use_config, source=source)
         for name in settings.targets:  # a bad target name or profile is a usage error, now
             cached_profile(name)
+        baseline = Baseline.load(settings.baseline) if settings.baseline and use_baseline \
+            else None
         return cls(settings=settings, rules=enabled_rules(settings, all_rules),
-                   notes=settings_notes(settings))
+                   notes=settings_notes(settings), baseline=baseline)
 
     def lint_paths(self, paths: Sequence[str],
                    visit: Callable[[Any, Any], None] | None = None) -> Report:
@@ -157,20 +175,42 @@ class LintRun:
 
     def lint_expanded(self, paths: Sequence[tuple[str, str | None]],
                       visit: Callable[[Any, Any], None] | None = None) -> Report:
-        """Lint (path, problem) pairs from expand_paths."""
-        models = tuple(self.lint_path(path, problem, visit) for path, problem in paths)
-        return Report(models=models, fail_on=self.settings.fail_on, notes=self.notes,
-                      rules=tuple(rule_entry(rule, self.settings) for rule in self.rules))
+        """Lint (path, problem) pairs from expand_paths; with a baseline, only the places
+        it does not record are reported. Baseline entries and per-model ignores that
+        matched nothing are reported as unused suppressions and notes."""
+        from .engine.runner import IgnoreUsage
+
+        usage = IgnoreUsage()
+        models = tuple(self.lint_path(path, problem, visit, usage) for path, problem in paths)
+        unused: list[dict[str, Any]] = []
+        notes = list(self.notes)
+        baseline = None
+        if self.baseline is not None:
+            kept, suppressed, stale = self.baseline.apply(
+                models, {rule.id for rule in self.rules}, set())
+            models = tuple(kept)
+            baseline = {"file": self.baseline.file, "entries": len(self.baseline.entries),
+                        "suppressed": suppressed, "stale": len(stale)}
+            unused.extend(stale)
+            notes.extend(stale_baseline_notes(self.baseline.file, stale))
+        for ignore, linted in usage.unused():
+            record = unused_ignore(ignore, linted, self.settings.config_path)
+            unused.append(record)
+            notes.append(record["message"])
+        return Report(models=models, fail_on=self.settings.fail_on, notes=tuple(notes),
+                      rules=tuple(rule_entry(rule, self.settings) for rule in self.rules),
+                      baseline=baseline, unused_suppressions=tuple(unused))
 
     def lint_path(self, path: str, problem: str | None = None,
-                  visit: Callable[[Any, Any], None] | None = None) -> dict[str, Any]:
+                  visit: Callable[[Any, Any], None] | None = None,
+                  usage: IgnoreUsage | None = None) -> dict[str, Any]:
         from .report import error_report
 
         if problem:
             return error_report(path, None, problem)
         try:
             with cyclic_gc_paused():
-                return self._lint_model(path, visit)
+                return self._lint_model(path, visit, usage)
         except ModelReadError as error:
             return error_report(path, _size(path), error.problem)
         except TfllintError:
@@ -178,16 +218,45 @@ class LintRun:
         except Exception as error:  # a bug of ours or of a profile's check, not the model's
             return error_report(path, _size(path), internal_error(error))
 
-    def _lint_model(self, path: str, visit: Callable[[Any, Any], None] | None
-                    ) -> dict[str, Any]:
+    def _lint_model(self, path: str, visit: Callable[[Any, Any], None] | None,
+                    usage: IgnoreUsage | None = None) -> dict[str, Any]:
         from .report import model_report, targets_section
 
         view = read_view(path)
-        analyses, findings = check_view(view, self.settings, self.rules)
+        analyses, findings = check_view(view, self.settings, self.rules, usage)
         targets = targets_section(analyses, self.settings.targets)
         if visit:
             visit(view, analyses)
         return model_report(view, analyses, findings, targets)
+
+
+def stale_baseline_notes(file: str, stale: list[dict[str, Any]]) -> list[str]:
+    """One note per model with baseline entries that matched nothing."""
+    by_model: dict[str, list[dict[str, Any]]] = {}
+    for record in stale:
+        by_model.setdefault(record["model"], []).append(record)
+    notes = []
+    for model, records in by_model.items():
+        named = [f"{r['rule']}{' [' + r['target'] + ']' if r['target'] else ''} at {r['key']}"
+                 for r in records[:3]]
+        more = f" and {len(records) - 3} more" if len(records) > 3 else ""
+        notes.append(f"baseline {file}: {len(records)} entr{'y' if len(records) == 1 else 'ies'}"
+                     f" for {model} matched nothing ({'; '.join(named)}{more}); "
+                     f"`--write-baseline {file}` rewrites it without them")
+    return notes
+
+
+def unused_ignore(ignore: Any, linted: list[str], config: str | None) -> dict[str, Any]:
+    """The record of a per-model ignore that silenced nothing in the models it applied to."""
+    where = "".join(f", {name} {value!r}" for name, value in
+                    (("op", ignore.op), ("tensor", ignore.tensor)) if value)
+    models = linted[0] if len(linted) == 1 else f"{len(linted)} linted models"
+    return {"kind": "per-model-ignore", "file": config, "models": ignore.models,
+            "rules": list(ignore.rules), "op": ignore.op, "tensor": ignore.tensor,
+            "linted": list(linted),
+            "message": f"per-model-ignores {ignore.models!r} = {list(ignore.rules)}{where} "
+                       f"silenced nothing in {models}; remove it"
+                       + (f" from {config}" if config else "")}
 
 
 def rule_entry(rule: Rule, settings: Settings) -> dict[str, Any]:
@@ -212,6 +281,9 @@ def load_settings_and_rules(overrides: Mapping[str, Any], *, config: str | None 
     from .engine.settings import check_against_rules, settings_from_mapping
 
     file_settings = load_settings(config, use_config=use_config)
+    if file_settings.baseline and file_settings.config_path:  # relative to the file
+        file_settings = replace(file_settings, baseline=os.path.join(
+            file_settings.base_directory, file_settings.baseline))
     overrides = dict(overrides)
     if isinstance(overrides.get("severity"), Mapping):  # anything else: refused below
         overrides["severity"] = {**file_settings.severity, **overrides["severity"]}

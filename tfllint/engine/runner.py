@@ -19,10 +19,26 @@ from .settings import (ModelIgnore, Settings, model_matches, options_for, select
                        severity_for)
 
 
+class IgnoreUsage:
+    """Which per-model ignores applied to a linted model, and how many places each
+    silenced, over a run: one that applied and silenced nothing has rotted."""
+
+    def __init__(self) -> None:
+        self.applied: dict[ModelIgnore, list[str]] = {}  # ignore -> model paths
+        self.silenced: dict[ModelIgnore, int] = {}
+
+    def unused(self) -> list[tuple[ModelIgnore, list[str]]]:
+        return [(ignore, paths) for ignore, paths in self.applied.items()
+                if not self.silenced.get(ignore)]
+
+
 def run_rules(view: ModelView, analyses: Analyses, rules: tuple[Rule, ...],
-              settings: Settings) -> list[Finding]:
+              settings: Settings, usage: IgnoreUsage | None = None) -> list[Finding]:
     ignores = [ignore for ignore in settings.per_model_ignores
                if model_matches(ignore.models, view.path, settings.base_directory)]
+    if usage is not None:
+        for ignore in ignores:
+            usage.applied.setdefault(ignore, []).append(view.path)
     findings = []
     for rule in rules:
         context = RuleContext(view=view, analyses=analyses,
@@ -35,7 +51,7 @@ def run_rules(view: ModelView, analyses: Analyses, rules: tuple[Rule, ...],
             findings.append(rule_failure(rule, error, view.path))
             continue
         findings.extend(_findings(rule, violations, ignores, severity_for(rule, settings),
-                                  view))
+                                  view, usage))
     findings.sort(key=_order)
     return findings
 
@@ -55,13 +71,20 @@ def rule_failure(rule: Rule, error: Exception, path: str) -> Finding:
 
 
 def _findings(rule: Rule, violations: list[Violation], ignores: list[ModelIgnore],
-              severity: str, view: ModelView) -> list[Finding]:
+              severity: str, view: ModelView, usage: IgnoreUsage | None = None
+              ) -> list[Finding]:
     causes: dict[tuple, list[Violation]] = {}
     places: dict[tuple, dict[Location, None]] = {}  # ordered sets
     silenced: dict[tuple, int] = {}
     for violation in violations:
-        kept = [location for location in violation.locations
-                if not any(_ignored(ignore, rule, location) for ignore in ignores)]
+        kept = []
+        for location in violation.locations:
+            matched = [ignore for ignore in ignores if _ignored(ignore, rule, location)]
+            if not matched:
+                kept.append(location)
+            elif usage is not None:
+                for ignore in matched:
+                    usage.silenced[ignore] = usage.silenced.get(ignore, 0) + 1
         if kept:
             key = (violation.target, violation.cause or violation.message, violation.fix)
             causes.setdefault(key, []).append(violation)

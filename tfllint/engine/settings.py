@@ -53,6 +53,8 @@ class Settings:
     tflm_word_size: int = 64
     # run preview rules and apply preview severities (--preview; see tfllint.engine.rule)
     preview: bool = False
+    # a baseline file (tfllint.baseline): findings recorded in it are not reported
+    baseline: str | None = None
     config_path: str | None = None
     base_directory: str = "."  # per-model-ignore globs are relative to the config file
 
@@ -104,6 +106,7 @@ _KEYS = {
     "weights-budget": ("weights_budget", lambda v: _size(v, "weights-budget")),
     "tflm-word-size": ("tflm_word_size", lambda v: _word_size(v, "tflm-word-size")),
     "preview": ("preview", lambda v: _boolean(v, "preview")),
+    "baseline": ("baseline", lambda v: _string(v, "baseline") or None),
 }
 CONFIG_KEYS = tuple(_KEYS)
 
