@@ -159,6 +159,10 @@ def test_a_per_model_ignore_that_matches_nothing_is_reported(project, run_cli):
     assert unused[0]["file"].endswith("tfllint.toml")
     assert "tfllint: note: per-model-ignores 'models/net.tflite' = ['TFL101'] silenced " \
            "nothing in models/net.tflite; remove it from" in err
+    # an ignore none of whose rules ran could not have matched: not reported
+    code, out, err = run_cli("models", "--target", "xnnpack", "--format", "json",
+                             "--select", "TFL3")
+    assert json.loads(out)["unused_suppressions"] == [] and "note" not in err
 
 
 @pytest.mark.parametrize("text, problem", [
@@ -213,3 +217,11 @@ def test_baseline_sarif_and_gitlab_fingerprints_agree(project, run_cli, monkeypa
 def test_write_baseline_with_baseline_is_a_usage_error(project, run_cli):
     code, _, err = run_cli("models", "--baseline", "a.json", "--write-baseline", "b.json")
     assert code == 2 and "give one" in err
+
+
+def test_diff_does_not_read_the_configured_baseline(project, run_cli):
+    (project / "tfllint.toml").write_text('baseline = "not-written-yet.json"\n')
+    code, _, err = run_cli("diff", "models/net.tflite", "models/net.tflite")
+    assert code == 0, err
+    code, _, err = run_cli("models")  # lint does, and says what to do
+    assert code == 2 and "--write-baseline" in err

@@ -165,14 +165,11 @@ class Baseline:
                 if places is None:
                     continue  # every place recorded
                 gone = len(finding["locations"]) - len(places)
-                if gone > 0:
+                if gone > 0:  # a grouped finding keeps its new places
                     finding = {**finding, "locations": places,
                                "message": finding["message"] + f" ({gone} more in the baseline)"}
                 findings.append(finding)
-            kept_models.append({**model, "findings": findings}
-                               if len(findings) != len(model["findings"]) or
-                               any(a is not b for a, b in zip(findings, model["findings"]))
-                               else model)
+            kept_models.append({**model, "findings": findings})
             checked = targets_run | set(model.get("targets") or {})
             for entry in self.entries:
                 if entry.path == path and entry.fingerprint not in matched and \

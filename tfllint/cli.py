@@ -404,7 +404,8 @@ def command_diff(options: argparse.Namespace) -> int:
     overrides = command_line_settings(options)
     if options.runtime_version is not None:
         overrides["runtime-version"] = options.runtime_version
-    run = LintRun.load(overrides, config=options.config, use_config=not options.no_config)
+    run = LintRun.load(overrides, config=options.config, use_config=not options.no_config,
+                       use_baseline=False)  # diff compares two models whole
     result = diff_with_run(run, options.old, options.new, gates)
     for note in result.notes:
         print(f"tfllint: note: {note}", file=sys.stderr)

@@ -179,6 +179,7 @@ class LintRun:
         it does not record are reported. Baseline entries and per-model ignores that
         matched nothing are reported as unused suppressions and notes."""
         from .engine.runner import IgnoreUsage
+        from .engine.settings import selector_matches
 
         usage = IgnoreUsage()
         models = tuple(self.lint_path(path, problem, visit, usage) for path, problem in paths)
@@ -194,6 +195,9 @@ class LintRun:
             unused.extend(stale)
             notes.extend(stale_baseline_notes(self.baseline.file, stale))
         for ignore, linted in usage.unused():
+            if not any(selector_matches(selector, rule) for selector in ignore.rules
+                       for rule in self.rules):
+                continue  # none of its rules ran (--select, --ignore): it could not match
             record = unused_ignore(ignore, linted, self.settings.config_path)
             unused.append(record)
             notes.append(record["message"])
