@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "may come before, between or after the paths.")
     lint.add_argument("paths", nargs="+", metavar="PATH")
     lint.add_argument("--format", help="output format: text (default), json, sarif, "
-                      "github, gitlab or markdown")
+                      "github, gitlab, markdown or html")
     lint.add_argument("--show", action="append", metavar="WHAT", default=[],
                       help="text report: also show " + ", ".join(SHOW_CHOICES) + " (comma-"
                       "separated or repeated): every finding, the memory plan and timeline, "
