@@ -138,8 +138,8 @@ class Baseline:
             raise bad("\"entries\" must be a list")
         return cls(file, [_entry(item, index, bad) for index, item in enumerate(raw)])
 
-    def apply(self, models: Iterable[dict[str, Any]], rules_run: set[str],
-              targets_run: set[str]) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
+    def apply(self, models: Iterable[dict[str, Any]], rules_run: set[str]
+              ) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
         """(models without the recorded places, places dropped, stale entries as
         unused-suppression records)."""
         matched: set[str] = set()
@@ -170,7 +170,7 @@ class Baseline:
                                "message": finding["message"] + f" ({gone} more in the baseline)"}
                 findings.append(finding)
             kept_models.append({**model, "findings": findings})
-            checked = targets_run | set(model.get("targets") or {})
+            checked = set(model.get("targets") or {})  # the targets checked on it
             for entry in self.entries:
                 if entry.path == path and entry.fingerprint not in matched and \
                         entry.rule in rules_run and (not entry.target or entry.target in checked):

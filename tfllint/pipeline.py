@@ -187,8 +187,8 @@ class LintRun:
         notes = list(self.notes)
         baseline = None
         if self.baseline is not None:
-            kept, suppressed, stale = self.baseline.apply(
-                models, {rule.id for rule in self.rules}, set())
+            kept, suppressed, stale = self.baseline.apply(models,
+                                                          {rule.id for rule in self.rules})
             models = tuple(kept)
             baseline = {"file": self.baseline.file, "entries": len(self.baseline.entries),
                         "suppressed": suppressed, "stale": len(stale)}
