@@ -225,3 +225,16 @@ def test_diff_does_not_read_the_configured_baseline(project, run_cli):
     assert code == 0, err
     code, _, err = run_cli("models")  # lint does, and says what to do
     assert code == 2 and "--write-baseline" in err
+
+
+def test_the_text_summary_says_what_the_baseline_hid(run_cli, tmp_path):
+    from conftest import MODELS
+
+    model = tmp_path / "flex.tflite"
+    model.write_bytes((MODELS / "flex_op.tflite").read_bytes())
+    baseline = tmp_path / "base.json"
+    assert run_cli(model, "--no-config", "--write-baseline", baseline)[0] == 0
+    code, out, _ = run_cli(model, "--no-config", "--baseline", baseline)
+    assert code == 0
+    assert out.splitlines()[-1].startswith(f"baseline {baseline}: ")
+    assert out.splitlines()[-1].endswith("known place(s) not shown, 0 stale entr(ies)")

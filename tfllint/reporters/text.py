@@ -281,6 +281,13 @@ def summary(report: Report, display: Display, style: Style) -> str:
     if totals["unreadable"]:
         text += f"; {totals['unreadable']} could not be read"
     lines = [text]
+    if report.baseline:  # what the baseline hid, and what in it matched nothing
+        lines.append(f"baseline {report.baseline['file']}: {report.baseline['suppressed']} "
+                     f"known place(s) not shown, {report.baseline['stale']} stale "
+                     "entr(ies)")
+    if report.unused_suppressions:
+        lines.append(f"{len(report.unused_suppressions)} suppression(s) matched nothing "
+                     "(see the notes above)")
     failed = totals["failed_models"]
     if failed and len(report.models) > 1:
         named = ", ".join(failed[:LISTED_PLACES]) + (
