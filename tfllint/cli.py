@@ -281,15 +281,19 @@ def command_lint(options: argparse.Namespace) -> int:
     for note in report.notes:
         print(f"tfllint: note: {note}", file=sys.stderr)
     text = reporter.render(report, display)
-    if options.output_file:
-        try:
-            Path(options.output_file).write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise UsageError(f"--output-file {options.output_file}: "
-                             f"{error.strerror or error}") from None
-    else:
-        sys.stdout.write(text)
+    emit(text, options.output_file)
     return report.exit_code
+
+
+def emit(text: str, output_file: str | None) -> None:
+    """The report to --output-file, or to standard output."""
+    if not output_file:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(output_file).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"--output-file {output_file}: {error.strerror or error}") from None
 
 
 def write_baseline(options: argparse.Namespace) -> int:
@@ -410,14 +414,7 @@ def command_diff(options: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"tfllint: note: {note}", file=sys.stderr)
     text = render_diff(result.document, options.format)
-    if options.output_file:
-        try:
-            Path(options.output_file).write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise UsageError(f"--output-file {options.output_file}: "
-                             f"{error.strerror or error}") from None
-    else:
-        sys.stdout.write(text)
+    emit(text, options.output_file)
     return result.exit_code
 
 

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ..plot import memory_svg
-from ..sizes import human_bytes
 from . import Display, Report
 from .text import (PLANNERS, SEVERITY_ORDER, ModelBlock, Style, places_text, summary,
                    target_state)
-from .text_details import budget_line
+from .text_details import memory_figures
 
 VERDICTS = {"target": "on the target", "compiled": "compiled for the target",
             "cpu": "on the CPU", "blocks": "blocks the model"}
@@ -139,14 +138,7 @@ def findings_table(model: dict[str, Any], display: Display) -> str:
 
 
 def memory_text(memory: dict[str, Any]) -> str:
-    planner = PLANNERS.get(memory["planner"], memory["planner"])
-    parts = [f"arena {human_bytes(memory['arena_bytes'])} ({planner} plan)",
-             f"weights {human_bytes(memory['weights_bytes'])}"]
-    for key, label, used in (("memory_budget", "memory budget", memory["arena_bytes"]),
-                             ("weights_budget", "weights budget", memory["weights_bytes"])):
-        if memory.get(key):
-            parts.append(budget_line(label, memory[key], used))
-    return "; ".join(parts)
+    return "; ".join(memory_figures(memory, PLANNERS))
 
 
 def target_section(name: str, target: dict[str, Any]) -> str:

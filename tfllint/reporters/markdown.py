@@ -12,10 +12,9 @@ from collections import Counter
 from typing import Any
 
 from ..engine.rule import FAILURE
-from ..sizes import human_bytes
 from . import Display, Report
 from .text import PLANNERS, SEVERITY_ORDER, Style, places_text, shorten_names, summary
-from .text_details import budget_line
+from .text_details import memory_figures
 
 SEVERITY_LABELS = {FAILURE: "💥 failure", "error": "❌ error", "warning": "⚠️ warning",
                    "info": "ℹ️ info"}
@@ -105,12 +104,5 @@ def model_section(model: dict[str, Any], display: Display) -> list[str]:
 
 
 def memory_line(memory: dict[str, Any]) -> str:
-    planner = PLANNERS.get(memory["planner"], memory["planner"])
-    parts = [f"arena {human_bytes(memory['arena_bytes'])} ({planner} plan)",
-             f"weights {human_bytes(memory['weights_bytes'])}"]
-    for key, label, used in (("memory_budget", "memory budget", memory["arena_bytes"]),
-                             ("weights_budget", "weights budget", memory["weights_bytes"])):
-        if memory.get(key):
-            line = budget_line(label, memory[key], used)
-            parts.append(line.replace(" OVER", " **over**"))
+    parts = [part.replace(" OVER", " **over**") for part in memory_figures(memory, PLANNERS)]
     return cell("Memory: " + "; ".join(parts)).replace("\\*\\*over\\*\\*", "**over**")

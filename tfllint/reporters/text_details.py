@@ -134,6 +134,19 @@ def memory_block(memory: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def memory_figures(memory: dict[str, Any], planners: dict[str, str]) -> list[str]:
+    """The arena and weights, then each budget against them: the parts of the one-line
+    memory summary of the Markdown and HTML reports."""
+    planner = planners.get(memory["planner"], memory["planner"])
+    parts = [f"arena {human_bytes(memory['arena_bytes'])} ({planner} plan)",
+             f"weights {human_bytes(memory['weights_bytes'])}"]
+    for key, label, used in (("memory_budget", "memory budget", memory["arena_bytes"]),
+                             ("weights_budget", "weights budget", memory["weights_bytes"])):
+        if memory.get(key):
+            parts.append(budget_line(label, memory[key], used))
+    return parts
+
+
 def sizes_line(memory: dict[str, Any]) -> str:
     """The figures that need no plan: every activation without reuse (per subgraph when
     there are several), variables and the largest activation."""
