@@ -27,6 +27,9 @@ from test_target_ethos_u import MODELS, NOT_FOR_VELA, analyse
 
 from tfllint.reader import decode_model
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from record_corpus_oracles import vela_cpu_ops  # noqa: E402  (one reading of Vela's output)
+
 pytest.importorskip("ethosu.vela", reason="ethos-u-vela is not installed; the Vela "
                     "differential test needs it (pip install ethos-u-vela==5.2.0)")
 from ethosu import regor  # noqa: E402
@@ -87,22 +90,6 @@ def run_vela(jobs: list[tuple[Path, str, Path]]) -> dict[Path, str]:
             logs[pending[len(sections) - 1][2]] += f"(exit code {process.returncode})\n"
         pending = pending[len(sections):]
     return logs
-
-
-def vela_cpu_ops(output: Path) -> tuple[Counter | None, int]:
-    """(Counter of (op type, output names) of the ops Vela left on the CPU, number of
-    ethos-u ops); (None, 0) when it wrote no model."""
-    if not output.exists():
-        return None, 0
-    compiled = decode_model(output.read_bytes(), str(output))
-    cpu, regions = Counter(), 0
-    for subgraph in compiled.subgraphs:
-        for op in subgraph.operators:
-            if op.opcode.custom_code == "ethos-u":
-                regions += 1
-            else:
-                cpu[(op.name, tuple(subgraph.tensors[t].name for t in op.outputs))] += 1
-    return cpu, regions
 
 
 def compare(data: bytes, name: str, target: str, vela_cpu: Counter | None,

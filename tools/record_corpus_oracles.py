@@ -213,23 +213,15 @@ except BaseException as error:
 """
 
 
-def vela(path: Path, budget: float = BUDGET_S) -> dict:
-    """The ops Vela leaves on the CPU: [[op type, [output names], count], ...] sorted."""
+def vela_cpu_ops(output: Path) -> tuple[Counter | None, int]:
+    """(Counter of (op type, output names) of the ops Vela left on the CPU, number of
+    ethos-u ops) in the model Vela wrote; (None, 0) when it wrote none. Shared with
+    tests/test_vela_differential.py."""
     from tfllint.reader import decode_model
 
-    with tempfile.TemporaryDirectory() as out:
-        try:
-            done = subprocess.run([sys.executable, "-c", VELA_DRIVER, str(path),
-                                   VELA_ACCELERATOR, out], capture_output=True, text=True,
-                                  timeout=budget, stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            return {"compiled": None, "error": "timeout", "cpu_ops": None}
-        output = Path(out) / f"{path.stem}_vela.tflite"
-        if not output.exists():
-            said = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-            return {"compiled": False, "cpu_ops": None,
-                    "error": f"exit {done.returncode}: " + "\n".join(said[-6:])[-1200:]}
-        compiled = decode_model(output.read_bytes(), str(output))
+    if not output.exists():
+        return None, 0
+    compiled = decode_model(output.read_bytes(), str(output))
     cpu, regions = Counter(), 0
     for subgraph in compiled.subgraphs:
         for op in subgraph.operators:
@@ -237,6 +229,23 @@ def vela(path: Path, budget: float = BUDGET_S) -> dict:
                 regions += 1
             else:
                 cpu[(op.name, tuple(subgraph.tensors[t].name for t in op.outputs))] += 1
+    return cpu, regions
+
+
+def vela(path: Path, budget: float = BUDGET_S) -> dict:
+    """The ops Vela leaves on the CPU: [[op type, [output names], count], ...] sorted."""
+    with tempfile.TemporaryDirectory() as out:
+        try:
+            done = subprocess.run([sys.executable, "-c", VELA_DRIVER, str(path),
+                                   VELA_ACCELERATOR, out], capture_output=True, text=True,
+                                  timeout=budget, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            return {"compiled": None, "error": "timeout", "cpu_ops": None}
+        cpu, regions = vela_cpu_ops(Path(out) / f"{path.stem}_vela.tflite")
+        if cpu is None:
+            said = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+            return {"compiled": False, "cpu_ops": None,
+                    "error": f"exit {done.returncode}: " + "\n".join(said[-6:])[-1200:]}
     return compact_vela({"compiled": True, "error": None, "npu_regions": regions,
                          "cpu_ops": sorted([name, list(outputs), count]
                                            for (name, outputs), count in cpu.items())}, path)
