@@ -81,8 +81,6 @@ class TflmStructs:
     subgraph_offset: int
     resource_variables: int
     resource_variable: int
-    var_handle_params: int
-    assign_variable_op_data: int
 
 
 @lru_cache(maxsize=None)
