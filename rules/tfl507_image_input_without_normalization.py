@@ -1,11 +1,13 @@
 """TFL507: an image input whose expected value range and channel order are not recorded."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from tfllint.analyses.contract import TensorContract
 from tfllint.engine.rule import Option, RuleContext, Violation, rule
-from tfllint.reader.support_metadata import TensorMetadata
+
+if TYPE_CHECKING:  # read only for models that carry metadata
+    from tfllint.reader.support_metadata import TensorMetadata
 
 from ._contract import io_label, io_location, quantized_range, range_hint, shape_text
 

@@ -11,7 +11,7 @@ from conftest import MODELS
 from rule_examples import tfl101
 
 import tfllint
-from tfllint.diff import Gates, diff_with_run, finding_key  # noqa: F401
+from tfllint.model_diff import Gates, diff_with_run, finding_key  # noqa: F401
 from tfllint.diff_report import render_diff
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
-from importlib.metadata import EntryPoint
+from tfllint.entry_points import EntryPoint
 
 import pytest
 from builder import relu_model

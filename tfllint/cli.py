@@ -400,7 +400,7 @@ def command_explain(options: argparse.Namespace) -> int:
 
 
 def command_diff(options: argparse.Namespace) -> int:
-    from .diff import Gates, diff_with_run
+    from .model_diff import Gates, diff_with_run
     from .diff_report import render_diff
 
     gates = Gates.from_options(options.max_arena_growth, options.max_weights_growth,

@@ -21,3 +21,13 @@ class ModelReadError(TfllintError):
         super().__init__(f"{path}: {problem}")
         self.path = path
         self.problem = problem
+
+
+def raised_at(error: BaseException) -> str:
+    """`file.py:line` of the innermost frame that raised `error`, or "" without a traceback:
+    where a bug of ours or of a plugin is, in one line instead of a traceback."""
+    import os
+    import traceback  # here, not at the top: a run that raises nothing does not need it
+
+    frames = traceback.extract_tb(error.__traceback__)
+    return f"{os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""

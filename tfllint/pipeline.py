@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import glob
 import os
-import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from . import __version__
-from .errors import ModelReadError, TfllintError
+from .errors import ModelReadError, TfllintError, raised_at
 from .gc_pause import cyclic_gc_paused
 
 if TYPE_CHECKING:
@@ -155,16 +154,20 @@ class LintRun:
              use_baseline: bool = True) -> LintRun:
         """Config file settings with `overrides` (config keys, from `source`) on top;
         the baseline they name is read unless use_baseline=False (--write-baseline)."""
-        from .baseline import Baseline
         from .engine.settings import enabled_rules, settings_notes
-        from .targets import cached_profile
 
         settings, all_rules = load_settings_and_rules(overrides, config=config,
                                                       use_config=use_config, source=source)
-        for name in settings.targets:  # a bad target name or profile is a usage error, now
-            cached_profile(name)
-        baseline = Baseline.load(settings.baseline) if settings.baseline and use_baseline \
-            else None
+        if settings.targets:  # a bad target name or profile is a usage error, now
+            from .targets import cached_profile
+
+            for name in settings.targets:
+                cached_profile(name)
+        baseline = None
+        if settings.baseline and use_baseline:
+            from .baseline import Baseline
+
+            baseline = Baseline.load(settings.baseline)
         return cls(settings=settings, rules=enabled_rules(settings, all_rules),
                    notes=settings_notes(settings), baseline=baseline)
 
@@ -326,8 +329,7 @@ def expand_paths(paths: Sequence[str]) -> list[tuple[str, str | None]]:
 
 def internal_error(error: Exception) -> str:
     """The message for an analysis or a profile check that raised while linting a model."""
-    frames = traceback.extract_tb(error.__traceback__)
-    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    where = f" at {raised_at(error)}" if raised_at(error) else ""
     return (f"tfllint failed on this model: {type(error).__name__}: {error}{where}. This is "
             "a bug in tfllint or in a target profile's check, not a problem of the model; "
             "please report it")

@@ -36,10 +36,14 @@ class Analyses:
         """The activation arena as `planner` ("tflm" or "litert") lays it out."""
         if planner not in self._arenas:
             from .arena import plan_arena
-            from .budget import tflm_word_size
 
-            self._arenas[planner] = plan_arena(self.view, planner,
-                                               tflm_word_size(self.settings))
+            if planner == "tflm":  # only TFLM's structures depend on the word size
+                from .budget import tflm_word_size
+
+                plan = plan_arena(self.view, planner, tflm_word_size(self.settings))
+            else:
+                plan = plan_arena(self.view, planner)
+            self._arenas[planner] = plan
         return self._arenas[planner]
 
     @cached_property

@@ -61,6 +61,8 @@ def weights_budget(settings: Settings | None) -> Budget | None:
 
 
 def _profile_budget(settings: Settings, key: str, what: str) -> Budget | None:
+    if not settings.targets:
+        return None
     from ..targets import cached_profile
 
     figures = []
@@ -76,9 +78,11 @@ def _profile_budget(settings: Settings, key: str, what: str) -> Budget | None:
 
 def arena_planner(settings: Settings | None) -> str:
     """ "tflm" when a target runs the model on TFLite Micro, else "litert"."""
+    targets = settings.targets if settings is not None else ()
+    if not targets:
+        return "litert"
     from ..targets import cached_profile
 
-    targets = settings.targets if settings is not None else ()
     if any(cached_profile(target).arena_planner == "tflm" for target in targets):
         return "tflm"
     return "litert"

@@ -123,12 +123,14 @@ class SupportMetadataAnalysis:
 
 def analyze_support_metadata(view) -> SupportMetadataAnalysis:
     """Parse the TFLITE_METADATA entry; a corrupt one is an `error`, never an exception."""
-    from ..reader.flatbuffer import FlatbufferError
-    from ..reader.support_metadata import METADATA_NAME, parse_support_metadata
+    from ..reader import SUPPORT_METADATA_NAME
 
-    data = view.metadata_bytes(METADATA_NAME)
-    if data is None:
+    data = view.metadata_bytes(SUPPORT_METADATA_NAME)
+    if data is None:  # most models: the metadata reader is not even imported
         return SupportMetadataAnalysis(None)
+    from ..reader.flatbuffer import FlatbufferError
+    from ..reader.support_metadata import parse_support_metadata
+
     try:
         return SupportMetadataAnalysis(parse_support_metadata(data))
     except FlatbufferError as error:

@@ -10,11 +10,11 @@ import importlib
 import importlib.util
 import pkgutil
 import sys
-from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 from typing import Iterable
 
+from ..entry_points import entry_points
 from ..errors import ConfigError
 from .rule import (DOC_SECTIONS, RULE_ID, RULE_NAME, SEVERITIES, SEVERITY_RANK, Rule,
                    doc_sections)

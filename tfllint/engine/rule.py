@@ -28,6 +28,7 @@ from __future__ import annotations
 import inspect
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 if TYPE_CHECKING:
@@ -202,8 +203,10 @@ def rule(*, id: str, name: str, severity: str, options: Iterable[Option] = (),
     return declare
 
 
+@lru_cache(maxsize=None)  # every run asks each rule for each section; the docs do not change
 def doc_sections(doc: str) -> dict[str, str]:
-    """Split a rule docstring into its titled sections ("What it finds:" lines)."""
+    """Split a rule docstring into its titled sections ("What it finds:" lines). The
+    result is shared: do not change it."""
     sections: dict[str, str] = {}
     current = None
     lines: list[str] = []

@@ -7,12 +7,10 @@ ignores drop places, not whole findings, so silencing one op leaves the others r
 from __future__ import annotations
 
 import fnmatch
-import traceback
 from dataclasses import replace
-from pathlib import Path
 
 from ..analyses import Analyses
-from ..errors import TfllintError
+from ..errors import TfllintError, raised_at
 from ..view import ModelView
 from .rule import FAILURE, Finding, Location, Rule, RuleContext, Violation
 from .settings import (ModelIgnore, Settings, model_matches, options_for, selector_matches,
@@ -26,6 +24,13 @@ class IgnoreUsage:
     def __init__(self) -> None:
         self.applied: dict[ModelIgnore, list[str]] = {}  # ignore -> model paths
         self.silenced: dict[ModelIgnore, int] = {}
+
+    def merge(self, other: IgnoreUsage) -> None:
+        """Add what `other` counted (a worker process's, for one model) to this."""
+        for ignore, paths in other.applied.items():
+            self.applied.setdefault(ignore, []).extend(paths)
+        for ignore, count in other.silenced.items():
+            self.silenced[ignore] = self.silenced.get(ignore, 0) + count
 
     def unused(self) -> list[tuple[ModelIgnore, list[str]]]:
         return [(ignore, paths) for ignore, paths in self.applied.items()
@@ -59,8 +64,7 @@ def run_rules(view: ModelView, analyses: Analyses, rules: tuple[Rule, ...],
 def rule_failure(rule: Rule, error: Exception, path: str) -> Finding:
     """A rule (or an analysis or profile check it ran) raised: say where, and that the
     model is not to blame."""
-    frames = traceback.extract_tb(error.__traceback__)
-    where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    where = f" (at {raised_at(error)})" if raised_at(error) else ""
     return Finding(rule=rule.id, name=rule.name, severity=FAILURE,
                    message=f"rule {rule.id} ({rule.name}) failed: {type(error).__name__}: "
                            f"{error}{where}. This is a bug in tfllint, in a plugin rule or in "

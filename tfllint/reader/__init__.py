@@ -18,6 +18,9 @@ from .decode import ModelStructureError, build_model
 from .flatbuffer import Decoder, FlatbufferError
 
 FILE_IDENTIFIER = b"TFL3"
+# The Model.metadata entry TFLite Support's metadata writer adds (read by support_metadata;
+# named here so that finding it needs no import of that reader).
+SUPPORT_METADATA_NAME = "TFLITE_METADATA"
 
 # What the first bytes of files people mistake for .tflite models look like.
 _KNOWN_MAGIC = (

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any, Iterator, Union
 
 from ..model import unknown
 from . import metadata_schema as schema
+from . import SUPPORT_METADATA_NAME as METADATA_NAME
 from .flatbuffer import Decoder, FlatbufferError
 
 if TYPE_CHECKING:
     from . import ModelFile
 
-METADATA_NAME = "TFLITE_METADATA"  # the Model.metadata entry the metadata writer adds
 FILE_IDENTIFIER = b"M001"
 MAX_ASSOCIATED_FILE_BYTES = 1 << 20  # label files are kilobytes; more is not a label list
 MAX_LINES = 100_000

@@ -8,9 +8,9 @@ a person wants to read it; formats for programs ignore it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any, Protocol
 
+from ..entry_points import entry_points
 from ..errors import ConfigError, UsageError
 from ..pipeline import Report
 
