@@ -1,6 +1,7 @@
 """Shared test helpers: lint bytes or files in-process and get exact (rule, location) pairs."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,13 @@ from tfllint.view import ModelView  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 MODELS = REPO / "models"
 SAMPLE_MODELS = sorted(MODELS.glob("*.tflite"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_toml_cache(tmp_path_factory):
+    """Tests, and the tfllint processes they start, keep parsed TOML in a cache of their
+    own, not in the user's (tfllint.toml_files)."""
+    os.environ["TFLLINT_CACHE_DIR"] = str(tmp_path_factory.mktemp("toml-cache"))
 
 
 def view_of(data: bytes) -> ModelView:

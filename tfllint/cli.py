@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -333,8 +332,12 @@ def display_options(options: argparse.Namespace):
     if "all" in shown:
         shown = set(SHOW_CHOICES)
     to_terminal = not options.output_file and sys.stdout.isatty()
-    width = shutil.get_terminal_size((100, 24)).columns if to_terminal else \
-        _columns_from_environment()
+    if to_terminal:
+        import shutil  # here: it imports bz2 and lzma, and only a terminal needs it
+
+        width = shutil.get_terminal_size((100, 24)).columns
+    else:
+        width = _columns_from_environment()
     colour = not options.output_file and use_colour(to_terminal)  # a file gets no escapes
     return Display(show=frozenset(shown), quiet=options.quiet, statistics=options.statistics,
                    width=max(width, 40), colour=colour)

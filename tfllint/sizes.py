@@ -8,7 +8,6 @@ fraction of a byte without a unit ("1.5": 1.5 KiB? 1.5 MiB?).
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 
 UNITS = {"": 1, "b": 1,
          "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3,
@@ -39,6 +38,8 @@ def parse_size(value: object) -> int:
                 "1024)" if unit in ("k", "m", "g") else "")
         raise ValueError(f"unknown unit {unit!r} in {value!r}{hint}; units: "
                          "B, kB, MB, GB, KiB, MiB, GiB")
+    from fractions import Fraction  # here: most runs give no size, and it imports decimal
+
     number = Fraction(written)  # exact: a float would round byte counts past 2**53
     if UNITS[unit] == 1 and number.denominator != 1:
         raise ValueError(f"a size in bytes must be a whole number, got {value!r}; did you "

@@ -6,28 +6,20 @@ directory tfllint.toml is preferred to pyproject.toml. A pyproject.toml without 
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..toml_files import read_toml as read_toml_file
 from .settings import Settings, settings_from_mapping
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 
 def read_toml(path: Path) -> dict[str, Any]:
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        return read_toml_file(path, str(path))
     except OSError as error:
         raise ConfigError(f"{path}: {error.strerror or error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
 
 
 def config_table(path: Path) -> dict[str, Any] | None:

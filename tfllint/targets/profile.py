@@ -17,20 +17,14 @@ it and names the file and key of every mistake. A profile may extend another
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
 from ..analyses.arena import PLANNERS as ARENA_PLANNERS
 from ..errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from ..toml_files import read_toml, shipped_file
 
 PARTITIONING = {
     "none": "the runtime itself runs every op; there is no CPU fallback",
@@ -159,10 +153,10 @@ class TargetProfile:
 def builtin_profile_names() -> dict[str, str]:
     """Every built-in target name and alias, mapped to its profile's file stem."""
     names: dict[str, str] = {}
-    for entry in resources.files("tfllint.rules").joinpath("targets").iterdir():
-        if entry.name.endswith(".toml"):
-            document = _parse(entry.read_text("utf-8"), entry.name)
-            stem = entry.name[:-5]
+    for file_name in sorted(os.listdir(shipped_file("targets"))):
+        if file_name.endswith(".toml"):
+            document = read_toml(shipped_file("targets", file_name), file_name)
+            stem = file_name[:-5]
             names[stem] = stem
             for alias in document.get("target", {}).get("aliases", []):
                 names[alias] = stem
@@ -181,14 +175,11 @@ def _is_path(name_or_path: str) -> bool:
 def _read_profile(name_or_path: str, asked_by: str) -> tuple[dict[str, Any], str]:
     """(parsed document, where it came from) of a built-in target or a profile file."""
     if _is_path(name_or_path):
-        path = Path(name_or_path)
         try:
-            text = path.read_text("utf-8")
+            return read_toml(name_or_path, name_or_path), name_or_path
         except OSError as error:
             raise ConfigError(f"{asked_by} {name_or_path}: {error.strerror or error}") from None
-        return _parse(text, str(path)), str(path)
-    targets = resources.files("tfllint.rules").joinpath("targets")
-    if targets.joinpath(f"{name_or_path.lower()}.toml").is_file():
+    if os.path.isfile(shipped_file("targets", f"{name_or_path.lower()}.toml")):
         stem = name_or_path.lower()  # a name, not an alias: no need to read every profile
     else:
         names = builtin_profile_names()
@@ -198,8 +189,8 @@ def _read_profile(name_or_path: str, asked_by: str) -> tuple[dict[str, Any], str
         raise ConfigError(f"{'' if asked_by == '--target' else asked_by + ': '}unknown target "
                           f"{name_or_path!r}; built-in targets: "
                           f"{', '.join(sorted(set(names.values())))} (or a profile .toml path)")
-    entry = resources.files("tfllint.rules").joinpath("targets", f"{stem}.toml")
-    return _parse(entry.read_text("utf-8"), entry.name), f"tfllint.rules/targets/{stem}.toml"
+    return (read_toml(shipped_file("targets", f"{stem}.toml"), f"{stem}.toml"),
+            f"tfllint.rules/targets/{stem}.toml")
 
 
 # Keys of [target] that name one profile; a profile that extends another never inherits them.
@@ -257,13 +248,6 @@ def _merge_tables(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str,
         else:
             merged[key] = value
     return merged
-
-
-def _parse(text: str, where: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{where}: not valid TOML: {error}") from None
 
 
 class _Reader:
