@@ -23,6 +23,7 @@ from typing import Any, Sequence
 from . import __version__
 from .errors import TfllintError, UsageError
 from .pipeline import EXIT_CLEAN, EXIT_ERROR, LintRun
+from .progress import ProgressBar
 
 COMMANDS = ("lint", "inspect", "rules", "explain", "targets", "diff")
 TOP_LEVEL_OPTIONS = ("-h", "--help", "--version")
@@ -114,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="record every place of the current findings in FILE (JSON; "
                       "model paths relative to its directory) and exit 0 without a report; "
                       "entries for models not linted in this run are kept")
+    lint.add_argument("--jobs", "-j", type=_jobs, metavar="N",
+                      help="lint in N worker processes (0 or auto: one per CPU; 1: none); the "
+                      "report is the same whatever N. By default one per CPU when there are "
+                      "several models and enough work to repay starting them, else none")
     lint.add_argument("--plot", metavar="PATH",
                       help="write the memory timeline (live bytes per op, the peak, the "
                       "budget) as an SVG; {model} in PATH is replaced, as needed for several")
@@ -181,6 +186,18 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("rule", metavar="RULE", help="rule ID (TFL101) or name")
     add_common_options(explain)
     return parser
+
+
+def _jobs(value: str) -> int:
+    if value.strip().lower() == "auto":
+        return 0
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = -1
+    if jobs < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of processes or auto, got {value!r}")
+    return jobs
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -273,7 +290,13 @@ def command_lint(options: argparse.Namespace) -> int:
     graph = GraphOutput(options.graph, len(paths), run.settings.targets) if options.graph \
         else None
     plot = PlotOutput(options.plot, [path for path, _ in paths]) if options.plot else None
-    report = run.lint_expanded(paths, visit=graph.write if graph else None)
+    progress = ProgressBar(sys.stderr) if sys.stderr.isatty() and not options.quiet else None
+    try:
+        report = run.lint_expanded(paths, visit=graph.write if graph else None,
+                                   jobs=options.jobs, progress=progress)
+    finally:
+        if progress:
+            progress.close()
     if plot:
         for model in report.models:
             plot.write(model)
@@ -304,7 +327,7 @@ def write_baseline(options: argparse.Namespace) -> int:
                          "records every current finding, whatever a baseline holds)")
     run = LintRun.load(command_line_settings(options), config=options.config,
                        use_config=not options.no_config, use_baseline=False)
-    report = run.lint_paths(options.paths)
+    report = run.lint_paths(options.paths, jobs=options.jobs)
     for note in report.notes:
         print(f"tfllint: note: {note}", file=sys.stderr)
     entries = write(options.write_baseline, report.models)

@@ -85,13 +85,15 @@ class Report:
 # -- the public API ----------------------------------------------------------------------
 
 def lint(paths: str | os.PathLike | Iterable[str | os.PathLike], *,
-         config: str | None = None, use_config: bool = True, **settings: Any) -> Report:
+         config: str | None = None, use_config: bool = True, jobs: int | None = 1,
+         **settings: Any) -> Report:
     """Lint models (files, directories searched for *.tflite, glob patterns).
 
     `settings` are the configuration keys with `_` for `-`: target="coral" (or a list),
     runtime_version="2.16", memory_budget="256KiB", select=["TFL1"], fail_on="warning",
     severity={"TFL304": "warning"}, ... as in the config file. The config file found
     from the current directory is read unless use_config=False; `config` names one.
+    `jobs` processes lint: 0 one per CPU, None as many as repay their start.
     A bad setting raises tfllint.errors.TfllintError; an unreadable model does not raise:
     its entry says what is wrong and the report's exit code is 2.
     """
@@ -99,7 +101,7 @@ def lint(paths: str | os.PathLike | Iterable[str | os.PathLike], *,
         paths = [paths]
     run = LintRun.load({key.replace("_", "-"): value for key, value in settings.items()},
                        config=config, use_config=use_config, source="tfllint.lint()")
-    return run.lint_paths([os.fspath(path) for path in paths])
+    return run.lint_paths([os.fspath(path) for path in paths], jobs=jobs)
 
 
 def inspect(path: str | os.PathLike) -> dict[str, Any]:
@@ -172,22 +174,30 @@ class LintRun:
                    notes=settings_notes(settings), baseline=baseline)
 
     def lint_paths(self, paths: Sequence[str],
-                   visit: Callable[[Any, Any], None] | None = None) -> Report:
+                   visit: Callable[[Any, Any], None] | None = None, *,
+                   jobs: int | None = 1) -> Report:
         """Lint every model the paths name; `visit(view, analyses)` sees each one read."""
-        return self.lint_expanded(expand_paths(paths), visit)
+        return self.lint_expanded(expand_paths(paths), visit, jobs=jobs)
 
     def lint_expanded(self, paths: Sequence[tuple[str, str | None]],
-                      visit: Callable[[Any, Any], None] | None = None) -> Report:
+                      visit: Callable[[Any, Any], None] | None = None, *,
+                      jobs: int | None = 1,
+                      progress: Callable[[int, int], None] | None = None) -> Report:
         """Lint (path, problem) pairs from expand_paths; with a baseline, only the places
         it does not record are reported. Baseline entries and per-model ignores that
-        matched nothing are reported as unused suppressions and notes."""
+        matched nothing are reported as unused suppressions and notes. `jobs` processes
+        lint (0: one per CPU; None: as many as repay their start, tfllint.parallel);
+        `progress(done, total)` is called after each model."""
         from .engine.runner import IgnoreUsage
         from .engine.settings import selector_matches
+        from .parallel import lint_models, worker_count
 
         usage = IgnoreUsage()
-        models = tuple(self.lint_path(path, problem, visit, usage) for path, problem in paths)
+        reports, run_notes = lint_models(self, paths, usage, worker_count(jobs, paths),
+                                         progress, visit)
+        models = tuple(reports)
         unused: list[dict[str, Any]] = []
-        notes = list(self.notes)
+        notes = list(self.notes) + run_notes
         baseline = None
         if self.baseline is not None:
             kept, suppressed, stale = self.baseline.apply(models,
