@@ -46,10 +46,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tfllint {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    lint = commands.add_parser("lint", help="lint models (the default command)",
-                               description="Lint .tflite models: files, directories "
-                               "(searched recursively for *.tflite) and glob patterns. Options "
-                               "may come before, between or after the paths.")
+    add_lint_arguments(commands.add_parser("lint", help="lint models (the default command)",
+                                           description=LINT_DESCRIPTION))
+    add_other_commands(commands)
+    return parser
+
+
+LINT_DESCRIPTION = ("Lint .tflite models: files, directories (searched recursively for "
+                    "*.tflite) and glob patterns. Options may come before, between or after "
+                    "the paths.")
+
+
+def build_lint_parser() -> argparse.ArgumentParser:
+    """The lint command's parser alone, as `tfllint lint` shows it: a lint, the command
+    every hook and CI run starts, does not spend milliseconds building the others."""
+    parser = _Parser(prog="tfllint lint", description=LINT_DESCRIPTION)
+    add_lint_arguments(parser)
+    return parser
+
+
+def add_lint_arguments(lint: argparse.ArgumentParser) -> None:
     lint.add_argument("paths", nargs="+", metavar="PATH")
     lint.add_argument("--format", help="output format: text (default), json, sarif, "
                       "github, gitlab, markdown or html")
@@ -126,8 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="write the graph coloured by verdict per target: .dot or .graphml; "
                       "{model} and {target} in PATH are replaced, as needed for several")
     add_common_options(lint)
-    parser.lint_parser = lint  # type: ignore[attr-defined]
 
+
+def add_other_commands(commands: Any) -> None:
     commands.add_parser("targets", help="list the built-in targets",
                         description="The built-in targets: what each describes and checks.")
 
@@ -185,7 +202,6 @@ def build_parser() -> argparse.ArgumentParser:
                                   description="Print a rule's documentation.")
     explain.add_argument("rule", metavar="RULE", help="rule ID (TFL101) or name")
     add_common_options(explain)
-    return parser
 
 
 def _jobs(value: str) -> int:
@@ -210,19 +226,19 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     if arguments and arguments[0] not in COMMANDS[1:] + TOP_LEVEL_OPTIONS:
         # `tfllint [lint] ...`: options may stand before, between or after the paths, as
         # pre-commit puts a hook's args before the file names.
         if arguments[0] == "lint":
             arguments = arguments[1:]
-        options = parser.lint_parser.parse_intermixed_args(arguments)
+        options = build_lint_parser().parse_intermixed_args(arguments)
         options.command = "lint"
     else:
+        parser = build_parser()
         options = parser.parse_args(arguments)
-    if options.command is None:
-        parser.print_help(sys.stderr)
-        return EXIT_ERROR
+        if options.command is None:
+            parser.print_help(sys.stderr)
+            return EXIT_ERROR
     try:
         return COMMAND_FUNCTIONS[options.command](options)
     except TfllintError as error:

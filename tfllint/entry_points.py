@@ -14,14 +14,13 @@ import importlib
 import os
 import re
 import sys
-from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 METADATA_SUFFIXES = (".dist-info", ".egg-info")
 
 
-@dataclass(frozen=True)
-class EntryPoint:
+class EntryPoint(NamedTuple):
     """`name = module` or `name = module:attribute` from a distribution's entry_points.txt."""
 
     name: str
@@ -38,17 +37,22 @@ class EntryPoint:
 
 def entry_points(group: str) -> list[EntryPoint]:
     """Every entry point of `group`, in sys.path order, then file order."""
+    return [entry for entry in _all_entry_points(tuple(sys.path)) if entry.group == group]
+
+
+@lru_cache(maxsize=4)  # rules and output formats are looked up in one scan of sys.path
+def _all_entry_points(path: tuple[str, ...]) -> tuple[EntryPoint, ...]:
     found: list[EntryPoint] = []
     seen: set[str] = set()
-    for directory in sys.path:
+    for directory in path:
         for metadata in _metadata_directories(directory or "."):
             distribution = _normalized_name(metadata)
             if distribution in seen:
                 continue
             seen.add(distribution)
-            found.extend(_read_group(os.path.join(directory or ".", metadata,
-                                                  "entry_points.txt"), group))
-    return found
+            found.extend(_read_entry_points(os.path.join(directory or ".", metadata,
+                                                         "entry_points.txt")))
+    return tuple(found)
 
 
 def _metadata_directories(directory: str) -> list[str]:
@@ -65,7 +69,7 @@ def _normalized_name(metadata_directory: str) -> str:
     return re.sub(r"[-_.]+", "_", stem).lower()
 
 
-def _read_group(path: str, group: str) -> list[EntryPoint]:
+def _read_entry_points(path: str) -> list[EntryPoint]:
     try:
         with open(path, encoding="utf-8") as handle:
             lines = handle.read().splitlines()
@@ -79,7 +83,7 @@ def _read_group(path: str, group: str) -> list[EntryPoint]:
             continue
         if line.startswith("[") and line.endswith("]"):
             section = line[1:-1].strip()
-        elif section == group and "=" in line:
+        elif section is not None and "=" in line:
             name, value = (part.strip() for part in line.split("=", 1))
-            found.append(EntryPoint(name, value, group))
+            found.append(EntryPoint(name, value, section))
     return found
