@@ -1,13 +1,13 @@
 """TFL210: constant floating-point data holding NaN or infinity."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
 from tfllint.engine.rule import Option, RuleContext, Violation, rule
 from tfllint.model import Tensor
 
 from ._locations import at_tensor, tensor_label
+from tfllint.records import record
 
 if TYPE_CHECKING:
     import numpy
@@ -33,7 +33,7 @@ PYTHON_LOOK_BYTES = 16 << 20
 CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
+@record
 class NonFinite:
     nan: int
     infinite: int

@@ -26,8 +26,8 @@ CLEAN = "micro_int8.tflite"   # info findings only, with the README's args
 def readme_snippet() -> str:
     """The ```yaml block of the README's "Pre-commit" section."""
     readme = (REPO / "README.md").read_text()
-    section = re.search(r"^## Pre-commit\n(.*?)(?=^## )", readme, re.S | re.M)
-    assert section, "README.md has no '## Pre-commit' section"
+    section = re.search(r"^### Pre-commit\n(.*?)(?=^##)", readme, re.S | re.M)
+    assert section, "README.md has no '### Pre-commit' section"
     blocks = re.findall(r"^```yaml\n(.*?)^```", section.group(1), re.S | re.M)
     assert len(blocks) == 1, "the Pre-commit section should have exactly one ```yaml block"
     return blocks[0]

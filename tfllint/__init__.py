@@ -22,4 +22,5 @@ def __getattr__(name: str):
         return diff
     raise AttributeError(f"module 'tfllint' has no attribute {name!r}")
 
+
 __all__ = ["lint", "inspect", "diff", "Report", "__version__"]

@@ -21,13 +21,13 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .engine.rule import FAILURE
 from .errors import ConfigError, UsageError
 from .fingerprint import numbered_places, place_fingerprint
+from .records import record
 
 BASELINE_VERSION = 1
 TOOL = "tfllint"
@@ -35,7 +35,7 @@ MESSAGE_EXCERPT = 100  # characters of the message kept in an entry, for a perso
 PATHS_NOTE = "model paths are relative to this file's directory"
 
 
-@dataclass(frozen=True)
+@record
 class Entry:
     path: str  # the model, relative to the baseline file's directory, with / separators
     rule: str

@@ -7,8 +7,10 @@ schema tfllint was built with become "UNKNOWN(n)" instead of an error.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Mapping
+
+from .records import record
 
 # numpy dtype names for TFLite tensor types, as stored (view.tensor_data reads constants
 # with them). Types numpy cannot hold natively are given by their names. For the few types
@@ -38,7 +40,7 @@ def unknown(value: int) -> str:
     return f"UNKNOWN({value})"
 
 
-@dataclass(frozen=True)
+@record
 class Quantization:
     scale: tuple[float, ...] = ()
     zero_point: tuple[int, ...] = ()
@@ -58,14 +60,14 @@ class Quantization:
         return len(self.scale) > 1
 
 
-@dataclass(frozen=True)
+@record
 class Sparsity:
     traversal_order: tuple[int, ...]
     block_map: tuple[int, ...]
     dimension_formats: tuple[str, ...]  # "DENSE" or "SPARSE_CSR" per traversed dimension
 
 
-@dataclass(frozen=True)
+@record
 class Tensor:
     index: int
     name: str
@@ -113,7 +115,7 @@ class Tensor:
                              byte_size=None if bits is None else (count * bits + 7) // 8)
 
 
-@dataclass(frozen=True)
+@record
 class Buffer:
     index: int
     offset: int  # where the data starts in the file (0 when there is none)
@@ -121,7 +123,7 @@ class Buffer:
     appended: bool = False  # stored after the flatbuffer (schema 3c, >2 GB models)
 
 
-@dataclass(frozen=True)
+@record
 class OperatorCode:
     index: int
     builtin_code: int  # max(builtin_code, deprecated_builtin_code), as the runtime reads it
@@ -144,7 +146,7 @@ class OperatorCode:
         return self.name == "CUSTOM" and (self.custom_code or "").startswith("Flex")
 
 
-@dataclass(frozen=True)
+@record
 class Operator:
     index: int  # position in the subgraph's execution order
     subgraph: int
@@ -162,7 +164,7 @@ class Operator:
         return self.opcode.display_name
 
 
-@dataclass(frozen=True)
+@record
 class Subgraph:
     index: int
     name: str
@@ -172,7 +174,7 @@ class Subgraph:
     operators: tuple[Operator, ...]
 
 
-@dataclass(frozen=True)
+@record
 class SignatureDef:
     key: str
     subgraph: int
@@ -180,13 +182,13 @@ class SignatureDef:
     outputs: tuple[tuple[str, int], ...]
 
 
-@dataclass(frozen=True)
+@record
 class Metadata:
     name: str
     buffer: int
 
 
-@dataclass(frozen=True)
+@record
 class Model:
     path: str
     size_bytes: int

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from . import __version__
 from .errors import UsageError
 from .pipeline import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, LintRun
+from .records import record
 from .sizes import parse_size
 
 DIFF_VERSION = "1.0"
@@ -38,7 +39,7 @@ IO_FIELDS = ("dtype", "shape", "shape_signature", "quantization")
 
 # -- gates -------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class Growth:
     """A growth limit: a share of the old figure (`10%`, `0.1`) or bytes (`16KiB`)."""
 
@@ -67,7 +68,7 @@ class Growth:
         return old == 0 or (new - old) / old > (self.share or 0.0)
 
 
-@dataclass(frozen=True)
+@record
 class Gates:
     max_arena_growth: Growth | None = None
     max_weights_growth: Growth | None = None
@@ -86,7 +87,7 @@ class Gates:
 
 # -- the result --------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class ModelDiff:
     """The comparison of two models: `document` is the --format json document."""
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import glob
 import os
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from . import __version__
 from .errors import ModelReadError, TfllintError, raised_at
 from .gc_pause import cyclic_gc_paused
+from .records import record
 
 if TYPE_CHECKING:
     from .analyses import Analyses
@@ -32,7 +33,7 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 GLOB_CHARACTERS = set("*?[")
 
 
-@dataclass(frozen=True)
+@record
 class Report:
     """The result of a lint run: one entry per model, in the JSON contract's shape
     (tfllint/report.schema.json), and what the exit code of the run is."""
@@ -141,7 +142,7 @@ def check_view(view: ModelView, settings: Settings, rules: tuple[Rule, ...],
     return analyses, run_rules(view, analyses, rules, settings, usage)
 
 
-@dataclass(frozen=True)
+@record
 class LintRun:
     """The settings and enabled rules of a run, checked once, then applied to each model."""
 

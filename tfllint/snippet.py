@@ -14,11 +14,11 @@ import math
 import re
 import struct
 import textwrap
-from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from .analyses.contract import Contract, TensorContract
 from .reader.support_metadata import Normalization
+from .records import record
 
 WIDTH = 79  # PEP 8's line length, so the snippet pastes into any code base
 MAX_NAME_LENGTH = 24
@@ -40,7 +40,7 @@ NUMPY_TYPES = {
 INTEGER_TYPES = {"int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64"}
 
 
-@dataclass(frozen=True)
+@record
 class TensorHints:
     """What TFLite Support metadata says about one input or output of subgraph 0."""
 
@@ -51,7 +51,7 @@ class TensorHints:
     label_count: int | None = None  # its lines; None when the packed file is unreadable
 
 
-@dataclass(frozen=True)
+@record
 class _Port:
     """One input or output as the snippet handles it."""
 

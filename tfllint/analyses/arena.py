@@ -17,13 +17,15 @@ are a lower bound; `lower_bound` says so and for which shape.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Iterable, Mapping, Sequence
+
+from ..records import record
 
 PLANNERS = ("tflm", "litert")
 
 
-@dataclass(frozen=True)
+@record
 class LiveTensor:
     subgraph: int
     index: int  # tensor index; -1 for a kernel's scratch buffer
@@ -31,7 +33,7 @@ class LiveTensor:
     bytes: int
 
 
-@dataclass(frozen=True)
+@record
 class ArenaFigures:
     """The same TFLM plan's figures for another build (word size) of TFLM."""
 
@@ -45,7 +47,7 @@ class ArenaFigures:
         return self.head_bytes + self.tail_bytes + self.temp_bytes
 
 
-@dataclass(frozen=True)
+@record
 class ArenaPlan:
     planner: str  # one of PLANNERS
     head_bytes: int  # the planned, reused region holding activations (TFLM's "head")

@@ -42,8 +42,7 @@ buffers). The figures are the builtin CPU kernels'.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..records import record
 from .arena import (ArenaPlan, LiveTensor, PlacedBuffers, align_up, dynamic_shape_note,
                     end_to_end_note, live_bytes, peak_of)
 from .lifetimes import NEVER, litert_arena_tensor, litert_lifetimes, tensor_bytes
@@ -117,7 +116,7 @@ def _operands(view, op):
     return at(op.inputs, 0), at(op.inputs, 1), at(op.outputs, 0)
 
 
-@dataclass(frozen=True)
+@record
 class _Arena:
     head: int  # the arena's high-water mark
     persistent: int  # the persistent arena's

@@ -42,11 +42,11 @@ difference, so total_bytes is the smallest arena that works.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
 from ..reader.offline_plan import OfflinePlanError
+from ..records import record
 from .arena import (ArenaFigures, ArenaPlan, LiveTensor, PlacedBuffers, align_up,
                     dynamic_shape_note, end_to_end_note, live_bytes, peak_of)
 from .lifetimes import (TFLM_MARKING_BUDGET, ScratchRequest, TflmLifetimes, tensor_bytes,
@@ -61,7 +61,7 @@ WORD_SIZES = (64, 32)  # the builds modelled: rules/data/tflm_struct_sizes.toml
 DEFAULT_WORD_SIZE = 64  # the tflite-micro Python interpreter, the differential tests' oracle
 
 
-@dataclass(frozen=True)
+@record
 class TflmStructs:
     """Sizes of the structures TFLM allocates, for one build (word size): see
     rules/data/tflm_struct_sizes.toml, which cites the source of each."""

@@ -18,8 +18,9 @@ LiteRT interpreter's planner (cpu, xnnpack, gpu, nnapi, coral, no target at all)
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from ..records import record
 
 if TYPE_CHECKING:
     from ..engine.settings import Settings
@@ -29,7 +30,7 @@ MEMORY_BUDGET_KEY = "sram_bytes"
 WEIGHTS_BUDGET_KEY = "flash_bytes"
 
 
-@dataclass(frozen=True)
+@record
 class Budget:
     bytes: int
     # what it is and where it comes from, in words: "the memory budget" (the user's), or

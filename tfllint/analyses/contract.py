@@ -6,16 +6,16 @@ caller can compare the two directly; signature defs add the names callers use in
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..model import Tensor
+from ..records import record
 
 if TYPE_CHECKING:
     from ..reader.support_metadata import SubgraphMetadata, SupportMetadata
 
 
-@dataclass(frozen=True)
+@record
 class TensorContract:
     index: int
     name: str
@@ -42,7 +42,7 @@ class TensorContract:
                 f"q = round(real / {scale:.9g}){back}, clipped to {self.dtype}")
 
 
-@dataclass(frozen=True)
+@record
 class SignatureContract:
     key: str
     subgraph: int
@@ -50,7 +50,7 @@ class SignatureContract:
     outputs: tuple[tuple[str, TensorContract], ...]
 
 
-@dataclass(frozen=True)
+@record
 class Contract:
     inputs: tuple[TensorContract, ...]
     outputs: tuple[TensorContract, ...]
@@ -105,7 +105,7 @@ def analyze_contract(view) -> Contract:
 
 # -- TFLite Support metadata ------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class SupportMetadataAnalysis:
     """The model's TFLite Support metadata (normalization, color space, labels), parsed once
     for TFL507, `tfllint inspect` and the snippet."""

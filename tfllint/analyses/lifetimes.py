@@ -18,9 +18,8 @@ input's buffer and its readers keep that buffer alive.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..model import Tensor
+from ..records import record
 
 # Control-flow ops whose called subgraphs TFLM marks inside the op's scope, in the order of
 # Operator.called_subgraphs (WhileOptions: cond, body; IfOptions: then, else;
@@ -43,7 +42,7 @@ def is_activation(tensor: Tensor) -> bool:
 
 # -- TFLite Micro ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record
 class ScratchRequest:
     """A kernel's RequestScratchBufferInArena from Prepare: planned like a tensor, alive
     while its op runs."""
@@ -52,7 +51,7 @@ class ScratchRequest:
     bytes: int
 
 
-@dataclass(frozen=True)
+@record
 class TflmLifetimes:
     first: tuple[tuple[int, ...], ...]  # [subgraph][tensor] first scope, -1 if never marked
     last: tuple[tuple[int, ...], ...]
@@ -165,7 +164,7 @@ LITERT_MAX_SHARABLE_INPUTS = 3  # kTfLiteMaxSharableOpInputs
 LITERT_SCALAR_BYTES = 4  # kScalarTensorBytes: a modified input this small is not shared
 
 
-@dataclass(frozen=True)
+@record
 class LiteRtLifetimes:
     alloc_node: dict[int, int]  # tensor -> node that allocates it
     dealloc_node: dict[int, int]  # tensor -> node after which it is free (NEVER: not freed)

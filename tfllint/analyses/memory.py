@@ -4,10 +4,10 @@ activation. How the activations share memory over time is the arena planners' jo
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..records import record
 
 
-@dataclass(frozen=True)
+@record
 class TensorSize:
     subgraph: int
     index: int
@@ -15,7 +15,7 @@ class TensorSize:
     bytes: int
 
 
-@dataclass(frozen=True)
+@record
 class MemoryAnalysis:
     weights_bytes: int  # constant buffers, inline or stored after the flatbuffer
     largest_tensor: TensorSize | None  # the largest tensor without constant data

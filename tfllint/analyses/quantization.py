@@ -21,11 +21,11 @@ hybrid ops, or integer weights dequantized into float ops, make dynamic-range.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 
 from ..model import Operator
 from ..reader.conversion_metadata import METADATA_NAME as CONVERSION_METADATA
 from ..reader.conversion_metadata import ConversionMetadata, parse_conversion_metadata
+from ..records import record
 
 BOUNDARY_OPS = frozenset({"QUANTIZE", "DEQUANTIZE"})
 FLOAT_TYPES = frozenset({"FLOAT32", "FLOAT16", "FLOAT64", "BFLOAT16"})
@@ -47,7 +47,7 @@ SCHEME_LABELS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class FloatIsland:
     """A maximal connected region of float ops in a model that also computes in integers.
 
@@ -70,7 +70,7 @@ class FloatIsland:
         return bool(self.entries) and bool(self.exits)
 
 
-@dataclass(frozen=True)
+@record
 class QuantizationAnalysis:
     scheme: str  # a key of SCHEME_LABELS
     op_classes: dict[tuple[int, int], str]  # (subgraph, op index) -> class

@@ -6,8 +6,7 @@ and builtin_op_versions (register.cc: the versions the newest runtime registers)
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..records import record
 from ..versions import format_version, parse_version
 from ..model import OperatorCode
 from .data import load_data_table
@@ -15,7 +14,7 @@ from .data import load_data_table
 MIN_RUNTIME_METADATA = "min_runtime_version"
 
 
-@dataclass(frozen=True)
+@record
 class OpRequirement:
     opcode: OperatorCode
     # First release that runs this (op, version); None when the table has no entry.
@@ -24,7 +23,7 @@ class OpRequirement:
     registered: tuple[int, int] | None
 
 
-@dataclass(frozen=True)
+@record
 class RuntimeAnalysis:
     requirements: tuple[OpRequirement, ...]
     required_min_version: tuple[int, ...] | None

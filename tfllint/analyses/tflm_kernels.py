@@ -23,14 +23,13 @@ reference kernels; that is not modelled.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..model import Operator
+from ..records import record
 
 # --- per op: (options struct bytes, its alignment, persistent buffers requested) ----------
 
 
-@dataclass(frozen=True)
+@record
 class KernelCost:
     options: int = 0
     options_alignment: int = 4
@@ -126,7 +125,7 @@ FILTER_INPUT = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "TRANSPOSE_CONV": 1,
                 "FULLY_CONNECTED": 1}
 
 
-@dataclass(frozen=True)
+@record
 class KernelAllocations:
     options: tuple[int, int]  # (bytes, alignment); (0, 1) for none
     persistent: tuple[int, ...]

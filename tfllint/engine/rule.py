@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import inspect
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+
+from ..records import record
 
 if TYPE_CHECKING:
     from ..analyses import Analyses
@@ -46,7 +48,7 @@ RULE_ID = re.compile(r"^[A-Z]{2,8}[0-9]{3,4}$")
 RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
-@dataclass(frozen=True)
+@record
 class Location:
     """Where in the model a finding is; every field is optional.
 
@@ -64,7 +66,7 @@ class Location:
     key: str | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@record
 class Violation:
     """What a rule reports: a message, where, and optionally a target and a fix hint.
 
@@ -90,7 +92,7 @@ class Violation:
             object.__setattr__(self, "locations", (self.location,))
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     """A violation stamped by the engine with the rule's identity and severity."""
 
@@ -109,7 +111,7 @@ class Finding:
         return self.locations[0]
 
 
-@dataclass(frozen=True)
+@record
 class Option:
     """A typed rule option with a default; unknown option names are rejected on load."""
 
@@ -129,7 +131,7 @@ class Option:
         return value
 
 
-@dataclass(frozen=True)
+@record
 class RuleContext:
     """Everything a rule may read: it must not change any of it."""
 
@@ -142,7 +144,7 @@ class RuleContext:
 CheckFunction = Callable[[RuleContext], Iterable[Violation]]
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     id: str
     name: str

@@ -7,12 +7,13 @@ keys are errors, so a typo never silently disables a check.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path, PurePath
 from typing import Any, Mapping
 
 from ..analyses.runtime import runtime_version_note
 from ..errors import ConfigError
+from ..records import record
 from ..sizes import parse_size
 from ..versions import parse_version
 from .rule import SEVERITIES, Rule
@@ -20,7 +21,7 @@ from .rule import SEVERITIES, Rule
 FAIL_ON_CHOICES = SEVERITIES + ("none",)
 
 
-@dataclass(frozen=True)
+@record
 class ModelIgnore:
     """Silence `rules` on models matching `models`, optionally only at matching ops/tensors."""
 
@@ -30,7 +31,7 @@ class ModelIgnore:
     tensor: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()

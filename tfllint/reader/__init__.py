@@ -9,11 +9,11 @@ from __future__ import annotations
 import mmap
 import os
 import re
-from dataclasses import dataclass
 
 from ..errors import ModelReadError
 from ..gc_pause import cyclic_gc_paused
 from ..model import Buffer, Model
+from ..records import record
 from .decode import ModelStructureError, build_model
 from .flatbuffer import Decoder, FlatbufferError
 
@@ -37,7 +37,7 @@ LFS_POINTER_LIMIT = 1024
 LFS_SIZE_LINE = re.compile(rb"^size ([0-9]+)\r?$", re.MULTILINE)
 
 
-@dataclass(frozen=True)
+@record
 class ModelFile:
     """A decoded model together with the memory map its buffers point into."""
 

@@ -11,9 +11,9 @@ damaged entry reads as absent rather than failing the lint.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 from ..model import unknown
+from ..records import record
 
 METADATA_NAME = "CONVERSION_METADATA"
 # ModelOptimizationMode values, conversion_metadata.fbs.
@@ -29,7 +29,7 @@ _OPTIONS_OPTIMIZATION_MODES = 0
 _MAX_MODES = 64  # the enum has 8 values; a longer vector is damage
 
 
-@dataclass(frozen=True)
+@record
 class ConversionMetadata:
     tensorflow_version: str | None  # the converter's TensorFlow version, e.g. "2.21.0"
     optimization_modes: tuple[str, ...]  # OPTIMIZATION_MODES names, or UNKNOWN(n)

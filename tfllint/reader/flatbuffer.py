@@ -13,10 +13,10 @@ Byte vectors (`[ubyte]`: weights, custom options) are never copied: they decode 
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from ..records import record
 from . import tflite_schema
 
 MAX_DEPTH = 64  # the C++ flatbuffers Verifier's default max_depth
@@ -40,7 +40,7 @@ class FlatbufferError(ValueError):
     """The bytes do not form a valid flatbuffer of the expected schema."""
 
 
-@dataclass(frozen=True)
+@record
 class ByteSpan:
     """A `[ubyte]` vector left in place: `length` bytes from `offset` in the file."""
 

@@ -10,7 +10,8 @@ there. Fixed offsets are honoured even when they overlap.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+
+from ..records import record
 
 METADATA_NAME = "OfflineMemoryAllocation"
 _HEADER = struct.Struct("<iii")
@@ -20,7 +21,7 @@ class OfflinePlanError(ValueError):
     """The metadata buffer does not hold a well-formed offline plan."""
 
 
-@dataclass(frozen=True)
+@record
 class OfflinePlan:
     version: int
     subgraph_word: int  # word 1: a subgraph index to older TFLM, the subgraph count to Vela

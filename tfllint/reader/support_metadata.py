@@ -13,10 +13,10 @@ import mmap
 import os
 import zipfile
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator, Union
 
 from ..model import unknown
+from ..records import record
 from . import metadata_schema as schema
 from . import SUPPORT_METADATA_NAME as METADATA_NAME
 from .flatbuffer import Decoder, FlatbufferError
@@ -38,7 +38,7 @@ CONTENT_KINDS = {
 ModelSource = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, mmap.mmap]
 
 
-@dataclass(frozen=True)
+@record
 class AssociatedFile:
     name: str  # the file's name inside the zip appended to the model
     type: str  # AssociatedFileType: "TENSOR_AXIS_LABELS", "VOCABULARY", ... or UNKNOWN(n)
@@ -47,7 +47,7 @@ class AssociatedFile:
     version: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Content:
     """What a tensor holds; only the fields of its `kind` are set."""
 
@@ -63,7 +63,7 @@ class Content:
     dimension_range: tuple[int, int] | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Normalization:
     """The caller feeds (x - mean) / std, per channel; one value applies to all channels."""
 
@@ -71,7 +71,7 @@ class Normalization:
     std: tuple[float, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Stats:
     """The tensor's expected value range, per channel (one value: every channel)."""
 
@@ -79,13 +79,13 @@ class Stats:
     max: tuple[float, ...]
 
 
-@dataclass(frozen=True)
+@record
 class ProcessUnit:
     kind: str  # "NormalizationOptions", "BertTokenizerOptions", ... or UNKNOWN(n)
     associated_files: tuple[AssociatedFile, ...] = ()  # tokenizer vocabularies and models
 
 
-@dataclass(frozen=True)
+@record
 class TensorMetadata:
     name: str
     description: str
@@ -97,7 +97,7 @@ class TensorMetadata:
     associated_files: tuple[AssociatedFile, ...]
 
 
-@dataclass(frozen=True)
+@record
 class SubgraphMetadata:
     name: str
     description: str
@@ -109,7 +109,7 @@ class SubgraphMetadata:
     custom_metadata: tuple[str, ...]  # names of CustomMetadata entries
 
 
-@dataclass(frozen=True)
+@record
 class SupportMetadata:
     name: str
     description: str
@@ -134,7 +134,7 @@ class SupportMetadata:
         return tuple(found)
 
 
-@dataclass(frozen=True)
+@record
 class AssociatedFileLines:
     """The first lines of a packed text file (labels: one per line)."""
 

@@ -7,17 +7,17 @@ a person wants to read it; formats for programs ignore it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..entry_points import entry_points
 from ..errors import ConfigError, UsageError
 from ..pipeline import Report
+from ..records import record
 
 ENTRY_POINT_GROUP = "tfllint.reporters"
 
 
-@dataclass(frozen=True)
+@record
 class Display:
     """How the text report is laid out (the lint options --show, --quiet, --statistics)."""
 

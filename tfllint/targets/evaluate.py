@@ -13,13 +13,14 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 from typing import Iterator
 
 from ..analyses.macs import op_macs
 from ..analyses.runtime import min_runtime_for, registered_custom_range, registered_range
 from ..model import Operator, OperatorCode, Tensor
+from ..records import record
 from ..versions import covers, format_version, parse_version
 from .checks import ModelContext, OpContext, get_check
 from .partition import node_subsets, transitions
@@ -58,7 +59,7 @@ def _compiled_for_table() -> dict[str, str]:
     return table
 
 
-@dataclass(frozen=True)
+@record
 class Reason:
     code: str  # what failed: not-listed, version, dtype, rank, ..., or the check's name
     message: str  # tfllint's words
@@ -66,7 +67,7 @@ class Reason:
     fix: str | None = None  # what to do about this reason
 
 
-@dataclass(frozen=True)
+@record
 class OpVerdict:
     subgraph: int
     op_index: int
@@ -77,7 +78,7 @@ class OpVerdict:
     fix: str | None = None  # the fixes of its reasons, each once, in reason order
 
 
-@dataclass(frozen=True)
+@record
 class TargetAnalysis:
     profile: TargetProfile
     ops: tuple[OpVerdict, ...]

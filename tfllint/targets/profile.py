@@ -17,13 +17,14 @@ it and names the file and key of every mistake. A profile may extend another
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
 from ..analyses.arena import PLANNERS as ARENA_PLANNERS
 from ..errors import ConfigError
+from ..records import record
 from ..toml_files import read_toml, shipped_file
 
 PARTITIONING = {
@@ -57,7 +58,7 @@ OP_KEYS = {"versions", "dtypes", "weight_dtypes", "max_rank", "fused_activations
            "constant_inputs", "options", "checks", "status", "fix", "note", "supported"}
 
 
-@dataclass(frozen=True)
+@record
 class OptionLimit:
     """Allowed values of one builtin option: a set (`in`) or a numeric range."""
 
@@ -66,7 +67,7 @@ class OptionLimit:
     maximum: float | None = None
 
 
-@dataclass(frozen=True)
+@record
 class OpSupport:
     """What a target accepts for one op (builtin name, or CUSTOM:<custom code>)."""
 
@@ -86,7 +87,7 @@ class OpSupport:
     supported: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class ModelRequirements:
     quantization: str | None = None  # full-integer, float, quantized
     static_shapes: bool = False
@@ -95,7 +96,7 @@ class ModelRequirements:
     fixes: Mapping[str, str] = field(default_factory=dict)  # reason code -> fix
 
 
-@dataclass(frozen=True)
+@record
 class BatchOne:
     """Inputs on which the target expects batch 1 (TFL502): a fixed first dimension above 1
     on an input of rank min_rank..max_rank, with why ({rank}: the input's rank)."""
@@ -105,7 +106,7 @@ class BatchOne:
     max_rank: int | None = None  # None: no upper bound
 
 
-@dataclass(frozen=True)
+@record
 class InputBehaviour:
     """What the target does with the model's inputs ([inputs] of a profile)."""
 
@@ -114,7 +115,7 @@ class InputBehaviour:
     batch_one: BatchOne | None = None  # None: any batch
 
 
-@dataclass(frozen=True)
+@record
 class TargetProfile:
     name: str
     title: str

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from ...records import record
 
 if TYPE_CHECKING:
     from ...analyses import Analyses
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from ..profile import OpSupport, TargetProfile
 
 
-@dataclass(frozen=True)
+@record
 class ModelContext:
     view: ModelView
     analyses: Analyses
@@ -43,7 +44,7 @@ class ModelContext:
     settings: Any  # engine Settings: android_api, runtime_version, ...
 
 
-@dataclass(frozen=True)
+@record
 class OpContext(ModelContext):
     op: Operator
     support: OpSupport | None = None  # the op's entry in the profile, "*" merged in
@@ -74,7 +75,7 @@ class OpContext(ModelContext):
         return source is not None and source.dtype == "FLOAT16" and source.is_constant
 
 
-@dataclass(frozen=True)
+@record
 class Check:
     name: str
     scope: str  # "op" or "model"

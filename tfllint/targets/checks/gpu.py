@@ -10,10 +10,10 @@ the delegate prints under "Following operations are not supported by GPU delegat
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
 from typing import Iterator
 
 from ...model import Operator, Tensor
+from ...records import record
 from . import OpContext, op_check
 
 Found = Iterator[tuple[str, str]]
@@ -755,7 +755,7 @@ KNOWN_WHEN_INPUTS_KNOWN = frozenset({"BROADCAST_ARGS", "CONCATENATION", "GATHER"
                                      "TILE"})
 
 
-@dataclass(frozen=True)
+@record
 class DynamicTensor:
     subgraph: int
     op: Operator
