@@ -11,17 +11,18 @@ from __future__ import annotations
 import io
 import mmap
 import os
-import zipfile
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator, Union
 
 from ..model import unknown
 from ..records import record
-from . import metadata_schema as schema
 from . import SUPPORT_METADATA_NAME as METADATA_NAME
+from . import metadata_schema as schema
 from .flatbuffer import Decoder, FlatbufferError
 
 if TYPE_CHECKING:
+    import zipfile
+
     from . import ModelFile
 
 FILE_IDENTIFIER = b"M001"
@@ -315,6 +316,8 @@ def _open_zip(model: ModelSource) -> Iterator[zipfile.ZipFile]:
     EOFError, OSError, ValueError, zlib.error, NotImplementedError, RuntimeError, ...),
     which is why they catch Exception.
     """
+    import zipfile  # here: most runs read no packed file, and it costs milliseconds
+
     if isinstance(model, (str, os.PathLike)):
         with zipfile.ZipFile(model) as archive:
             yield archive
