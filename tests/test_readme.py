@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import sys
 
-from dataclasses import replace
+from tfllint.records import replace
 
 from builder import relu_model
 from conftest import REPO, view_of

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import struct
-from dataclasses import replace
+from tfllint.records import replace
 
 import numpy as np
 import pytest

@@ -7,10 +7,9 @@ schema tfllint was built with become "UNKNOWN(n)" instead of an error.
 from __future__ import annotations
 
 import math
-from dataclasses import field
 from typing import Any, Mapping
 
-from .records import record
+from .records import field, record
 
 # numpy dtype names for TFLite tensor types, as stored (view.tensor_data reads constants
 # with them). Types numpy cannot hold natively are given by their names. For the few types

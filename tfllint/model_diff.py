@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
-from dataclasses import field
 from typing import Any
 
 from . import __version__
 from .errors import UsageError
 from .pipeline import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, LintRun
-from .records import record
+from .records import field, record
 from .sizes import parse_size
 
 DIFF_VERSION = "1.0"

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import glob
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from . import __version__
 from .errors import ModelReadError, TfllintError, raised_at
 from .gc_pause import cyclic_gc_paused
-from .records import record
+from .records import record, replace
 
 if TYPE_CHECKING:
     from .analyses import Analyses

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import asdict
 from typing import Any
 
 from .analyses import Analyses
 from .analyses.budget import Budget, memory_budget, run_arena_plan, weights_budget
 from .analyses.contract import TensorContract
 from .engine.rule import FAILURE, SEVERITY_RANK, Finding
+from .records import as_dict
 from .view import ModelView
 
 # 3.0: a finding has `locations` (every place of its cause, each with a stable `key`)
@@ -83,7 +83,7 @@ def json_number(value: float) -> float | str:
 def finding_entry(finding: Finding) -> dict[str, Any]:
     return {"rule": finding.rule, "name": finding.name, "severity": finding.severity,
             "message": finding.message,
-            "locations": [asdict(location) for location in finding.locations],
+            "locations": [as_dict(location) for location in finding.locations],
             "target": finding.target, "fix": finding.fix}
 
 

@@ -17,10 +17,9 @@ are a lower bound; `lower_bound` says so and for which shape.
 """
 from __future__ import annotations
 
-from dataclasses import field
 from typing import Iterable, Mapping, Sequence
 
-from ..records import record
+from ..records import field, record
 
 PLANNERS = ("tflm", "litert")
 

@@ -6,11 +6,11 @@ directory tfllint.toml is preferred to pyproject.toml. A pyproject.toml without 
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..records import replace
 from ..toml_files import read_toml as read_toml_file
 from .settings import Settings, settings_from_mapping
 

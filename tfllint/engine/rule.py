@@ -25,13 +25,11 @@ has no preview severity (its `severity` is the one preview applies).
 """
 from __future__ import annotations
 
-import inspect
 import re
-from dataclasses import field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from ..records import record
+from ..records import field, record
 
 if TYPE_CHECKING:
     from ..analyses import Analyses
@@ -198,11 +196,26 @@ def rule(*, id: str, name: str, severity: str, options: Iterable[Option] = (),
 
     def declare(check: CheckFunction) -> Rule:
         return Rule(id=id, name=name, severity=severity, check=check,
-                    doc=inspect.cleandoc(check.__doc__ or ""), options=tuple(options),
+                    doc=clean_docstring(check.__doc__ or ""), options=tuple(options),
                     scope=scope, origin=check.__module__, evidence=evidence,
                     preview=preview, preview_severity=preview_severity)
 
     return declare
+
+
+def clean_docstring(doc: str) -> str:
+    """inspect.cleandoc, without importing inspect (and its ast, dis and tokenize) on
+    every run: the first line stripped, the others' common indentation removed, blank
+    lines at both ends dropped."""
+    lines = doc.expandtabs().split("\n")
+    margin = min((len(line) - len(line.lstrip()) for line in lines[1:] if line.strip()),
+                 default=0)
+    lines = [lines[0].lstrip(), *(line[margin:] for line in lines[1:])]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return "\n".join(lines)
 
 
 @lru_cache(maxsize=None)  # every run asks each rule for each section; the docs do not change

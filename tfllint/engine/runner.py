@@ -7,10 +7,10 @@ ignores drop places, not whole findings, so silencing one op leaves the others r
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import replace
 
 from ..analyses import Analyses
 from ..errors import TfllintError, raised_at
+from ..records import replace
 from ..view import ModelView
 from .rule import FAILURE, Finding, Location, Rule, RuleContext, Violation
 from .settings import (ModelIgnore, Settings, model_matches, options_for, selector_matches,

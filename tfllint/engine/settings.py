@@ -7,13 +7,12 @@ keys are errors, so a typo never silently disables a check.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import field, replace
 from pathlib import Path, PurePath
 from typing import Any, Mapping
 
 from ..analyses.runtime import runtime_version_note
 from ..errors import ConfigError
-from ..records import record
+from ..records import field, record, replace
 from ..sizes import parse_size
 from ..versions import parse_version
 from .rule import SEVERITIES, Rule

@@ -13,14 +13,13 @@
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import lru_cache
 from typing import Iterator
 
 from ..analyses.macs import op_macs
 from ..analyses.runtime import min_runtime_for, registered_custom_range, registered_range
 from ..model import Operator, OperatorCode, Tensor
-from ..records import record
+from ..records import record, replace
 from ..versions import covers, format_version, parse_version
 from .checks import ModelContext, OpContext, get_check
 from .partition import node_subsets, transitions

@@ -17,14 +17,13 @@ it and names the file and key of every mistake. A profile may extend another
 from __future__ import annotations
 
 import os
-from dataclasses import field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
 from ..analyses.arena import PLANNERS as ARENA_PLANNERS
 from ..errors import ConfigError
-from ..records import record
+from ..records import field, record
 from ..toml_files import read_toml, shipped_file
 
 PARTITIONING = {
