@@ -29,3 +29,16 @@ def test_first_distribution_on_sys_path_wins_and_loads(tmp_path, monkeypatch):
     assert found[0].load() is __import__("json").dumps
     assert (sorted((e.name, e.value) for e in importlib.metadata.entry_points(group="tfllint.test"))
             == [("acme", "json:dumps")])
+
+
+def test_package_modules_finds_what_pkgutil_finds():
+    import pkgutil
+
+    import tfllint
+    import tfllint.rules
+    import tfllint.targets.checks
+    from tfllint.entry_points import package_modules
+
+    for package in (tfllint, tfllint.rules, tfllint.targets.checks):
+        assert package_modules(package.__path__) == sorted(
+            info.name for info in pkgutil.iter_modules(package.__path__))

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 from typing import Any, Sequence
 
 from . import __version__
@@ -329,7 +328,8 @@ def emit(text: str, output_file: str | None) -> None:
         sys.stdout.write(text)
         return
     try:
-        Path(output_file).write_text(text, encoding="utf-8")
+        with open(output_file, "w", encoding="utf-8") as handle:
+            handle.write(text)
     except OSError as error:
         raise UsageError(f"--output-file {output_file}: {error.strerror or error}") from None
 
@@ -485,8 +485,8 @@ class GraphOutput:
         from .targets.graph_export import write_graph
 
         for target in self.targets:
-            path = self.pattern.replace("{model}", Path(view.path).stem).replace(
-                "{target}", Path(target).stem)
+            path = self.pattern.replace("{model}", _stem(view.path)).replace(
+                "{target}", _stem(target))
             write_graph(view, analyses.target(target), path)
 
 
@@ -501,7 +501,7 @@ class PlotOutput:
                              "path, e.g. plots/{model}.svg")
         seen: dict[str, str] = {}
         for path in model_paths:  # one plot would overwrite the other
-            stem = Path(path).stem
+            stem = _stem(path)
             if stem in seen:
                 raise UsageError(f"--plot {pattern}: {seen[stem]} and {path} would both be "
                                  f"plotted as {{model}} = {stem}; plot them in separate runs")
@@ -517,9 +517,14 @@ class PlotOutput:
 
         if report["memory"] is None:  # the model could not be read
             return
-        name = Path(report["path"]).name
+        name = os.path.basename(report["path"])
         write_memory_svg(report["memory"], f"{name}: memory timeline",
-                         self.pattern.replace("{model}", Path(report["path"]).stem))
+                         self.pattern.replace("{model}", _stem(report["path"])))
+
+
+def _stem(path: str) -> str:
+    """The file name without its last suffix, as pathlib's `stem`."""
+    return os.path.splitext(os.path.basename(path))[0]
 
 
 COMMAND_FUNCTIONS = {"lint": command_lint, "inspect": command_inspect,

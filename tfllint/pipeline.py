@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import glob
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from . import __version__
@@ -321,6 +320,8 @@ def expand_paths(paths: Sequence[str]) -> list[tuple[str, str | None]]:
     found: list[tuple[str, str | None]] = []
     for path in paths:
         if os.path.isdir(path):
+            from pathlib import Path  # here: a pre-commit run names files, not directories
+
             models = sorted(str(p) for p in Path(path).rglob("*.tflite") if p.is_file())
             found.extend((m, None) for m in models)
             if not models:

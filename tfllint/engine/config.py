@@ -6,7 +6,7 @@ directory tfllint.toml is preferred to pyproject.toml. A pyproject.toml without 
 """
 from __future__ import annotations
 
-from pathlib import Path
+import os
 from typing import Any
 
 from ..errors import ConfigError
@@ -15,17 +15,17 @@ from ..toml_files import read_toml as read_toml_file
 from .settings import Settings, settings_from_mapping
 
 
-def read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: str) -> dict[str, Any]:
     try:
-        return read_toml_file(path, str(path))
+        return read_toml_file(path, path)
     except OSError as error:
         raise ConfigError(f"{path}: {error.strerror or error}") from None
 
 
-def config_table(path: Path) -> dict[str, Any] | None:
+def config_table(path: str) -> dict[str, Any] | None:
     """The tfllint settings in `path`, or None for a pyproject.toml without them."""
     document = read_toml(path)
-    if path.name == "pyproject.toml":
+    if os.path.basename(path) == "pyproject.toml":
         table = document.get("tool", {}).get("tfllint")
         if table is not None and not isinstance(table, dict):
             raise ConfigError(f"{path}: [tool.tfllint] must be a table")
@@ -33,33 +33,41 @@ def config_table(path: Path) -> dict[str, Any] | None:
     return document
 
 
-def find_config(start: Path) -> Path | None:
-    for directory in (start.resolve(), *start.resolve().parents):
+def find_config(start: str) -> str | None:
+    """The first tfllint.toml, or pyproject.toml with [tool.tfllint], from `start` up."""
+    directory = os.path.realpath(start)
+    while True:
         for name in ("tfllint.toml", "pyproject.toml"):
-            candidate = directory / name
-            if candidate.is_file() and config_table(candidate) is not None:
+            candidate = os.path.join(directory, name)
+            if os.path.isfile(candidate) and config_table(candidate) is not None:
                 return candidate
-    return None
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
 
 
 def load_settings(config_path: str | None, use_config: bool = True,
-                  start: Path | None = None) -> Settings:
+                  start: str | None = None) -> Settings:
     """Settings from the named config file, or from the one found from `start` upward."""
     if config_path:
-        path = Path(config_path)
-        if not path.is_file():
+        path = os.path.normpath(config_path)
+        if not os.path.isfile(path):
             raise ConfigError(f"--config {config_path}: no such file")
     elif use_config:
-        path = find_config(start or Path.cwd())
-        if path is None:
+        found = find_config(start or os.getcwd())
+        if found is None:
             return Settings()
+        path = found
     else:
         return Settings()
     table = config_table(path)
     if table is None:
         raise ConfigError(f"{path}: has no [tool.tfllint] table")
-    settings = settings_from_mapping(table, str(path))
+    settings = settings_from_mapping(table, path)
     # Paths in the file are relative to the file, wherever tfllint is run from.
-    rules_paths = tuple(str(path.parent / rules_path) for rules_path in settings.rules_paths)
-    return replace(settings, config_path=str(path), base_directory=str(path.parent),
+    base_directory = os.path.dirname(path) or "."
+    rules_paths = tuple(os.path.join(base_directory, rules_path)
+                        for rules_path in settings.rules_paths)
+    return replace(settings, config_path=path, base_directory=base_directory,
                    rules_paths=rules_paths)

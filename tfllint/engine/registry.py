@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import pkgutil
+import os
 import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Iterable
 
-from ..entry_points import entry_points
+from ..entry_points import entry_points, package_modules
 from ..errors import ConfigError
 from .rule import (DOC_SECTIONS, RULE_ID, RULE_NAME, SEVERITIES, SEVERITY_RANK, Rule,
                    doc_sections)
@@ -22,7 +21,7 @@ from .rule import (DOC_SECTIONS, RULE_ID, RULE_NAME, SEVERITIES, SEVERITY_RANK, 
 ENTRY_POINT_GROUP = "tfllint.rules"
 
 
-def load_rules(rules_paths: Iterable[str | Path] = ()) -> tuple[Rule, ...]:
+def load_rules(rules_paths: Iterable[str | os.PathLike[str]] = ()) -> tuple[Rule, ...]:
     """All rules from installed plugins and local directories, sorted by ID."""
     found: list[Rule] = []
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
@@ -33,7 +32,7 @@ def load_rules(rules_paths: Iterable[str | Path] = ()) -> tuple[Rule, ...]:
                               f"failed to load: {error}") from error
         found.extend(rules_in(module))
     for directory in rules_paths:
-        found.extend(_rules_in_directory(Path(directory)))
+        found.extend(_rules_in_directory(directory))
     if not found:
         raise ConfigError("no rules found: tfllint's built-in rules are registered as an "
                           "entry point, so it must be installed (pip install -e .)")
@@ -45,13 +44,16 @@ def rules_in(module: ModuleType) -> list[Rule]:
     rules = [value for value in vars(module).values()
              if isinstance(value, Rule) and value.origin == module.__name__]
     if hasattr(module, "__path__"):
-        for info in sorted(pkgutil.iter_modules(module.__path__), key=lambda i: i.name):
-            if not info.name.startswith("_"):
-                rules.extend(rules_in(importlib.import_module(f"{module.__name__}.{info.name}")))
+        for name in package_modules(module.__path__):
+            if not name.startswith("_"):
+                rules.extend(rules_in(importlib.import_module(f"{module.__name__}.{name}")))
     return rules
 
 
-def _rules_in_directory(directory: Path) -> list[Rule]:
+def _rules_in_directory(path: str | os.PathLike[str]) -> list[Rule]:
+    from pathlib import Path  # here: only --rules-path needs it
+
+    directory = Path(path)
     if not directory.is_dir():
         raise ConfigError(f"--rules-path {directory}: not a directory")
     rules: list[Rule] = []

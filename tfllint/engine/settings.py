@@ -7,7 +7,6 @@ keys are errors, so a typo never silently disables a check.
 from __future__ import annotations
 
 import fnmatch
-from pathlib import Path, PurePath
 from typing import Any, Mapping
 
 from ..analyses.runtime import runtime_version_note
@@ -270,6 +269,8 @@ def options_for(rule: Rule, settings: Settings) -> dict[str, Any]:
 
 def model_matches(pattern: str, model_path: str, base_directory: str) -> bool:
     """Match a per-model-ignore glob against the model path, relative to the config."""
+    from pathlib import Path, PurePath  # here: only a config with per-model-ignores needs it
+
     path = PurePath(model_path)
     candidates = {path.as_posix(), path.name}
     try:

@@ -24,9 +24,9 @@ function's `fix` attribute, if it has one.
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from ...entry_points import package_modules
 from ...records import record
 
 if TYPE_CHECKING:
@@ -114,8 +114,8 @@ def _load_builtins() -> None:
     global _BUILTINS_LOADED
     if not _BUILTINS_LOADED:
         _BUILTINS_LOADED = True
-        for info in pkgutil.iter_modules(__path__):
-            importlib.import_module(f"{__name__}.{info.name}")
+        for name in package_modules(__path__):
+            importlib.import_module(f"{__name__}.{name}")
 
 
 def _builtin_module(name: str) -> str:
