@@ -15,7 +15,7 @@ from tfllint.targets.checks import _builtin_module, all_checks
 MODEL = str(Path(__file__).resolve().parents[1] / "models" / "cnn_int8.tflite")
 HEAVY = ("numpy", "importlib.metadata", "multiprocessing", "email", "tfllint.model_diff",
          "tfllint.baseline", "hashlib", "traceback", "inspect", "dataclasses", "zipfile",
-         "tfllint.reader.support_metadata")
+         "tfllint.reader.support_metadata", "shutil", "bz2", "lzma")
 
 PROBE = """
 import json, sys

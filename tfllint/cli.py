@@ -29,8 +29,22 @@ TOP_LEVEL_OPTIONS = ("-h", "--help", "--version")
 SHOW_CHOICES = ("findings", "memory", "io", "ops", "all")
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's own, told the width: left to itself it imports shutil (with bz2 and lzma)
+    to ask, on every run, for help text that is seldom printed."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         width if width is not None else terminal_columns(80) - 2)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on usage errors, as tfllint's contract wants; keep the prefix."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -371,15 +385,25 @@ def display_options(options: argparse.Namespace):
     if "all" in shown:
         shown = set(SHOW_CHOICES)
     to_terminal = not options.output_file and sys.stdout.isatty()
-    if to_terminal:
-        import shutil  # here: it imports bz2 and lzma, and only a terminal needs it
-
-        width = shutil.get_terminal_size((100, 24)).columns
-    else:
-        width = _columns_from_environment()
+    width = terminal_columns(100) if to_terminal else _columns_from_environment()
     colour = not options.output_file and use_colour(to_terminal)  # a file gets no escapes
     return Display(show=frozenset(shown), quiet=options.quiet, statistics=options.statistics,
                    width=max(width, 40), colour=colour)
+
+
+def terminal_columns(fallback: int) -> int:
+    """The width shutil.get_terminal_size gives (COLUMNS, else the terminal's), without
+    importing shutil."""
+    try:
+        columns = int(os.environ.get("COLUMNS", 0))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or fallback
+    except (AttributeError, ValueError, OSError):
+        return fallback
 
 
 def _columns_from_environment() -> int:

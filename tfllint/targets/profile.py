@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Mapping
 
 from ..analyses.arena import PLANNERS as ARENA_PLANNERS
@@ -214,8 +213,8 @@ def _resolve_extends(document: Mapping[str, Any], where: str,
     if not isinstance(base_name, str) or not base_name:
         raise ConfigError(f"{where} [target].extends must be a target name or a profile path, "
                           f"got {base_name!r}")
-    if _is_path(base_name) and not Path(base_name).is_absolute() and Path(where).is_file():
-        base_name = os.path.normpath(Path(where).parent / base_name)
+    if _is_path(base_name) and not os.path.isabs(base_name) and os.path.isfile(where):
+        base_name = os.path.normpath(os.path.join(os.path.dirname(where), base_name))
     base, base_where = _read_profile(base_name, f"{where} [target].extends")
     if _identity(base_where) in {_identity(seen) for seen in (*chain, where)}:
         raise ConfigError(f"{where} [target].extends: the profiles extend each other: "
@@ -236,8 +235,7 @@ def _resolve_extends(document: Mapping[str, Any], where: str,
 
 def _identity(where: str) -> str:
     """One name per profile file, however the path to it is spelled."""
-    path = Path(where)
-    return str(path.resolve()) if path.is_file() else where
+    return os.path.realpath(where) if os.path.isfile(where) else where
 
 
 def _merge_tables(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
