@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Callable, Iterator, NamedTuple, Sequence
 
 from tfllint.model import Operator, Quantization, Tensor
@@ -48,8 +49,28 @@ def affine(tensor: Tensor) -> Quantization | None:
     return quantization
 
 
-def quantized_tensors(view) -> Iterator[tuple[int, Tensor, Quantization]]:
+# Per model, the lists below: five rules walk them, and a model can have 25,000 tensors.
+_PER_VIEW: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _once_per_view(view, name: str, compute: Callable[[object], Iterator]) -> tuple:
+    found = _PER_VIEW.setdefault(view, {})
+    if name not in found:
+        found[name] = tuple(compute(view))
+    return found[name]
+
+
+def quantized_tensors(view) -> tuple[tuple[int, Tensor, Quantization], ...]:
     """Every tensor of every subgraph with affine parameters: the interpreter parses all."""
+    return _once_per_view(view, "quantized_tensors", _quantized_tensors)
+
+
+def weight_uses(view) -> tuple[WeightUse, ...]:
+    """Every op of WEIGHT_OPS, in every subgraph, that has its weights input."""
+    return _once_per_view(view, "weight_uses", _weight_uses)
+
+
+def _quantized_tensors(view) -> Iterator[tuple[int, Tensor, Quantization]]:
     for subgraph in view.subgraphs:
         for tensor in subgraph.tensors:
             quantization = affine(tensor)
@@ -67,8 +88,7 @@ class WeightUse(NamedTuple):
     output: Tensor | None
 
 
-def weight_uses(view) -> Iterator[WeightUse]:
-    """Every op of WEIGHT_OPS, in every subgraph, that has its weights input."""
+def _weight_uses(view) -> Iterator[WeightUse]:
     for subgraph in view.subgraphs:
         tensors = subgraph.tensors
         for op in subgraph.operators:

@@ -92,7 +92,7 @@ def quantizable_float_weights(view) -> Iterator[tuple[Operator, Tensor]]:
             for position in QUANTIZABLE_WEIGHTS.get(op.opcode.name, ()):
                 if position < len(op.inputs) and op.inputs[position] >= 0:
                     tensor = view.tensor(subgraph, op.inputs[position])
-                    if tensor.dtype == "FLOAT32" and view.is_constant(tensor):
+                    if tensor.dtype == "FLOAT32" and tensor.is_constant:
                         yield op, tensor
 
 

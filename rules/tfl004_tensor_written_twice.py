@@ -42,7 +42,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
                     problem = f"which op {written[tensor_index]} already wrote"
                 elif view.is_input(subgraph.index, tensor_index):
                     problem = "which is a subgraph input the caller fills"
-                elif view.is_constant(tensor):
+                elif tensor.is_constant:
                     problem = "which holds constant data from the file"
                 else:
                     written[tensor_index] = op.index

@@ -38,7 +38,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         read = {t for op in subgraph.operators for t in (*op.inputs, *op.intermediates)}
         read.update(subgraph.outputs)
         unused.extend((subgraph.index, tensor) for tensor in subgraph.tensors
-                      if tensor.index not in read and view.is_constant(tensor))
+                      if tensor.index not in read and tensor.is_constant)
     if unused:
         total = sum(view.buffer_of(tensor).size for _, tensor in unused)
         what = (f"constant tensor {tensor_label(unused[0][1])} holds" if len(unused) == 1

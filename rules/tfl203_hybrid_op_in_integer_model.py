@@ -48,7 +48,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
             hybrid.setdefault(op.name, []).append(op)
     for name, ops in hybrid.items():
         weights = [[view.tensor(op.subgraph, t) for t in op.inputs if t >= 0
-                    and view.is_constant(view.tensor(op.subgraph, t))
+                    and view.tensor(op.subgraph, t).is_constant
                     and view.tensor(op.subgraph, t).dtype in INTEGER_WEIGHT_TYPES]
                    for op in ops]
         first = weights[0]

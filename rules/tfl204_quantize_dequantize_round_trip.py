@@ -91,7 +91,7 @@ def _quantize(view, op: Operator) -> Iterator[Violation]:
 
 def _dequantize(view, op: Operator) -> Iterator[Violation]:
     reader, source, middle = _only_reader(view, op, "QUANTIZE")
-    if (reader is None or view.is_constant(source)
+    if (reader is None or source.is_constant
             or source.dtype not in INTEGER_ACTIVATION_TYPES):
         return
     back = first_tensor(view, op.subgraph, reader.outputs)

@@ -75,7 +75,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
 
 def _channel_is_zero(view, tensor: Tensor, quantization, channel: int) -> bool:
     """True when the constant's slice at `channel` of the quantized dimension is all zero."""
-    if not view.is_constant(tensor) or tensor.sparsity is not None:
+    if not tensor.is_constant or tensor.sparsity is not None:
         return False
     data = view.tensor_data(tensor)
     if data is None or data.shape != tuple(tensor.shape):

@@ -52,7 +52,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     for use in weight_uses(view):
         weights = use.weights
         quantization = affine(weights)
-        if weights.dtype != "INT8" or quantization is None or not view.is_constant(weights):
+        if weights.dtype != "INT8" or quantization is None or not weights.is_constant:
             continue
         zero_points = quantization.zero_point
         if not any(zero_points):

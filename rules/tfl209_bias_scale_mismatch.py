@@ -138,7 +138,7 @@ def _comparison(use: WeightUse) -> Comparison | None:
 def _all_zero(view, bias: Tensor) -> bool:
     """A constant bias of zeros: its scale changes nothing, and converters share one such
     tensor between layers whatever their scales (TensorFlow 2.21 does)."""
-    if not view.is_constant(bias) or bias.sparsity is not None:
+    if not bias.is_constant or bias.sparsity is not None:
         return False
     data = view.buffer_bytes(view.buffer_of(bias))
     return len(data) > 0 and data.tobytes() == bytes(len(data))

@@ -107,7 +107,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     allow_infinity = ctx.options["allow-infinity"]
     constants = [(subgraph.index, tensor) for subgraph in view.subgraphs
                  for tensor in subgraph.tensors
-                 if tensor.dtype in EXPONENT_BITS and view.is_constant(tensor)]
+                 if tensor.dtype in EXPONENT_BITS and tensor.is_constant]
     small = sum(view.buffer_of(t).size for _, t in constants) <= PYTHON_LOOK_BYTES
     for subgraph, tensor in constants:
         data = view.buffer_bytes(view.buffer_of(tensor))

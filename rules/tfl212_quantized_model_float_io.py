@@ -75,7 +75,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
                 or writer.opcode.name != "DEQUANTIZE":
             continue
         source = first_tensor(view, 0, writer.inputs)
-        if source is None or view.is_constant(source) \
+        if source is None or source.is_constant \
                 or source.dtype not in INTEGER_ACTIVATION_TYPES:
             continue
         yield Violation(f"output {tensor_label(tensor)} is {_typed(tensor)}: callers read "

@@ -41,7 +41,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     for subgraph in ctx.view.subgraphs:
         for tensor in subgraph.tensors:
             size = tensor.byte_size
-            if size is None or size <= budget.bytes or ctx.view.is_constant(tensor):
+            if size is None or size <= budget.bytes or tensor.is_constant:
                 continue
             kind = "variable" if tensor.is_variable else "activation"
             # a dynamic tensor is sized at the placeholder shape the file stores: at least

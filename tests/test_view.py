@@ -37,7 +37,7 @@ def test_producers_consumers_and_tensor_kinds():
     assert view.producer(0, 2) is add and view.producer(0, 0) is None
     assert view.consumers(0, 2) == (loop,) and view.consumers(0, 5) == ()
     bias, state = view.tensor(0, 1), view.tensor(0, 4)
-    assert view.is_constant(bias) and not view.is_constant(view.tensor(0, 2))
+    assert bias.is_constant and not view.tensor(0, 2).is_constant
     assert state.is_variable and view.has_source(0, 4)
     assert view.is_input(0, 0) and view.is_output(0, 5) and not view.is_output(0, 3)
     assert view.tensor_data(bias).tolist() == [[1.0, 2.0]]

@@ -30,7 +30,7 @@ def subgraph_graph(view: ModelView, subgraph_index: int) -> networkx.DiGraph:
     graph = networkx.DiGraph(subgraph=subgraph_index, name=subgraph.name)
     for tensor in subgraph.tensors:
         graph.add_node(tensor_node(tensor.index), kind="tensor", name=tensor.name,
-                       dtype=tensor.dtype, constant=view.is_constant(tensor),
+                       dtype=tensor.dtype, constant=tensor.is_constant,
                        variable=tensor.is_variable,
                        input=view.is_input(subgraph_index, tensor.index),
                        output=view.is_output(subgraph_index, tensor.index))

@@ -96,10 +96,6 @@ class ModelView:
     def buffer_of(self, tensor: Tensor) -> Buffer:
         return self.model.buffers[tensor.buffer]
 
-    def is_constant(self, tensor: Tensor) -> bool:
-        """Data stored in the file: inline, appended after the flatbuffer, or external."""
-        return tensor.is_constant
-
     def is_input(self, subgraph: int, tensor: int) -> bool:
         return tensor in self._index(subgraph).inputs
 
@@ -110,7 +106,7 @@ class ModelView:
         """Something gives the tensor a value: an op, the caller, the file, or state."""
         value = self.tensor(subgraph, tensor)
         return (self.producer(subgraph, tensor) is not None or self.is_input(subgraph, tensor)
-                or self.is_constant(value) or value.is_variable)
+                or value.is_constant or value.is_variable)
 
     # -- data -------------------------------------------------------------------------
     def buffer_bytes(self, buffer: Buffer) -> memoryview:

@@ -33,11 +33,11 @@ def analyze_memory(view) -> MemoryAnalysis:
     for subgraph in view.subgraphs:
         for tensor in subgraph.tensors:
             size = tensor.byte_size
-            if size is not None and not view.is_constant(tensor) and (
+            if size is not None and not tensor.is_constant and (
                     largest is None or size > largest.bytes):
                 largest = TensorSize(subgraph.index, tensor.index, tensor.name, size)
     activations = tuple(sum(t.byte_size or 0 for t in s.tensors
-                            if not view.is_constant(t) and not t.is_variable)
+                            if not t.is_constant and not t.is_variable)
                         for s in view.subgraphs)
     variables = sum(t.byte_size or 0 for s in view.subgraphs for t in s.tensors
                     if t.is_variable)

@@ -110,13 +110,13 @@ def classify_op(view, op: Operator) -> str | None:
     for index in op.inputs:
         if index >= 0:
             tensor = tensors[index]
-            (weights if view.is_constant(tensor) else activations).add(tensor.dtype)
+            (weights if tensor.is_constant else activations).add(tensor.dtype)
     reads_integers = bool(activations & INTEGER_ACTIVATION_TYPES)
     for index in op.outputs:
         if index < 0:
             continue
         tensor = tensors[index]
-        if view.is_constant(tensor):
+        if tensor.is_constant:
             weights.add(tensor.dtype)
         elif reads_integers or not _only_dequantized(view, op.subgraph, index):
             activations.add(tensor.dtype)
@@ -178,7 +178,7 @@ def _scheme(view, op_classes: dict[tuple[int, int], str]) -> str:
 def _reachable_constants(view):
     for subgraph in view.reachable_subgraphs:
         for tensor in view.model.subgraphs[subgraph].tensors:
-            if view.is_constant(tensor):
+            if tensor.is_constant:
                 yield subgraph, tensor
 
 
@@ -201,7 +201,7 @@ def _dequantizes_integer_weights(view, classes: dict[tuple[int, int], str]) -> b
 
 def _is_weight(view, subgraph: int, tensor, classes: dict[tuple[int, int], str]) -> bool:
     """A constant, or the output of an op that only moves weights (see _only_dequantized)."""
-    if view.is_constant(tensor):
+    if tensor.is_constant:
         return True
     producer = view.producer(subgraph, tensor.index)
     return (producer is not None and producer.opcode.name not in BOUNDARY_OPS

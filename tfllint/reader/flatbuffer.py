@@ -34,6 +34,10 @@ def _vtable_struct(slot_count: int) -> struct.Struct:
 
 
 _VTABLE_STRUCTS: dict[int, struct.Struct] = {}
+# format -> element count -> the compiled reader of such a vector: shapes and index lists
+# repeat a few short lengths thousands of times (longer ones are not kept)
+_VECTOR_READERS: dict[str, dict[int, Any]] = {fmt: {} for fmt in _SIZES}
+MAX_CACHED_VECTOR = 64
 
 
 class FlatbufferError(ValueError):
@@ -49,10 +53,11 @@ class ByteSpan:
 
 
 class _FieldDecoder:
-    __slots__ = ("name", "kind", "argument", "default", "size", "scalar")
+    __slots__ = ("name", "kind", "argument", "default", "size", "scalar", "where")
 
-    def __init__(self, name: str, kind: str, argument: Any, default: Any) -> None:
+    def __init__(self, table: str, name: str, kind: str, argument: Any, default: Any) -> None:
         self.name = name
+        self.where = (table, name)  # for messages; made once, not on every read
         self.kind = kind
         self.argument = argument
         self.default = default
@@ -75,7 +80,7 @@ def _compiled_tables(schema_module: ModuleType) -> dict[str, tuple[_FieldDecoder
     compiled = _COMPILED.get(schema_module.__name__)
     if compiled is None:
         compiled = {
-            table: tuple(_FieldDecoder(*field) for field in fields)
+            table: tuple(_FieldDecoder(table, *field) for field in fields)
             for table, fields in schema_module.TABLES.items()
         }
         _COMPILED[schema_module.__name__] = compiled
@@ -194,7 +199,7 @@ class Decoder:
     def _reference(self, field: _FieldDecoder, target: int, union_types: dict[str, int],
                    depth: int, table: str) -> Any:
         kind = field.kind
-        where = (table, field.name)
+        where = field.where
         # most frequent kinds first: shapes and index lists, names, nested tables
         if kind == "vector_scalar":
             return self.scalar_vector(target, field.argument, where)
@@ -239,7 +244,13 @@ class Decoder:
             self._charge(0, where, position)  # raises with the explanation
         if fmt == "B":
             return ByteSpan(start, count)  # weights and blobs stay in the file
-        return struct.unpack_from(f"<{count}{fmt}", self.data, start)
+        by_count = _VECTOR_READERS[fmt]
+        read = by_count.get(count)
+        if read is None:
+            read = struct.Struct(f"<{count}{fmt}").unpack_from
+            if count <= MAX_CACHED_VECTOR:
+                by_count[count] = read
+        return read(self.data, start)
 
     def _offset_vector(self, position: int, where: str | tuple[str, str]) -> range:
         start, count = self._vector_bounds(position, 4, where)
