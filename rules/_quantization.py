@@ -104,4 +104,3 @@ def quantization_text(tensor: Tensor) -> str:
         zero_point = q.zero_point[0] if q.zero_point else 0
         return f"scale {q.scale[0]:.9g}, zero point {zero_point}"
     return f"{len(q.scale)} per-channel scales along dimension {q.quantized_dimension}"
-

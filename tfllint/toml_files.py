@@ -2,7 +2,7 @@
 was parsed in a cache.
 
 tomllib is pure Python: importing it and parsing the op tables and one target profile take
-about 15 ms, a sixth of a whole run on a small model, on every run of a pre-commit hook.
+about 15 ms, a fifth of a whole run on a small model, on every run of a pre-commit hook.
 So each file parsed is kept in the user's cache directory as marshal data (what Python
 uses for its own .pyc files), under a key of the file's path, inode, size and modification
 time, the Python version and tfllint's version: a file that changed is parsed again. As
