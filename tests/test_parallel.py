@@ -102,7 +102,7 @@ def test_worker_count(project):
     assert parallel.worker_count(None, models) == 1
     assert parallel.worker_count(None, [("missing", "no such file")] * 50) == 1
     many = [(f"big{index}.tflite", None) for index in range(30)]
-    sizes = {path: 10_000_000 for path, _ in many}
+    sizes = {path: 40_000_000 for path, _ in many}
     assert sum(parallel.estimated_seconds(size) for size in sizes.values()) > 1
     original = parallel._size
     parallel._size = lambda path: sizes.get(path) or original(path)

@@ -16,10 +16,11 @@ if TYPE_CHECKING:
     from .pipeline import LintRun
 
 # Measured on a 2-core x86-64 VM (bench/parallel.py): linting takes about 2 ms for a tiny
-# model, 15 ms more for its first MB and 3 ms for each MB (work grows with the op count,
-# but the file size is what is known before reading). Starting, warming and stopping two
-# workers costs about 40 ms: they lost on 1 to 3 real models and on the 11 tiny sample
-# models (estimates up to 0.05 s) and won from 4 or more. By default they start from an
+# model, 8 ms more for its first MB and 1 ms for each MB (work grows with the op count,
+# but the file size is what is known before reading). Two workers cost 30 to 60 ms more
+# than they save on a few models (importing multiprocessing, forking, each worker's first
+# imports): over two runs they lost or tied on 2 to 8 real models (estimated up to
+# 0.06 s), tied or won on 16 (0.19 s) and won from 32. By default they start from an
 # estimated 0.1 s, so a pre-commit run on one file, or on a few, stays in one process.
 MIN_PARALLEL_SECONDS = 0.1
 
@@ -27,7 +28,7 @@ MIN_PARALLEL_SECONDS = 0.1
 def estimated_seconds(size_bytes: int) -> float:
     """About how long linting a model of this file size takes (see above)."""
     megabytes = size_bytes / 1e6
-    return 0.002 + 0.015 * min(megabytes, 1.0) + 0.003 * megabytes
+    return 0.002 + 0.008 * min(megabytes, 1.0) + 0.001 * megabytes
 
 
 Progress = Callable[[int, int], None]  # (models done, models in the run)
