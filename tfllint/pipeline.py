@@ -340,7 +340,8 @@ def expand_paths(paths: Sequence[str]) -> list[tuple[str, str | None]]:
 
 def internal_error(error: Exception) -> str:
     """The message for an analysis or a profile check that raised while linting a model."""
-    where = f" at {raised_at(error)}" if raised_at(error) else ""
+    where = raised_at(error)
+    where = f" at {where}" if where else ""
     return (f"tfllint failed on this model: {type(error).__name__}: {error}{where}. This is "
             "a bug in tfllint or in a target profile's check, not a problem of the model; "
             "please report it")

@@ -64,7 +64,8 @@ def run_rules(view: ModelView, analyses: Analyses, rules: tuple[Rule, ...],
 def rule_failure(rule: Rule, error: Exception, path: str) -> Finding:
     """A rule (or an analysis or profile check it ran) raised: say where, and that the
     model is not to blame."""
-    where = f" (at {raised_at(error)})" if raised_at(error) else ""
+    where = raised_at(error)
+    where = f" (at {where})" if where else ""
     return Finding(rule=rule.id, name=rule.name, severity=FAILURE,
                    message=f"rule {rule.id} ({rule.name}) failed: {type(error).__name__}: "
                            f"{error}{where}. This is a bug in tfllint, in a plugin rule or in "
