@@ -84,7 +84,9 @@ def _opcode(index: int, raw: dict[str, Any]) -> OperatorCode:
 
 
 def _tensor(index: int, raw: dict[str, Any], buffers: tuple[Buffer, ...], where: str) -> Tensor:
-    buffer = _check_index(raw["buffer"], len(buffers), f"{where} tensor {index} buffer index")
+    buffer = raw["buffer"]
+    if not 0 <= buffer < len(buffers):  # the message only when it is needed: 25,000 tensors
+        _check_index(buffer, len(buffers), f"{where} tensor {index} buffer index")
     return Tensor(
         index=index, name=raw["name"] or "", dtype=enum_name("TensorType", raw["type"]),
         shape=tuple(raw["shape"] or ()), shape_signature=raw["shape_signature"],
@@ -126,24 +128,33 @@ def _subgraph(index: int, raw: dict[str, Any], opcodes: tuple[OperatorCode, ...]
     tensors = tuple(_tensor(i, t, buffers, where) for i, t in enumerate(raw["tensors"] or ()))
     tensor_count = len(tensors)
 
-    def tensor_list(values: tuple[int, ...] | None, what: str, allow_absent: bool) -> tuple:
-        return tuple(_check_index(v, tensor_count, f"{where} {what}", allow_absent)
-                     for v in values or ())
+    def tensor_list(values: tuple[int, ...] | None, what: str, allow_absent: bool,
+                    op_index: int | None = None) -> tuple:
+        """The indices, each checked; checked at once in C for the valid lists of a valid
+        model, and one by one, with the message, only when one is out of range."""
+        if not values:
+            return ()
+        if min(values) >= (-1 if allow_absent else 0) and max(values) < tensor_count:
+            return values
+        prefix = where if op_index is None else f"{where} operator {op_index}"
+        return tuple(_check_index(v, tensor_count, f"{prefix} {what}", allow_absent)
+                     for v in values)
 
     operators = []
     for op_index, raw_op in enumerate(raw["operators"] or ()):
-        op_where = f"operator {op_index}"
-        opcode_index = _check_index(raw_op["opcode_index"], len(opcodes),
-                                    f"{where} {op_where} opcode index")
+        opcode_index = raw_op["opcode_index"]
+        if not 0 <= opcode_index < len(opcodes):
+            _check_index(opcode_index, len(opcodes),
+                         f"{where} operator {op_index} opcode index")
         options_type, options = _options(raw_op)
-        called = _called_subgraphs(options, subgraph_count, f"{where} {op_where}")
+        called = _called_subgraphs(options, subgraph_count, where, op_index)
         custom = raw_op["custom_options"]
         operators.append(Operator(
             index=op_index, subgraph=index, opcode=opcodes[opcode_index],
-            inputs=tensor_list(raw_op["inputs"], f"{op_where} input", True),
-            outputs=tensor_list(raw_op["outputs"], f"{op_where} output", False),
-            intermediates=tensor_list(raw_op["intermediates"], f"{op_where} intermediate",
-                                      True),
+            inputs=tensor_list(raw_op["inputs"], "input", True, op_index),
+            outputs=tensor_list(raw_op["outputs"], "output", False, op_index),
+            intermediates=tensor_list(raw_op["intermediates"], "intermediate", True,
+                                      op_index),
             options_type=options_type, options=options,
             custom_options_size=(custom.length if custom else raw_op["large_custom_options_size"]),
             called_subgraphs=called))
@@ -178,13 +189,15 @@ def _name_enums(table: str, fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _called_subgraphs(options, subgraph_count: int, where: str) -> tuple[int, ...]:
+def _called_subgraphs(options, subgraph_count: int, where: str,
+                      op_index: int) -> tuple[int, ...]:
     called: list[int] = []
     for name, values in options.items():  # the options table's own field order
         if name not in SUBGRAPH_OPTION_FIELDS:
             continue
         for value in values if isinstance(values, tuple) else (values,):
-            called.append(_check_index(value, subgraph_count, f"{where} option {name}"))
+            called.append(_check_index(value, subgraph_count,
+                                       f"{where} operator {op_index} option {name}"))
     return tuple(called)
 
 
