@@ -27,6 +27,9 @@ from .progress import ProgressBar
 COMMANDS = ("lint", "inspect", "rules", "explain", "targets", "diff")
 TOP_LEVEL_OPTIONS = ("-h", "--help", "--version")
 SHOW_CHOICES = ("findings", "memory", "io", "ops", "all")
+LINT_DESCRIPTION = ("Lint .tflite models: files, directories (searched recursively for "
+                    "*.tflite) and glob patterns. Options may come before, between or after "
+                    "the paths.")
 
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -63,11 +66,6 @@ def build_parser() -> argparse.ArgumentParser:
                                            description=LINT_DESCRIPTION))
     add_other_commands(commands)
     return parser
-
-
-LINT_DESCRIPTION = ("Lint .tflite models: files, directories (searched recursively for "
-                    "*.tflite) and glob patterns. Options may come before, between or after "
-                    "the paths.")
 
 
 def build_lint_parser() -> argparse.ArgumentParser:
