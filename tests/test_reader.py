@@ -191,3 +191,40 @@ def test_every_sample_model_reads():
     for path in sorted(MODELS.glob("*.tflite")):
         model = read_model(path).model
         assert model.subgraphs[0].operators, path
+
+
+def _decoded_or_message(data: bytes) -> str:
+    try:
+        return repr(decode_model(data))
+    except ModelReadError as error:
+        return str(error)
+
+
+def test_compiled_table_readers_read_as_the_decoder_does(monkeypatch):
+    """A layout read COMPILE_AFTER times gets a compiled reader; compiled at once, every
+    sample model and corruption decodes to the same model or the same message."""
+    from corrupt import generate_cases
+
+    from tfllint.reader import flatbuffer
+
+    paths = sorted(MODELS.glob("*.tflite"))
+    cases = [path.read_bytes() for path in paths]
+    cases += [case.data for case in generate_cases(paths)[::3]]
+    monkeypatch.setattr(flatbuffer, "COMPILE_AFTER", 1 << 60)  # never: the loop only
+    expected = [_decoded_or_message(data) for data in cases]
+    monkeypatch.setattr(flatbuffer, "COMPILE_AFTER", 1)  # from a layout's second table on
+    assert [_decoded_or_message(data) for data in cases] == expected
+    assert sum(not text.startswith("Model(") for text in expected) > 100  # errors covered
+
+
+@pytest.mark.parametrize("shape, dtype", [
+    ((1, 16, 16, 3), "INT8"), ((), "FLOAT32"), ((-1, 4), "INT4"), ((2, 0), "INT16"),
+    ((3,), "STRING"), ((5, 3), "UNKNOWN(99)")])
+def test_new_tensor_is_the_tensor_the_constructor_makes(shape, dtype):
+    from tfllint.model import Tensor, new_tensor
+
+    values = (7, "t", dtype, shape, None, 2, Quantization(scale=(0.5,)), False, None, True,
+              0, 12)
+    made, built = new_tensor(*values), Tensor(*values)
+    assert made == built and vars(made) == vars(built)
+    assert list(vars(made)) == list(vars(built))

@@ -105,13 +105,37 @@ class Tensor:
     byte_size: int | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # a negative (corrupt or unknown) dimension counts as none: no elements
-        count = math.prod(self.shape) if min(self.shape, default=0) >= 0 else 0
-        bits = DTYPE_BITS.get(self.dtype)
         # the instance dict directly: the frozen class refuses setattr, and this is the
-        # one place these two are set (25,000 tensors: a measurable share of reading)
-        self.__dict__.update(element_count=count,
-                             byte_size=None if bits is None else (count * bits + 7) // 8)
+        # one place these two are set
+        count, byte_size = _sizes(self.shape, self.dtype)
+        self.__dict__.update(element_count=count, byte_size=byte_size)
+
+
+def _sizes(shape: tuple[int, ...], dtype: str) -> tuple[int, int | None]:
+    """(element_count, byte_size) of a tensor of this shape and type."""
+    # a negative (corrupt or unknown) dimension counts as none: no elements
+    count = 0 if shape and min(shape) < 0 else math.prod(shape)
+    bits = DTYPE_BITS.get(dtype)
+    return count, None if bits is None else (count * bits + 7) // 8
+
+
+def new_tensor(index: int, name: str, dtype: str, shape: tuple[int, ...],
+               shape_signature: tuple[int, ...] | None, buffer: int,
+               quantization: Quantization | None, is_variable: bool,
+               sparsity: Sparsity | None, has_rank: bool, external_buffer: int,
+               data_size: int, _new: Any = object.__new__) -> Tensor:
+    """Tensor(...) of these fields, as the reader makes one per tensor (25,000 in a big
+    model): all given, the instance's dict filled in one step, without the calls of the
+    generic __init__ and __post_init__ (tests/test_reader.py checks both agree)."""
+    tensor = _new(Tensor)
+    count, byte_size = _sizes(shape, dtype)
+    tensor.__dict__.update({
+        "index": index, "name": name, "dtype": dtype, "shape": shape,
+        "shape_signature": shape_signature, "buffer": buffer, "quantization": quantization,
+        "is_variable": is_variable, "sparsity": sparsity, "has_rank": has_rank,
+        "external_buffer": external_buffer, "data_size": data_size, "element_count": count,
+        "byte_size": byte_size})
+    return tensor
 
 
 @record

@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..model import (Buffer, Metadata, Model, Operator, OperatorCode, Quantization,
-                     SignatureDef, Sparsity, Subgraph, Tensor, unknown)
+                     SignatureDef, Sparsity, Subgraph, Tensor, new_tensor, unknown)
 from . import tflite_schema as schema
 from .flatbuffer import ByteSpan, FlatbufferError
 
@@ -69,11 +69,11 @@ def _buffer(index: int, raw: dict[str, Any], file_size: int) -> Buffer:
         if offset + size > file_size:
             raise ModelStructureError(f"buffer {index} claims {size} bytes at byte {offset}, "
                                       f"past the end of the file ({file_size} bytes)")
-        return Buffer(index=index, offset=offset, size=size, appended=True)
+        return Buffer(index, offset, size, True)
     data: ByteSpan | None = raw["data"]
     if data is None:
-        return Buffer(index=index, offset=0, size=0)
-    return Buffer(index=index, offset=data.offset, size=data.length)
+        return Buffer(index, 0, 0)
+    return Buffer(index, data.offset, data.length)
 
 
 def _opcode(index: int, raw: dict[str, Any]) -> OperatorCode:
@@ -84,16 +84,18 @@ def _opcode(index: int, raw: dict[str, Any]) -> OperatorCode:
 
 
 def _tensor(index: int, raw: dict[str, Any], buffers: tuple[Buffer, ...], where: str) -> Tensor:
+    # positional arguments and no helper calls but where needed: 25,000 tensors
     buffer = raw["buffer"]
-    if not 0 <= buffer < len(buffers):  # the message only when it is needed: 25,000 tensors
+    if not 0 <= buffer < len(buffers):  # the message only when it is needed
         _check_index(buffer, len(buffers), f"{where} tensor {index} buffer index")
-    return Tensor(
-        index=index, name=raw["name"] or "", dtype=enum_name("TensorType", raw["type"]),
-        shape=tuple(raw["shape"] or ()), shape_signature=raw["shape_signature"],
-        buffer=buffer, quantization=_quantization(raw["quantization"]),
-        is_variable=raw["is_variable"], sparsity=_sparsity(raw["sparsity"]),
-        has_rank=raw["has_rank"], external_buffer=raw["external_buffer"],
-        data_size=buffers[buffer].size)
+    dtype = raw["type"]
+    sparsity = raw["sparsity"]
+    return new_tensor(
+        index, raw["name"] or "", TENSOR_TYPES.get(dtype) or unknown(dtype),
+        raw["shape"] or (), raw["shape_signature"], buffer,
+        _quantization(raw["quantization"]), raw["is_variable"],
+        None if sparsity is None else _sparsity(sparsity), raw["has_rank"],
+        raw["external_buffer"], buffers[buffer].size)
 
 
 def _quantization(raw: dict[str, Any] | None) -> Quantization | None:
@@ -104,12 +106,12 @@ def _quantization(raw: dict[str, Any] | None) -> Quantization | None:
     if details is not None:
         member, member_value, _ = details
         details_name = member or unknown(member_value)
-    quantization = Quantization(
-        scale=tuple(raw["scale"] or ()), zero_point=tuple(raw["zero_point"] or ()),
-        quantized_dimension=raw["quantized_dimension"], min=tuple(raw["min"] or ()),
-        max=tuple(raw["max"] or ()), details=details_name)
-    return quantization if (quantization.scale or quantization.zero_point or quantization.min
-                            or quantization.max or details_name) else None
+    # vectors decode to tuples (or None when absent)
+    scale, zero_point, low, high = raw["scale"], raw["zero_point"], raw["min"], raw["max"]
+    if not (scale or zero_point or low or high or details_name):
+        return None
+    return Quantization(scale or (), zero_point or (), raw["quantized_dimension"],
+                        low or (), high or (), details_name)
 
 
 def _sparsity(raw: dict[str, Any] | None) -> Sparsity | None:
@@ -141,23 +143,26 @@ def _subgraph(index: int, raw: dict[str, Any], opcodes: tuple[OperatorCode, ...]
                      for v in values)
 
     operators = []
+    append = operators.append
+    opcode_count = len(opcodes)
     for op_index, raw_op in enumerate(raw["operators"] or ()):
         opcode_index = raw_op["opcode_index"]
-        if not 0 <= opcode_index < len(opcodes):
-            _check_index(opcode_index, len(opcodes),
+        if not 0 <= opcode_index < opcode_count:
+            _check_index(opcode_index, opcode_count,
                          f"{where} operator {op_index} opcode index")
         options_type, options = _options(raw_op)
-        called = _called_subgraphs(options, subgraph_count, where, op_index)
+        called = (_called_subgraphs(options, options_type, subgraph_count, where, op_index)
+                  if options else ())
         custom = raw_op["custom_options"]
-        operators.append(Operator(
-            index=op_index, subgraph=index, opcode=opcodes[opcode_index],
-            inputs=tensor_list(raw_op["inputs"], "input", True, op_index),
-            outputs=tensor_list(raw_op["outputs"], "output", False, op_index),
-            intermediates=tensor_list(raw_op["intermediates"], "intermediate", True,
-                                      op_index),
-            options_type=options_type, options=options,
-            custom_options_size=(custom.length if custom else raw_op["large_custom_options_size"]),
-            called_subgraphs=called))
+        intermediates = raw_op["intermediates"]
+        # by position: 10,000 operators
+        append(Operator(
+            op_index, index, opcodes[opcode_index],
+            tensor_list(raw_op["inputs"], "input", True, op_index),
+            tensor_list(raw_op["outputs"], "output", False, op_index),
+            tensor_list(intermediates, "intermediate", True, op_index) if intermediates else (),
+            options_type, options,
+            custom.length if custom else raw_op["large_custom_options_size"], called))
     return Subgraph(index=index, name=raw["name"] or "", tensors=tensors,
                     inputs=tensor_list(raw["inputs"], "input", False),
                     outputs=tensor_list(raw["outputs"], "output", False),
@@ -189,12 +194,16 @@ def _name_enums(table: str, fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _called_subgraphs(options, subgraph_count: int, where: str,
+# options table -> its fields that name subgraphs, in the table's order
+_SUBGRAPH_FIELDS = {table: tuple(name for name, *_ in fields if name in SUBGRAPH_OPTION_FIELDS)
+                    for table, fields in schema.TABLES.items()}
+
+
+def _called_subgraphs(options, options_type: str, subgraph_count: int, where: str,
                       op_index: int) -> tuple[int, ...]:
     called: list[int] = []
-    for name, values in options.items():  # the options table's own field order
-        if name not in SUBGRAPH_OPTION_FIELDS:
-            continue
+    for name in _SUBGRAPH_FIELDS[options_type]:  # the options table's own field order
+        values = options[name]
         for value in values if isinstance(values, tuple) else (values,):
             called.append(_check_index(value, subgraph_count,
                                        f"{where} operator {op_index} option {name}"))
