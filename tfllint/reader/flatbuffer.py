@@ -267,13 +267,19 @@ class Decoder:
         """The tables of a vector of tables (`parent.field`) at `position`."""
         start, count = self._vector_bounds(position, 4, (parent, field))
         self._charge(4 + 4 * count, (parent, field), position)
-        data, size, read_table, values = self.data, self.size, self.table, []
+        data, size, read_table, readers, values = self.data, self.size, self.table, \
+            self._readers, []
         append = values.append
+        if depth > MAX_DEPTH:  # Decoder.table raises at the first element
+            readers = {}
         for at in range(start, start + 4 * count, 4):
             target = at + _U32.unpack_from(data, at)[0]
             if target + 4 > size:
                 self._follow(at, parent, field)  # raises with the explanation
-            append(read_table(target, table, depth))
+            # Decoder.table's look-up of a compiled reader, without its call
+            reader = readers.get((table, target - _I32.unpack_from(data, target)[0]))
+            append(read_table(target, table, depth) if reader is None
+                   else reader(target, depth))
         return tuple(values)
 
     def _offset_vector(self, position: int, where: str | tuple[str, str]) -> range:
@@ -302,6 +308,7 @@ def _compile_reader(decoder: Decoder, table: str, plan: tuple) -> Any:
         "table_": decoder.table, "follow": decoder._follow, "charge": decoder._charge,
         "fail": decoder._fail, "string": decoder.string, "scalar_vector": decoder.scalar_vector,
         "table_vector": decoder.table_vector, "reference": decoder._reference,
+        "readers": decoder._readers, "I32": _I32.unpack_from, "ByteSpan": ByteSpan,
         "TABLE": table}
     lines = [
         "def read(position, depth):",
@@ -334,7 +341,17 @@ def _compile_reader(decoder: Decoder, table: str, plan: tuple) -> Any:
         kind = field.kind
         fmt = (field.argument if kind == "vector_scalar" else
                field.argument[1] if kind == "vector_enum" else None)
-        if fmt is not None and fmt != "B":
+        if fmt == "B":
+            lines += [  # Decoder.scalar_vector of a byte vector inside the file
+                "    count = U32(data, target)[0]",
+                "    if target + 4 + count > size:",
+                f"        {value} = scalar_vector(target, 'B', W{number})",
+                "    else:",
+                "        self.work_left -= 4 + count",
+                "        if self.work_left < 0:",
+                f"            charge(0, W{number}, target)",
+                f"        {value} = ByteSpan(target + 4, count)"]
+        elif fmt is not None:
             namespace[f"R{number}"] = _VECTOR_READERS[fmt]
             element_size = _SIZES[fmt]
             lines += [  # Decoder.scalar_vector for lengths already seen
@@ -358,8 +375,13 @@ def _compile_reader(decoder: Decoder, table: str, plan: tuple) -> Any:
                 f"            charge(0, W{number}, target)",
                 f"        {value} = bytes(data[target + 4:end]).decode('utf-8', "
                 "errors='replace')"]
-        elif kind == "table":
-            lines.append(f"    {value} = table_(target, {field.argument!r}, depth + 1)")
+        elif kind == "table":  # Decoder.table's look-up of a compiled reader, inline
+            lines += [
+                f"    reader = readers.get(({field.argument!r}, target - I32(data, target)[0]))",
+                f"    if reader is None or depth >= {MAX_DEPTH}:",
+                f"        {value} = table_(target, {field.argument!r}, depth + 1)",
+                "    else:",
+                f"        {value} = reader(target, depth + 1)"]
         elif kind == "vector_table":
             lines.append(f"    {value} = table_vector(target, {field.argument!r}, depth + 1, "
                          f"TABLE, {field.name!r})")
