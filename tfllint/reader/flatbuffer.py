@@ -107,7 +107,7 @@ class Decoder:
         self.unions = schema_module.UNIONS
         self.decoders = _compiled_tables(schema_module)
         self._plans: dict[tuple[str, int], tuple] = {}
-        # (table, -vtable offset) -> compiled reader of a layout used COMPILE_AFTER times
+        # (table, vtable position) -> compiled reader of a layout read COMPILE_AFTER times
         self._readers: dict[tuple[str, int], Any] = {}
 
     # -- primitives -------------------------------------------------------------------
@@ -141,6 +141,15 @@ class Decoder:
 
     # -- tables -----------------------------------------------------------------------
     def table(self, position: int, table: str, depth: int = 0) -> dict[str, Any]:
+        """The table of type `table` at `position`, with all it refers to."""
+        try:
+            return self._table(position, table, depth)
+        finally:
+            # the compiled readers refer back to this decoder: a reference cycle that would
+            # keep the file's memory map until the cyclic GC ran
+            self._readers.clear()
+
+    def _table(self, position: int, table: str, depth: int) -> dict[str, Any]:
         if depth > MAX_DEPTH:
             raise self._fail(table, position, f"tables nested deeper than {MAX_DEPTH}")
         key = (table, position - _I32.unpack_from(self.data, position)[0])  # its vtable
@@ -217,7 +226,7 @@ class Decoder:
         if kind == "string":
             return self.string(target, where)
         if kind == "table":
-            return self.table(target, field.argument, depth + 1)
+            return self._table(target, field.argument, depth + 1)
         if kind == "vector_table":
             return self.table_vector(target, field.argument, depth + 1, table, field.name)
         if kind == "union":
@@ -225,7 +234,7 @@ class Decoder:
             member = self.unions[field.argument].get(member_value)
             if member is None or member not in self.decoders:
                 return (None, member_value, {})
-            return (member, member_value, self.table(target, member, depth + 1))
+            return (member, member_value, self._table(target, member, depth + 1))
         if kind == "vector_enum":
             return self.scalar_vector(target, field.argument[1], where)
         if kind == "vector_string":
@@ -267,16 +276,16 @@ class Decoder:
         """The tables of a vector of tables (`parent.field`) at `position`."""
         start, count = self._vector_bounds(position, 4, (parent, field))
         self._charge(4 + 4 * count, (parent, field), position)
-        data, size, read_table, readers, values = self.data, self.size, self.table, \
+        data, size, read_table, readers, values = self.data, self.size, self._table, \
             self._readers, []
         append = values.append
-        if depth > MAX_DEPTH:  # Decoder.table raises at the first element
+        if depth > MAX_DEPTH:  # Decoder._table raises at the first element
             readers = {}
         for at in range(start, start + 4 * count, 4):
             target = at + _U32.unpack_from(data, at)[0]
             if target + 4 > size:
                 self._follow(at, parent, field)  # raises with the explanation
-            # Decoder.table's look-up of a compiled reader, without its call
+            # Decoder._table's look-up of a compiled reader, without its call
             reader = readers.get((table, target - _I32.unpack_from(data, target)[0]))
             append(read_table(target, table, depth) if reader is None
                    else reader(target, depth))
@@ -305,7 +314,7 @@ def _compile_reader(decoder: Decoder, table: str, plan: tuple) -> Any:
     object_length, defaults, present, _ = plan
     namespace: dict[str, Any] = {
         "self": decoder, "data": decoder.data, "size": decoder.size, "U32": _U32.unpack_from,
-        "table_": decoder.table, "follow": decoder._follow, "charge": decoder._charge,
+        "table_": decoder._table, "follow": decoder._follow, "charge": decoder._charge,
         "fail": decoder._fail, "string": decoder.string, "scalar_vector": decoder.scalar_vector,
         "table_vector": decoder.table_vector, "reference": decoder._reference,
         "readers": decoder._readers, "I32": _I32.unpack_from, "ByteSpan": ByteSpan,
@@ -375,7 +384,7 @@ def _compile_reader(decoder: Decoder, table: str, plan: tuple) -> Any:
                 f"            charge(0, W{number}, target)",
                 f"        {value} = bytes(data[target + 4:end]).decode('utf-8', "
                 "errors='replace')"]
-        elif kind == "table":  # Decoder.table's look-up of a compiled reader, inline
+        elif kind == "table":  # Decoder._table's look-up of a compiled reader, inline
             lines += [
                 f"    reader = readers.get(({field.argument!r}, target - I32(data, target)[0]))",
                 f"    if reader is None or depth >= {MAX_DEPTH}:",
@@ -398,4 +407,4 @@ def _compile_reader(decoder: Decoder, table: str, plan: tuple) -> Any:
             items.append(f"{name!r}: D{number}")
     lines.append(f"    return {{{', '.join(items)}}}")
     exec("\n".join(lines) + "\n", namespace)  # noqa: S102 - our own source, from the schema
-    return namespace["read"]
+    return namespace.pop("read")  # no cycle of the function and its globals
