@@ -274,14 +274,13 @@ class Decoder:
     def table_vector(self, position: int, table: str, depth: int, parent: str,
                      field: str) -> tuple[dict[str, Any], ...]:
         """The tables of a vector of tables (`parent.field`) at `position`."""
-        start, count = self._vector_bounds(position, 4, (parent, field))
-        self._charge(4 + 4 * count, (parent, field), position)
+        offsets = self._offset_vector(position, (parent, field))
         data, size, read_table, readers, values = self.data, self.size, self._table, \
             self._readers, []
         append = values.append
         if depth > MAX_DEPTH:  # Decoder._table raises at the first element
             readers = {}
-        for at in range(start, start + 4 * count, 4):
+        for at in offsets:
             target = at + _U32.unpack_from(data, at)[0]
             if target + 4 > size:
                 self._follow(at, parent, field)  # raises with the explanation
