@@ -263,7 +263,7 @@ def test_python_api_lint_and_inspect(write):
     assert report.exit_code == 1
     assert report.summary["failed_models"] == [str(path)]
     assert {f["rule"] for f in report.findings} >= {"TFL101", "TFL301"}
-    assert report.to_json()["report_version"] == "3.0"
+    assert report.to_json()["report_version"] == "3.1"
     assert tfllint.lint(path, use_config=False, select=["TFL0"]).exit_code == 0
     contract = tfllint.inspect(path)
     assert [t["dtype"] for t in contract["inputs"]] == ["int8"]
@@ -325,5 +325,6 @@ def test_a_command_name_after_an_option_gets_a_hint(run_cli, tmp_path, monkeypat
 def test_target_lines_say_how_much_runs_there(run_cli, write):
     path = write(relu_model().build())  # float RELU: coral refuses it, gpu runs it all
     _, out, _ = run_cli(path, "--no-config", "--target=coral,gpu")
-    assert "  coral: cannot run: the model is refused\n  gpu: can run, all 1 op on target\n" \
+    assert ("  coral (offline compiler): cannot run: the model is refused\n"
+            "  gpu (classic delegate): can run, all 1 op on target\n") \
         in out

@@ -89,6 +89,47 @@ def test_bad_target_on_the_command_line_exits_2(run_cli, tmp_path):
 def test_targets_command_lists_the_built_in_targets(run_cli):
     code, out, _ = run_cli("targets")
     assert code == 0 and "cpu" in out and "builtin op resolver" in out
+    assert "classic" in out and "interpreter" in out  # the path column
+
+
+def test_every_built_in_target_says_which_path_it_models_and_what_it_cannot_know():
+    from tfllint.targets import builtin_profile_names
+
+    for stem in set(builtin_profile_names().values()):
+        profile = load_target(stem)
+        assert profile.runtime_path, stem
+        assert profile.cannot_know and all(item.strip() for item in profile.cannot_know), stem
+        assert profile.sources, stem
+
+
+def test_targets_command_tells_one_target_in_full(run_cli):
+    code, out, _ = run_cli("targets", "edgetpu")  # an alias
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["coral", "the", "Coral", "Edge", "TPU"]
+    assert lines[1].split() == ["aliases", "edgetpu"]
+    assert lines[2].startswith("path          offline-compiler: a compiler run before")
+    assert "describes     edgetpu_compiler 16.0.384591198" in out
+    assert "cannot know   - the Edge TPU runtime (libedgetpu) version on the device" in out
+    code, out, err = run_cli("targets", "tpu9000")
+    assert code == 2 and out == "" and "unknown target 'tpu9000'" in err
+
+
+def test_report_names_the_runtime_path_of_each_target(run_cli, tmp_path):
+    model = tmp_path / "m.tflite"
+    model.write_bytes(int8_chain("ADD"))
+    _, out, _ = run_cli(model, "--no-config", "--target", "gpu,tflm,cpu")
+    assert "  gpu (classic delegate): runs none of its 1 op" in out
+    assert "  tflm (micro interpreter): can run" in out
+    assert "  cpu (interpreter): can run" in out
+    _, out, _ = run_cli(model, "--no-config", "--target", "gpu", "--show", "ops")
+    assert "    models: classic LiteRT GPU delegate, default options" in out
+    assert "    cannot know: speed on the device" in out
+    document = json.loads(run_cli(model, "--no-config", "--target", "xnnpack",
+                                  "--format", "json")[1])
+    target = document["models"][0]["targets"]["xnnpack"]
+    assert target["runtime_path"] == "classic-delegate"
+    assert target["cannot_know"][0].startswith("the device CPU's instruction set")
 
 
 def test_graph_is_written_as_dot_and_graphml_coloured_by_verdict(run_cli, tmp_path):
@@ -126,6 +167,7 @@ def test_json_targets_section(run_cli, tmp_path):
     model.write_bytes(int8_chain("ADD", "TANH"))
     document = json.loads(run_cli(model, "--no-config", "--target", NPU, "--format", "json")[1])
     target = document["models"][0]["targets"]["test-npu"]
+    assert (target["runtime_path"], target["cannot_know"]) == (None, [])  # the profile is silent
     assert (target["ops_total"], target["ops_on_target"], target["partitions"]) == (2, 1, 1)
     assert target["ops"][1]["reasons"] == [{
         "code": "not-listed", "message": "TANH is not supported by the test NPU",

@@ -156,8 +156,13 @@ def add_lint_arguments(lint: argparse.ArgumentParser) -> None:
 
 
 def add_other_commands(commands: Any) -> None:
-    commands.add_parser("targets", help="list the built-in targets",
-                        description="The built-in targets: what each describes and checks.")
+    targets = commands.add_parser(
+        "targets", help="list the built-in targets, or tell one in full",
+        description="The built-in targets: what each describes and checks. With NAME, one "
+        "target in full: the runtime path it models, the release and sources it describes, "
+        "how it partitions, and what it cannot know from the file alone.")
+    targets.add_argument("name", metavar="NAME", nargs="?",
+                         help="a target name or alias, or a profile .toml path")
 
     inspect = commands.add_parser("inspect", help="print a model's input/output contract",
                                   description="The input/output contract of a model, read "
@@ -483,9 +488,13 @@ def command_diff(options: argparse.Namespace) -> int:
 
 
 def command_targets(options: argparse.Namespace) -> int:
-    from .targets.catalogue import render_targets
+    from .targets import load_target
+    from .targets.catalogue import render_target, render_targets
 
-    sys.stdout.write(render_targets())
+    if options.name is None:
+        sys.stdout.write(render_targets())
+    else:
+        sys.stdout.write(render_target(load_target(options.name), terminal_columns(100)))
     return EXIT_CLEAN
 
 

@@ -19,7 +19,7 @@ from .view import ModelView
 # 3.0: a finding has `locations` (every place of its cause, each with a stable `key`)
 # instead of one `location`; severity "failure" for a rule that raised; the summary
 # counts failures and names the models that failed.
-REPORT_VERSION = "3.0"
+REPORT_VERSION = "3.1"
 
 
 def model_report(view: ModelView, analyses: Analyses, findings: list[Finding],
@@ -158,6 +158,8 @@ def targets_section(analyses: Analyses, targets: tuple[str, ...]) -> dict[str, A
         section[profile.name] = {
             "title": profile.title,
             "describes": profile.describes,
+            "runtime_path": profile.runtime_path,
+            "cannot_know": list(profile.cannot_know),
             "ops_total": result.ops_total,
             "ops_on_target": result.ops_on_target,
             "macs_total": result.macs_total,

@@ -17,7 +17,7 @@ from typing import Any
 from ..plot import memory_svg
 from . import Display, Report
 from .text import (PLANNERS, SEVERITY_ORDER, ModelBlock, Style, places_text, summary,
-                   target_state)
+                   target_name, target_state)
 from .text_details import memory_figures
 
 VERDICTS = {"target": "on the target", "compiled": "compiled for the target",
@@ -142,8 +142,13 @@ def memory_text(memory: dict[str, Any]) -> str:
 
 
 def target_section(name: str, target: dict[str, Any]) -> str:
-    parts = [f'<h3 class="target">{escape(name)}: {escape(target_state(target))}</h3>',
-             f"<p>{escape(target['summary'])}</p>"]
+    parts = [f'<h3 class="target">{escape(target_name(name, target))}: '
+             f'{escape(target_state(target))}</h3>',
+             f"<p>{escape(target['summary'])}</p>",
+             f"<p class=\"describes\">Models {escape(target['describes'])}.</p>"]
+    if target["cannot_know"]:
+        parts.append(f"<p class=\"cannot-know\">Cannot know from the file: "
+                     f"{escape('; '.join(target['cannot_know']))}.</p>")
     if target["model_reasons"]:
         parts.append('<ul class="model-reasons">')
         parts.extend(f"<li>{escape(reason['message'])}</li>"

@@ -90,7 +90,8 @@ class ModelBlock:
                  f"weights {human_bytes(memory['weights_bytes'])}"]
         lines = self.wrap(", ".join(facts), "  ", "    ")
         for name, target in model["targets"].items():
-            lines.extend(self.wrap(f"{name}: {target_state(target)}", "  ", "    "))
+            lines.extend(self.wrap(f"{target_name(name, target)}: {target_state(target)}",
+                                   "  ", "    "))
         return lines
 
     # -- findings ---------------------------------------------------------------------
@@ -165,6 +166,12 @@ def wrap(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
     lines = textwrap.wrap(kept, width=width, initial_indent=first, subsequent_indent=rest,
                           break_long_words=False, break_on_hyphens=False)
     return [line.replace(NO_BREAK, " ") for line in lines] or [first.rstrip()]
+
+
+def target_name(name: str, target: dict[str, Any]) -> str:
+    """'gpu (classic delegate)': the target and the runtime path its profile models."""
+    path = target.get("runtime_path")
+    return f"{name} ({path.replace('-', ' ')})" if path else name
 
 
 def target_state(target: dict[str, Any]) -> str:

@@ -51,7 +51,9 @@ def tensor_rows(tensors: list[dict[str, Any]]) -> list[list[str]]:
 
 def target_block(name: str, target: dict[str, Any]) -> str:
     """One target's summary, model-level reasons and per-op verdicts with their reasons."""
-    lines = [f"  target {name}: {target['summary']}", "    " + target_figures(target)]
+    lines = [f"  target {name}: {target['summary']}", "    " + target_figures(target),
+             f"    models: {target['describes']}"]
+    lines += [f"    cannot know: {item}" for item in target["cannot_know"]]
     for reason in target["model_reasons"]:
         lines.append(f"    model: {reason['message']}")
     listed = target["ops"] if len(target["ops"]) <= FULL_TABLE_OPS else \

@@ -36,7 +36,20 @@ PARTITIONING = {
     "islands": "every partition of supported ops runs on the accelerator; each unsupported "
                "op is a CPU island between them (Vela)",
 }
-FALLBACKS = ("cpu", "none")
+# What happens to an op the target does not take.
+FALLBACKS = {"cpu": "ops the target does not take run on the CPU",
+             "none": "the target runs every op itself; an op it lacks stops the model"}
+# How the app reaches the target: which LiteRT API or tool a profile models (`tfllint targets`).
+RUNTIME_PATHS = {
+    "interpreter": "the LiteRT interpreter's own kernels, no delegate",
+    "classic-delegate": "a delegate applied to the LiteRT Interpreter, which partitions the "
+                        "graph and leaves the rest to the CPU kernels",
+    "compiledmodel-accelerator": "an accelerator of LiteRT's CompiledModel API: the GPU "
+                                 "(ML Drift) or an NPU through the vendor's compiler plugin, "
+                                 "ahead of time or on the device",
+    "offline-compiler": "a compiler run before deployment, whose output the device runs",
+    "micro-interpreter": "the TFLite Micro interpreter on a microcontroller",
+}
 # [inputs] dynamic: what the target does with an input dimension unknown until run time
 # (-1 in shape_signature), for a target that does not require static shapes (TFL501).
 DYNAMIC_INPUTS = {
@@ -140,6 +153,8 @@ class TargetProfile:
     memory: Mapping[str, int] = field(default_factory=dict)
     deprecated: str | None = None
     sources: tuple[str, ...] = ()
+    runtime_path: str | None = None  # a RUNTIME_PATHS key
+    cannot_know: tuple[str, ...] = ()  # what the file alone cannot tell about this target
     path: str = ""
 
     def support_for(self, op_name: str) -> OpSupport | None:
@@ -293,7 +308,8 @@ def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProf
                      {"name", "title", "describes", "aliases", "partitioning", "fallback",
                       "op_table", "dtypes", "max_rank", "max_delegated_partitions",
                       "min_nodes_per_partition", "absorbs_fp16_dequantize", "compiled_op",
-                      "compiled_for", "arena_planner", "deprecated", "sources", "extends"})
+                      "compiled_for", "arena_planner", "deprecated", "sources", "extends",
+                      "runtime_path", "cannot_know"})
     name = target.get("name", str)
     if not name:
         raise ConfigError(f"{where} [target]: name is required")
@@ -336,7 +352,8 @@ def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProf
         inputs=_input_behaviour(top.get("inputs", dict, {}), f"{where} [inputs]"),
         messages=dict(messages), memory=dict(memory),
         deprecated=target.get("deprecated", str), sources=target.strings("sources") or (),
-        path=where)
+        runtime_path=target.choice("runtime_path", tuple(RUNTIME_PATHS)),
+        cannot_know=target.strings("cannot_know") or (), path=where)
 
 
 def _input_behaviour(table: Any, where: str) -> InputBehaviour:
