@@ -381,6 +381,23 @@ def _dynamic_update_slice(g: _Graph, op: str) -> None:
          [g.output()], "DynamicUpdateSliceOptions")
 
 
+def _kv_cache_update(g: _Graph, op: str) -> None:
+    """DYNAMIC_UPDATE_SLICE as a KV-cache write: one position along axis 1."""
+    g.op(op, [g.input([1, 8, 4, 16]), g.input([1, 1, 4, 16]), g.const([0, 3, 0, 0], "int32")],
+         [g.output([1, 8, 4, 16])], "DynamicUpdateSliceOptions")
+
+
+def _rank(rank: int, binary: bool = False):
+    """The op on tensors of `rank` dimensions (unary, or binary with two inputs)."""
+    shape = [1] * (rank - 3) + [4, 4, 8] if rank >= 3 else [4, 8][-rank:]
+
+    def make(g: _Graph, op: str) -> None:
+        inputs = [g.input(shape)] + ([g.input(shape)] if binary else [])
+        g.op(op, inputs, [g.output(shape, op=op)],
+             BINARY_OPTIONS.get(op) or UNARY_OPTIONS.get(op))
+    return make
+
+
 def _quantize(g: _Graph, op: str) -> None:
     # float -> the probe's quantized type
     g.op(op, [g.input(dtype="float32")], [g.output()])
@@ -432,8 +449,9 @@ FAMILIES.update({
     "BATCH_MATMUL": (_batch_matmul, _SPATIAL),
     "AVERAGE_POOL_2D": (_pool, _SPATIAL), "MAX_POOL_2D": (_pool, _SPATIAL),
     "L2_POOL_2D": (_pool, ("float32", "int8")),
-    "RESHAPE": (_reshape, ALL_NUMERIC), "TRANSPOSE": (_transpose, ALL_NUMERIC),
-    "CONCATENATION": (_concatenation, ALL_NUMERIC),
+    "RESHAPE": (_reshape, ALL_NUMERIC + ("bool",)),
+    "TRANSPOSE": (_transpose, ALL_NUMERIC + ("bool",)),
+    "CONCATENATION": (_concatenation, ALL_NUMERIC + ("bool",)),
     "PAD": (_pad, _SPATIAL + ("int32",)), "PADV2": (_pad, _SPATIAL),
     "MIRROR_PAD": (_pad, _SPATIAL),
     "MEAN": (_reduce, _SPATIAL), "SUM": (_reduce, _SPATIAL + ("int32",)),
@@ -442,7 +460,8 @@ FAMILIES.update({
     "REDUCE_ANY": (_logical_reduce, ("bool",)), "REDUCE_ALL": (_logical_reduce, ("bool",)),
     "SOFTMAX": (_softmax, _SPATIAL), "LOG_SOFTMAX": (_softmax, ("float32", "int8")),
     "SPLIT": (_split, _SPATIAL), "SPLIT_V": (_split, _SPATIAL),
-    "STRIDED_SLICE": (_strided_slice, ALL_NUMERIC), "SLICE": (_slice, ALL_NUMERIC),
+    "STRIDED_SLICE": (_strided_slice, ALL_NUMERIC + ("bool",)),
+    "SLICE": (_slice, ALL_NUMERIC + ("bool",)),
     "TILE": (_tile, _SPATIAL + ("int32",)), "BROADCAST_TO": (_broadcast_to, _SPATIAL),
     "TOPK_V2": (_topk, ("float32", "int8")),
     "PACK": (_pack, _SPATIAL + ("int32",)), "UNPACK": (_unpack, _SPATIAL + ("int32",)),
@@ -468,6 +487,15 @@ FAMILIES.update({
     "DEQUANTIZE": (_dequantize, ("int8", "uint8", "int16", "float16")),
     "CUSTOM:MyCustomOp": (_custom, ("float32",)),
 })
+
+
+# Variants of an op beyond its family's shape: (name suffix, op, maker, types)
+VARIANTS = [("kv", "DYNAMIC_UPDATE_SLICE", _kv_cache_update, ("float32", "int8", "int16"))]
+for _rank_value in (5, 6):
+    VARIANTS += [(f"rank{_rank_value}", _op, _rank(_rank_value, _op in BINARY_OPTIONS),
+                  ("float32", "int8"))
+                 for _op in ("ADD", "MUL", "SUB", "MAXIMUM", "TANH", "RELU", "LOGISTIC", "EXP",
+                             "ABS", "ELU", "GELU", "HARD_SWISH")]
 
 
 def _chain(ops: tuple[str, ...]):
@@ -510,6 +538,10 @@ def probes(ops: Iterable[str] | None = None, dtypes: Iterable[str] | None = None
         for dtype in types:
             if wanted_types is None or dtype in wanted_types:
                 found.append(_probe(f"{op.replace(':', '_')}-{dtype}", op, dtype, maker))
+    for suffix, op, maker, types in VARIANTS:
+        if wanted_ops is None or op in wanted_ops:
+            found += [_probe(f"{op}-{dtype}-{suffix}", op, dtype, maker) for dtype in types
+                      if wanted_types is None or dtype in wanted_types]
     if chains:
         for name, ops_of_chain in CHAINS.items():
             if wanted_ops is not None and ops_of_chain[0] not in wanted_ops:

@@ -42,9 +42,10 @@ REJECTED = re.compile(r"\[(qnn_compose_graph|qnn_compiler_plugin)\.cc:\d+\] \n"
                       r"Qualcomm Compiler\.\n  Inputs:\n((?:    \[\d+\] name=.*\n)*)"
                       r"  Outputs:\n((?:    \[\d+\] name=.*\n?)*)")
 NAME = re.compile(r'name="(.*)"  tensor_idx=(\d+)')
-VALIDATOR = re.compile(r"<E> (.*)|Failed to validate op (\S+)|"
-                       r"(QnnBackend_validateOpConfig failed \d+)|"
-                       r"(Supported I/O datatype sets?:.*)|(\S+\.cc:\d+:ERROR:.*)")
+VALIDATION = re.compile(r"QNN op validation failed: '[^']*' \(type=(\w+)(?:, operation=(\w+))?\)\n"
+                        r"  Inputs:\n((?:    \[\d+\] .*\n)*)  Outputs:\n((?:    \[\d+\] .*\n)*)"
+                        r"  QNN error=(\d+)")
+QNN_TENSOR = re.compile(r"dtype=QNN_DATATYPE_(\w+) dims=\[([\d,]*)\]")
 
 
 @dataclass
@@ -165,29 +166,35 @@ def _ops(path: Path) -> list[list[tuple[str, tuple[str, ...]]]]:
     return subgraphs
 
 
+def _validation_text(match: re.Match) -> str:
+    """The HTP validator's refusal as the plugin logs it: QNN op, operation, types."""
+    def tensors(block: str) -> str:
+        return ", ".join(f"{dtype}[{dims}]" for dtype, dims in QNN_TENSOR.findall(block))
+    op = match.group(1) + (f" operation={match.group(2)}" if match.group(2) else "")
+    return (f"QnnBackend_validateOpConfig refused QNN op {op}: inputs {tensors(match.group(3))}"
+            f" -> outputs {tensors(match.group(4))} (QNN error {match.group(5)})")
+
+
 def _reasons(log: str) -> dict[int, list[tuple[int, str, str, tuple[str, ...]]]]:
     """Per subgraph, the rejected ops the log names: (op index, kind, reason, outputs).
-    The validator's lines precede the op's "not supported" block; a subgraph's blocks
-    precede its "Partitioned subgraph<i>" line."""
+    The validator's block precedes the op's "not supported" block; a subgraph's blocks
+    precede its "Partitioned subgraph<i>" line. `log` is the tool's stderr, where LiteRT
+    logs in order (the QNN library writes its own lines to stdout)."""
     found: dict[int, list] = {}
     pending: list = []
-    position = 0
+    validation = None
     events = sorted([(m.start(), "op", m) for m in REJECTED.finditer(log)]
-                    + [(m.start(), "sg", m) for m in PARTITIONED.finditer(log)])
-    for start, kind, match in events:
+                    + [(m.start(), "qnn", m) for m in VALIDATION.finditer(log)]
+                    + [(m.start(), "sg", m) for m in PARTITIONED.finditer(log)],
+                    key=lambda event: event[0])
+    for _, kind, match in events:
         if kind == "sg":
             found[int(match.group(1))] = pending
             pending = []
-            position = match.end()
             continue
-        before = log[position:start]
-        validator = []
-        for line in before.splitlines():
-            hit = VALIDATOR.search(line)
-            if hit:
-                text = next(g for g in hit.groups() if g)
-                if text not in validator:
-                    validator.append(text.strip())
+        if kind == "qnn":
+            validation = _validation_text(match)
+            continue
         source, index, op_name = match.group(1), int(match.group(2)), match.group(3)
         outputs = tuple(name for name, _ in NAME.findall(match.group(6)))
         if source == "qnn_compose_graph":
@@ -195,10 +202,9 @@ def _reasons(log: str) -> dict[int, list[tuple[int, str, str, tuple[str, ...]]]]
                             f"LiteRT Op '{op_name}' is not supported in Qualcomm Compiler "
                             "(no LiteRT-to-QNN legalization)", outputs))
         else:
-            pending.append((index, "validator",
-                            "; ".join(validator) or "QnnBackend_validateOpConfig refused it",
-                            outputs))
-        position = match.end()
+            pending.append((index, "validator", validation or
+                            "QnnBackend_validateOpConfig refused it", outputs))
+        validation = None
     return found
 
 
@@ -215,7 +221,7 @@ def partition(model: Path, setup_: Setup, work: Path, soc: str = SOC,
                               env=env, timeout=timeout, preexec_fn=_limit_memory)
     except subprocess.TimeoutExpired:
         return Result(str(model), -1, "", error=f"timed out after {timeout} s")
-    log = done.stdout + done.stderr
+    log = done.stderr
     result = Result(str(model), done.returncode, log)
     result.stats = {int(m.group(1)): (int(m.group(2)), int(m.group(3)), int(m.group(4)))
                     for m in PARTITIONED.finditer(log)}
