@@ -127,6 +127,8 @@ def test_only_the_rms_norm_composite_is_selected():
         "partitions those ops instead")
     assert other.ops[0].reasons[0].tool == "op type 206 is not supported"
     cpu_call = intel(composite_model("odml.cpu_call"))
+    assert verdicts(cpu_call) == [(0, "STABLEHLO_COMPOSITE", "cpu", ("intel-composite",)),
+                                  (0, "RELU", "cpu", ("intel-cpu-call",))]
     assert "LiteRT never lets a plugin select odml.cpu_call" in cpu_call.ops[0].reasons[0].message
 
 

@@ -9,6 +9,7 @@ Intel's NPU compiler, which may still refuse a selected op at compile time.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Iterator
 
 from . import ModelContext, OpContext, model_check, op_check
@@ -21,12 +22,19 @@ NPU_CALL = "odml.npu_call"  # LiteRT makes it a dispatch op whatever the plugin 
 CPU_CALL = "odml.cpu_call"  # LiteRT never lets the plugin select it
 
 
-def decomposition_subgraphs(view) -> set[int]:
-    """Subgraphs that are a STABLEHLO_COMPOSITE's decomposition: PartitionModel never
-    offers them to a plugin."""
-    return {op.options.get("decomposition_subgraph_index")
+_DECOMPOSITIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def decompositions(view) -> dict[int, str]:
+    """Subgraphs that are a STABLEHLO_COMPOSITE's decomposition, with the composite's name:
+    PartitionModel never offers them to a plugin."""
+    if view not in _DECOMPOSITIONS:
+        _DECOMPOSITIONS[view] = {
+            op.options["decomposition_subgraph_index"]: op.options.get("name")
             for subgraph in view.model.subgraphs for op in subgraph.operators
-            if op.opcode.name == "STABLEHLO_COMPOSITE"} - {None}
+            if op.opcode.name == "STABLEHLO_COMPOSITE"
+            and op.options.get("decomposition_subgraph_index") is not None}
+    return _DECOMPOSITIONS[view]
 
 
 @model_check("intel-input-rank",
@@ -36,7 +44,7 @@ def input_rank(ctx: ModelContext) -> Found:
     """A subgraph input of rank 6 or more: the plugin's Partition returns
     kLiteRtStatusErrorUnsupported for the whole subgraph, and apply_plugin_main (the AOT
     compile) fails."""
-    skipped = decomposition_subgraphs(ctx.view)
+    skipped = decompositions(ctx.view)
     for subgraph in ctx.view.model.subgraphs:
         if subgraph.index in skipped:
             continue
@@ -83,3 +91,15 @@ def composite(ctx: OpContext) -> Found:
     yield (f"composite {name!r}: {why}; LiteRT inlines its decomposition (subgraph "
            f"{ctx.op.options.get('decomposition_subgraph_index')}) and partitions those ops "
            "instead", f"op type {ctx.op.opcode.builtin_code} is not supported")
+
+
+@op_check("intel-cpu-call",
+          fix="Nothing to do if the CPU is meant: the model's author asked for it with the "
+              "odml.cpu_call composite. To run these ops on the NPU, export them without it.")
+def cpu_call(ctx: OpContext) -> Found:
+    """Ops of an odml.cpu_call composite's decomposition: LiteRT inlines them only after
+    partitioning (PartitionModel), so no plugin ever sees them."""
+    if ctx.op.subgraph and decompositions(ctx.view).get(ctx.op.subgraph) == CPU_CALL:
+        yield (f"in the decomposition of an {CPU_CALL} composite (subgraph "
+               f"{ctx.op.subgraph}), which LiteRT inlines after partitioning: it stays on "
+               "the CPU", None)
