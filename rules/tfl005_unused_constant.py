@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from tfllint.engine.rule import RuleContext, Violation, rule
+from tfllint.model import blockwise_parameter_tensors
 
 from tfllint.sizes import exact_bytes
 
@@ -37,6 +38,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     for subgraph in view.subgraphs:
         read = {t for op in subgraph.operators for t in (*op.inputs, *op.intermediates)}
         read.update(subgraph.outputs)
+        read.update(blockwise_parameter_tensors(subgraph.tensors))
         unused.extend((subgraph.index, tensor) for tensor in subgraph.tensors
                       if tensor.index not in read and tensor.is_constant)
     if unused:

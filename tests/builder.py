@@ -34,7 +34,10 @@ OPERATOR = dict(opcode_index=0, inputs=1, outputs=2, builtin_options_type=3,
                 builtin_options=4, custom_options=5, intermediates=8)
 OPERATOR_CODE = dict(deprecated_builtin_code=0, custom_code=1, version=2, builtin_code=3)
 BUFFER = dict(data=0, offset=1, size=2)
-QUANTIZATION = dict(min=0, max=1, scale=2, zero_point=3, quantized_dimension=6)
+QUANTIZATION = dict(min=0, max=1, scale=2, zero_point=3, details_type=4, details=5,
+                    quantized_dimension=6)
+BLOCKWISE = dict(scales=0, zero_points=1, block_size=2)
+BLOCKWISE_DETAILS = 2  # QuantizationDetails.BlockwiseQuantization
 SIGNATURE = dict(inputs=0, outputs=1, signature_key=2, subgraph_index=4)
 TENSOR_MAP = dict(name=0, tensor_index=1)
 METADATA = dict(name=0, buffer=1)
@@ -118,13 +121,16 @@ class SubgraphBuilder:
                data: bytes | np.ndarray | None = None, scale: Sequence[float] = (),
                zero_point: Sequence[int] = (), quantized_dimension: int = 0,
                shape_signature: Sequence[int] | None = None, is_variable: bool = False,
-               buffer: int | None = None) -> int:
+               buffer: int | None = None,
+               blockwise: tuple[int, int, int] | None = None) -> int:
+        """`blockwise` is (scales tensor, zero points tensor or -1, block size)."""
         if buffer is None:
             buffer = self.model.buffer(data) if data is not None else 0
         self.tensors.append(dict(name=name, shape=list(shape), type=tensor_type(dtype),
                                  buffer=buffer, scale=list(scale), zero_point=list(zero_point),
                                  quantized_dimension=quantized_dimension,
-                                 shape_signature=shape_signature, is_variable=is_variable))
+                                 shape_signature=shape_signature, is_variable=is_variable,
+                                 blockwise=blockwise))
         return len(self.tensors) - 1
 
     def constant(self, name: str, values: np.ndarray, dtype: str = "FLOAT32", **kwargs) -> int:
@@ -260,12 +266,22 @@ class ModelBuilder:
             if tensor["shape_signature"] is not None else None
         name = b.CreateString(tensor["name"])
         quantization = None
-        if tensor["scale"] or tensor["zero_point"]:
+        blockwise = tensor.get("blockwise")
+        if tensor["scale"] or tensor["zero_point"] or blockwise:
+            details = None
+            if blockwise:
+                b.StartObject(3)
+                for slot, value in zip(BLOCKWISE.values(), blockwise):
+                    b.PrependInt32Slot(slot, value, 0)
+                details = b.EndObject()
             scale = b.CreateNumpyVector(np.asarray(tensor["scale"], dtype="<f4"))
             zero_point = b.CreateNumpyVector(np.asarray(tensor["zero_point"], dtype="<i8"))
             b.StartObject(7)
             b.PrependUOffsetTRelativeSlot(QUANTIZATION["scale"], scale, 0)
             b.PrependUOffsetTRelativeSlot(QUANTIZATION["zero_point"], zero_point, 0)
+            if details is not None:
+                b.PrependUint8Slot(QUANTIZATION["details_type"], BLOCKWISE_DETAILS, 0)
+                b.PrependUOffsetTRelativeSlot(QUANTIZATION["details"], details, 0)
             b.PrependInt32Slot(QUANTIZATION["quantized_dimension"],
                                tensor["quantized_dimension"], 0)
             quantization = b.EndObject()

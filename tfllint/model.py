@@ -40,6 +40,28 @@ def unknown(value: int) -> str:
 
 
 @record
+class Blockwise:
+    """BlockwiseQuantization details: the scales (and zero points) are other tensors of the
+    subgraph, one per block of `block_size` elements along the input channels."""
+
+    scales: int  # tensor index of the FLOAT16 scales
+    zero_points: int  # tensor index, or -1 (all zero)
+    block_size: int
+
+
+def blockwise_parameter_tensors(tensors: tuple[Tensor, ...]) -> set[int]:
+    """Indices of the tensors that hold other tensors' block-wise scales and zero points:
+    read by the kernels through the quantization details, not as op inputs."""
+    found = set()
+    for tensor in tensors:
+        blockwise = tensor.quantization.blockwise if tensor.quantization else None
+        if blockwise is not None:
+            found.update(index for index in (blockwise.scales, blockwise.zero_points)
+                         if index >= 0)
+    return found
+
+
+@record
 class Quantization:
     scale: tuple[float, ...] = ()
     zero_point: tuple[int, ...] = ()
@@ -48,6 +70,7 @@ class Quantization:
     max: tuple[float, ...] = ()
     # "CustomQuantization", "BlockwiseQuantization", ... or UNKNOWN(n); None for none.
     details: str | None = None
+    blockwise: Blockwise | None = None  # the fields of a BlockwiseQuantization
 
     @property
     def is_quantized(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any
 
-from ..model import (Buffer, Metadata, Model, Operator, OperatorCode, Quantization,
+from ..model import (Blockwise, Buffer, Metadata, Model, Operator, OperatorCode, Quantization,
                      SignatureDef, Sparsity, Subgraph, Tensor, new_tensor, unknown)
 from . import tflite_schema as schema
 from .flatbuffer import ByteSpan, FlatbufferError
@@ -102,16 +102,33 @@ def _quantization(raw: dict[str, Any] | None) -> Quantization | None:
     if raw is None:
         return None
     details = raw["details"]
-    details_name = None
+    details_name = blockwise = None
     if details is not None:
-        member, member_value, _ = details
+        member, member_value, fields = details
         details_name = member or unknown(member_value)
+        if member == "BlockwiseQuantization":
+            blockwise = Blockwise(fields["scales"], fields["zero_points"], fields["block_size"])
     # vectors decode to tuples (or None when absent)
     scale, zero_point, low, high = raw["scale"], raw["zero_point"], raw["min"], raw["max"]
     if not (scale or zero_point or low or high or details_name):
         return None
     return Quantization(scale or (), zero_point or (), raw["quantized_dimension"],
-                        low or (), high or (), details_name)
+                        low or (), high or (), details_name, blockwise)
+
+
+def _check_blockwise_indices(tensors: tuple[Tensor, ...], where: str) -> None:
+    """Blockwise scales and zero points name tensors of the same subgraph; the interpreter
+    copies them unchecked (interpreter_builder.cc) and the kernels index with them."""
+    count = len(tensors)
+    for tensor in tensors:
+        quantization = tensor.quantization
+        if quantization is None or quantization.blockwise is None:
+            continue
+        blockwise = quantization.blockwise
+        what = f"{where} tensor {tensor.index} blockwise"
+        _check_index(blockwise.scales, count, f"{what} scales tensor index")
+        _check_index(blockwise.zero_points, count, f"{what} zero points tensor index",
+                     allow_absent=True)
 
 
 def _sparsity(raw: dict[str, Any] | None) -> Sparsity | None:
@@ -129,6 +146,7 @@ def _subgraph(index: int, raw: dict[str, Any], opcodes: tuple[OperatorCode, ...]
     where = f"subgraph {index}"
     tensors = tuple(_tensor(i, t, buffers, where) for i, t in enumerate(raw["tensors"] or ()))
     tensor_count = len(tensors)
+    _check_blockwise_indices(tensors, where)
 
     def tensor_list(values: tuple[int, ...] | None, what: str, allow_absent: bool,
                     op_index: int | None = None) -> tuple:

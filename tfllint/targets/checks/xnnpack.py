@@ -343,6 +343,67 @@ def fully_connected(ctx: OpContext) -> Iterator[tuple[str, str]]:
                f"in FULLY_CONNECTED operator #{node}")
 
 
+# Block-wise weights (xnnpack_delegate.cc, LiteRT@f67457790c9c): CheckTensorFilterType
+# takes a block size that is a multiple of 32; GetXNNPackDatatype takes INT4 only, float16
+# scales that are normal and positive once widened to float (CheckFp16Scale), and weights
+# whose element count divided by the number of scales is the block size.
+BLOCK_MULTIPLE = 32
+
+
+@op_check("xnnpack-blockwise",
+          fix="Quantize the weights block-wise to INT4 with float16 scales that are positive, "
+              "a block size that is a multiple of 32, and one scale per block.")
+def blockwise(ctx: OpContext) -> Iterator[tuple[str, str]]:
+    """FULLY_CONNECTED with block-wise quantized weights: INT4 weights, a block size that
+    is a multiple of 32, float16 scales that are finite and positive, and exactly one
+    scale per block (weight elements / scales = block size)."""
+    weights = _input(ctx, 1)
+    quantization = weights.quantization if weights is not None else None
+    details = quantization.blockwise if quantization is not None else None
+    if details is None:
+        return
+    node, index = ctx.op.index, weights.index
+    if details.block_size % BLOCK_MULTIPLE:
+        yield (f"block size {details.block_size} is not a multiple of {BLOCK_MULTIPLE}",
+               f"Blocksize {details.block_size} must be multiple of {BLOCK_MULTIPLE} in tensor "
+               f"#{index} in node #{node}")
+    if weights.dtype != I4:
+        yield (f"block-wise weights are {weights.dtype}; XNNPACK takes block-wise INT4 only",
+               f"unsupported tensor type {_TYPE_CODES.get(weights.dtype, weights.dtype)} for "
+               f"blockwise quantized tensor {index} in XNNPACK delegate")
+        return
+    scales = ctx.tensor(details.scales)
+    scale_values = _as_float16(ctx, scales)
+    bad = next((i for i, value in enumerate(scale_values)
+                if not (math.isfinite(value) and value > 0)), None)
+    if bad is not None:
+        yield (f"scale {bad} of the weights is {scale_values[bad]}; XNNPACK takes finite, "
+               "positive float16 scales",
+               f"unsupported scale value ({scale_values[bad]:f}) in channel {bad} for INT4 "
+               f"tensor {index} in XNNPACK delegate")
+    count = scales.element_count
+    if count and weights.element_count // count != details.block_size:
+        yield (f"{weights.element_count} weights with {count} scales is "
+               f"{weights.element_count // count} weights per scale, not the block size "
+               f"{details.block_size}",
+               f"Unsupported combination of filter elements {weights.element_count} number "
+               f"of scales {count} and blocksize {details.block_size} for {weights.name} "
+               f"tensor {index} in XNNPACK delegate")
+
+
+_TYPE_CODES = {"INT8": 9, "INT2": 20}  # TfLiteType values the delegate prints
+
+
+def _as_float16(ctx: OpContext, scales) -> list[float]:
+    """The scales as CheckFp16Scale reads them: float16 values, whatever the tensor type."""
+    import numpy
+
+    buffer = ctx.view.buffer_of(scales)
+    data = ctx.view.buffer_bytes(buffer)
+    count = min(scales.element_count, len(data) // 2)
+    return numpy.frombuffer(data, dtype="<f2", count=count).astype(float).tolist()
+
+
 @op_check("xnnpack-batch-matmul",
           fix="Give BATCH_MATMUL inputs of one type and rank 2 or more (float with INT8 weights "
               "is the one mix); quantize a constant right-hand side with zero point 0.")
