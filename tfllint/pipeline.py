@@ -114,11 +114,12 @@ def inspect(path: str | os.PathLike) -> dict[str, Any]:
 # -- the pipeline ------------------------------------------------------------------------
 
 def read_view(path: str) -> ModelView:
-    """The model view of one file; raises ModelReadError when it cannot be read."""
-    from .reader import read_model
+    """The model view of one file or bundle member ("x.task!MEMBER", tfllint.bundles);
+    raises ModelReadError when it cannot be read."""
+    from .bundles import read_model_file
     from .view import ModelView
 
-    return ModelView(read_model(path))
+    return ModelView(read_model_file(path))
 
 
 def open_model(path: str, settings: Settings | None = None) -> tuple[ModelView, Analyses]:
@@ -316,23 +317,31 @@ def load_settings_and_rules(overrides: Mapping[str, Any], *, config: str | None 
 
 
 def expand_paths(paths: Sequence[str]) -> list[tuple[str, str | None]]:
-    """(model path, problem) pairs: directories recurse for *.tflite, globs expand."""
+    """(model path, problem) pairs: directories recurse for *.tflite and bundles, globs
+    expand, a bundle (.task, .litertlm) becomes its TFLite members ("x.task!MEMBER")."""
+    from .bundles import MODEL_SUFFIXES, model_paths, split_member_path
+
     found: list[tuple[str, str | None]] = []
     for path in paths:
         if os.path.isdir(path):
             from pathlib import Path  # here: a pre-commit run names files, not directories
 
-            models = sorted(str(p) for p in Path(path).rglob("*.tflite") if p.is_file())
-            found.extend((m, None) for m in models)
+            models = sorted(str(p) for p in Path(path).rglob("*")
+                            if p.name.lower().endswith(MODEL_SUFFIXES) and p.is_file())
+            for model in models:
+                found.extend(model_paths(model))
             if not models:
                 found.append((path, "directory holds no .tflite files"))
         elif os.path.exists(path):
-            found.append((path, None))
+            found.extend(model_paths(path))
         elif GLOB_CHARACTERS & set(path):
             matches = sorted(m for m in glob.glob(path, recursive=True) if os.path.isfile(m))
-            found.extend((m, None) for m in matches)
+            for match in matches:
+                found.extend(model_paths(match))
             if not matches:
                 found.append((path, "the pattern matches no files"))
+        elif split_member_path(path):
+            found.append((path, None))  # a bundle member, named; read_view says if it is not
         else:
             found.append((path, "no such file or directory"))
     return list(dict.fromkeys(found))  # a model named twice is linted once
