@@ -153,8 +153,8 @@ def test_paddings_and_reshape_shape_types():
 
 def test_strided_slice_offset():
     def strided(offset: bool) -> bytes:
-        return one_op("STRIDED_SLICE", [const("b", [0, 0]), const("e", [1, 4]),
-                                         const("s", [1, 1])], out_shape=(1, 4),
+        bounds = [const("b", [0, 0]), const("e", [1, 4]), const("s", [1, 1])]
+        return one_op("STRIDED_SLICE", bounds, out_shape=(1, 4),
                       options=("StridedSliceOptions", {"offset": offset}))
     assert verdicts(samsung(strided(False))) == [(0, "STRIDED_SLICE", "target", ())]
     refused = samsung(strided(True))
