@@ -12,9 +12,9 @@ from tfllint.model import SignatureDef, Tensor
 
 from ._locations import at_tensor
 
-# The bundle members LiteRT-LM runs as the prefill-decode model (model_resources.h); a
-# .litertlm TFLite section without a model_type is read as one too (litert_lm_loader.cc),
-# and tfllint names such a section "section_<i>" (tfllint/bundles.py).
+# The bundle member LiteRT-LM runs as the prefill-decode model (model_resources.h, matched
+# without case); a .litertlm TFLite section without a model_type is read as one too
+# (litert_lm_loader.cc), and tfllint names such a section "section_<i>" (tfllint/bundles.py).
 PREFILL_DECODE_MEMBER = "TF_LITE_PREFILL_DECODE"
 UNNAMED_SECTION = "section_"
 
@@ -32,7 +32,7 @@ def is_prefill_decode_model(view) -> bool:
     """A model LiteRT-LM would run as its prefill-decode model: it looks generative, and,
     inside a bundle, it is the member that holds that model."""
     member = view.path.rpartition("!")[2] if "!" in view.path else None
-    if member is not None and member != PREFILL_DECODE_MEMBER and \
+    if member is not None and member.upper() != PREFILL_DECODE_MEMBER and \
             not member.startswith(UNNAMED_SECTION):
         return False
     data = litert_lm()["generative"]

@@ -5,8 +5,8 @@ from typing import Iterator
 
 from tfllint.engine.rule import RuleContext, Violation, rule
 
-from ._generative import (family, is_prefill_decode_model, litert_lm, prefill_signatures,
-                          signature_location, signature_tensor)
+from ._generative import (decode_signature, family, is_prefill_decode_model, litert_lm,
+                          prefill_signatures, signature_location, signature_tensor)
 
 
 @rule(id="TFL703", name="llm-mask-not-resizable", severity="warning", preview=True)
@@ -38,11 +38,12 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     view = ctx.view
     if not is_prefill_decode_model(view):
         return
+    decode = decode_signature(view)
+    matched = family(decode) if decode is not None else None
+    if matched is None or "mask" not in matched:
+        return  # TFL701 reports a model without a family; without a mask, nothing to size
     error = litert_lm()["resize_error"]
     for prefill in prefill_signatures(view):
-        matched = family(prefill)
-        if matched is None or "mask" not in matched:
-            continue
         sized = [name for name in ("tokens", "token_ids", matched["positions"])
                  if (t := signature_tensor(view, prefill, name)) is not None and t.is_dynamic]
         mask = signature_tensor(view, prefill, matched["mask"])

@@ -31,8 +31,8 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         `np.int64` where an int32 would do.
 
     Example:
-        2 INT64 tensors that are not constants: 'input_pos' (input of subgraph 0), ...
-        INT64 keeps ops off gpu (GATHER op 1)
+        2 INT64 tensors that are not constant: 'input_pos' (input) x2; INT64 keeps ops
+        off gpu (GATHER op 1), nnapi (GATHER op 1)
 
     How to fix:
         Cast to int32 in the PyTorch module before export (`input_pos.to(torch.int32)`,
@@ -52,9 +52,13 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     if not found:
         return
     inputs = {(s.index, i) for s in view.subgraphs for i in s.inputs}
-    named = ", ".join(f"'{t.name}'" + (" (input)" if (s, t.index) in inputs else "")
-                      for s, t in found[:NAMED])
-    more = f" and {len(found) - NAMED} more" if len(found) > NAMED else ""
+    labels: dict[str, int] = {}  # one label per name: signatures repeat their inputs
+    for s, t in found:
+        label = f"'{t.name}'" + (" (input)" if (s, t.index) in inputs else "")
+        labels[label] = labels.get(label, 0) + 1
+    named = ", ".join(label + (f" x{count}" if count > 1 else "")
+                      for label, count in list(labels.items())[:NAMED])
+    more = f" and {len(labels) - NAMED} more" if len(labels) > NAMED else ""
     yield Violation(f"{len(found)} INT64 tensor{'s' if len(found) > 1 else ''} that "
                     f"{'are' if len(found) > 1 else 'is'} not constant: {named}{more}"
                     f"{_targets_note(ctx, found)}",

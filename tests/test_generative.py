@@ -91,6 +91,7 @@ def test_xnnpack_refuses_other_blockwise_weights_with_its_words(blockwise, tool)
 
 def test_a_litert_torch_shaped_model_fires_nothing():
     for model in (llm(), llm(weights="INT4"), llm(layers=3), llm(dynamic=True),
+                  llm(prefill_logits=False, dynamic=True),
                   llm(signatures=("prefill_8", "prefill_128", "decode"))):
         assert findings(model, ignore=["TFL501", "TFL503"]) == set()
 
@@ -137,7 +138,13 @@ def test_the_family_is_picked_from_the_decode_names():
     assert findings(llm(names=gemma_jax), ignore=["TFL503"]) == set()
 
 
-def test_a_layer_with_only_one_cache_is_named():
+def test_the_mask_is_found_by_the_decode_family_when_prefill_has_no_logits():
+    model = llm(prefill_logits=False, dynamic=True, dynamic_mask=False)
+    assert findings(model, select=["TFL7"]) == {
+        ("TFL703", Location(subgraph=0, tensor="mask", tensor_index=2))}
+
+
+def test_a_cache_that_is_not_written_back_is_named():
     model = llm(kv_outputs={"kv_cache_v_0": None}, layers=1)
     assert messages(model, "TFL702")[0].startswith(
         "signature 'prefill': cache input 'kv_cache_v_0' has no output of the same name")
@@ -145,8 +152,8 @@ def test_a_layer_with_only_one_cache_is_named():
 
 def test_int64_names_the_targets_that_refuse_it():
     [text] = messages(llm(int64_positions=True), "TFL705", target=["gpu", "nnapi", "cpu"])
-    assert text == ("2 INT64 tensors that are not constant: 'input_pos' (input), 'input_pos' "
-                    "(input); INT64 keeps ops off gpu (GATHER op 1), nnapi (GATHER op 1)")
+    assert text == ("2 INT64 tensors that are not constant: 'input_pos' (input) x2; INT64 "
+                    "keeps ops off gpu (GATHER op 1), nnapi (GATHER op 1)")
 
 
 # -- every target on the generative models ------------------------------------------------

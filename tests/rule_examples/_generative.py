@@ -24,7 +24,7 @@ def llm(*, signatures: tuple[str, ...] = ("prefill", "decode"), names: dict | No
         layers: int = 1, kv_outputs: dict | None = None, dynamic: bool = False,
         dynamic_mask: bool | None = None, weights: str = "FLOAT32",
         blockwise: dict | None = None, logits_rank: int = 3,
-        int64_positions: bool = False) -> bytes:
+        int64_positions: bool = False, prefill_logits: bool = True) -> bytes:
     """An LLM-shaped model.
 
     `names` renames I/O (e.g. {"logits": "output"}); `kv_outputs` renames cache outputs
@@ -33,7 +33,9 @@ def llm(*, signatures: tuple[str, ...] = ("prefill", "decode"), names: dict | No
     of the mask (default: as `dynamic`); `weights` "INT4" makes the logits projection a
     dynamic-range FULLY_CONNECTED with block-wise INT4 weights, whose `blockwise`
     settings ("block", "scale_dtype", "scales", "dtype") can be spoiled;
-    `int64_positions` makes input_pos INT64 (as a PyTorch export without a cast does).
+    `int64_positions` makes input_pos INT64 (as a PyTorch export without a cast does);
+    without `prefill_logits` the prefill signature outputs the caches only (litert-torch's
+    default).
     """
     names = names or {}
     kv_outputs = kv_outputs or {}
@@ -44,13 +46,15 @@ def llm(*, signatures: tuple[str, ...] = ("prefill", "decode"), names: dict | No
         _step(model, key, steps, names, layers, kv_outputs,
               dynamic and steps > 1,
               (dynamic if dynamic_mask is None else dynamic_mask) and steps > 1,
-              weights, blockwise, logits_rank, int64_positions)
+              weights, blockwise, logits_rank, int64_positions,
+              prefill_logits or steps == 1)
     return model.build()
 
 
 def _step(model: ModelBuilder, key: str, steps: int, names: dict, layers: int,
           kv_outputs: dict, dynamic: bool, dynamic_mask: bool, weights: str,
-          blockwise: dict, logits_rank: int, int64_positions: bool) -> None:
+          blockwise: dict, logits_rank: int, int64_positions: bool,
+          output_logits: bool) -> None:
     graph = model.subgraph(key)
     sequence = -1 if dynamic else steps
 
@@ -81,7 +85,7 @@ def _step(model: ModelBuilder, key: str, steps: int, names: dict, layers: int,
     graph.op("FULLY_CONNECTED", [hidden, projection, -1], [logits],
              options=("FullyConnectedOptions", {"keep_num_dims": logits_rank == 3}))
     inputs = {name("tokens"): tokens, name("input_pos"): positions, name("mask"): mask}
-    outputs = {name("logits"): logits}
+    outputs = {name("logits"): logits} if output_logits else {}
     step = graph.constant("step", np.ones([1, 1, 1, 1], dtype=np.float32))
     for layer in range(layers):
         for kind, heads in (("k", 4), ("v", 2)):  # shapes differ: no ambiguous order
