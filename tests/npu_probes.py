@@ -398,6 +398,19 @@ def _rank(rank: int, binary: bool = False):
     return make
 
 
+def _squeeze(g: _Graph, op: str) -> None:
+    g.op(op, [g.input([1, 1, 8, 16])], [g.output([8, 16])], "SqueezeOptions")
+
+
+def _expand_dims(g: _Graph, op: str) -> None:
+    g.op(op, [g.input([8, 16]), g.const([0], "int32")], [g.output([1, 8, 16])],
+         "ExpandDimsOptions")
+
+
+def _add_n(g: _Graph, op: str) -> None:
+    g.op(op, [g.input(), g.input(), g.input()], [g.output()], "AddNOptions")
+
+
 def _quantize(g: _Graph, op: str) -> None:
     # float -> the probe's quantized type
     g.op(op, [g.input(dtype="float32")], [g.output()])
@@ -430,67 +443,70 @@ COMPARISON_OPTIONS = {"EQUAL": "EqualOptions", "NOT_EQUAL": "NotEqualOptions",
 # op -> (maker, the types it is probed in)
 FAMILIES: dict[str, tuple[Callable[[_Graph, str], None], tuple[str, ...]]] = {}
 for _op in UNARY:
-    FAMILIES[_op] = (_unary(UNARY_OPTIONS.get(_op)), FLOATS + QUANTIZED)
+    FAMILIES[_op] = (_unary(UNARY_OPTIONS.get(_op)), FLOATS + QUANTIZED + ("int64",))
 for _op, _options in BINARY_OPTIONS.items():
-    FAMILIES[_op] = (_binary(_options), ALL_NUMERIC if _op in ("ADD", "SUB", "MUL")
-                     else ("float32", "float16", "int8", "uint8", "int16", "int32"))
+    FAMILIES[_op] = (_binary(_options), ALL_NUMERIC)
 for _op in COMPARISONS:
     FAMILIES[_op] = (_binary(COMPARISON_OPTIONS[_op], out="bool"),
-                     ("float32", "int8", "uint8", "int16", "int32"))
+                     ("float32", "int8", "uint8", "int16", "int32", "int64"))
 for _op in ("LOGICAL_AND", "LOGICAL_OR"):
     FAMILIES[_op] = (_logical_binary, ("bool",))
 FAMILIES["LOGICAL_NOT"] = (lambda g, op: g.op(op, [g.input(dtype="bool")],
                                               [g.output(dtype="bool")]), ("bool",))
-_SPATIAL = ("float32", "float16", "int8", "uint8", "int16")
+_SPATIAL = ("float32", "float16", "int8", "uint8", "int16", "int64")  # int64: refused, named
+_INDEX = _SPATIAL + ("int32",)
+_FEW = ("float32", "int8", "int64")
 FAMILIES.update({
     "CONV_2D": (_conv2d, _SPATIAL), "DEPTHWISE_CONV_2D": (_depthwise, _SPATIAL),
-    "TRANSPOSE_CONV": (_transpose_conv, _SPATIAL), "CONV_3D": (_conv3d, ("float32", "int8")),
+    "TRANSPOSE_CONV": (_transpose_conv, _SPATIAL), "CONV_3D": (_conv3d, _FEW),
     "FULLY_CONNECTED": (_fully_connected, _SPATIAL),
     "BATCH_MATMUL": (_batch_matmul, _SPATIAL),
     "AVERAGE_POOL_2D": (_pool, _SPATIAL), "MAX_POOL_2D": (_pool, _SPATIAL),
-    "L2_POOL_2D": (_pool, ("float32", "int8")),
+    "L2_POOL_2D": (_pool, _FEW),
     "RESHAPE": (_reshape, ALL_NUMERIC + ("bool",)),
     "TRANSPOSE": (_transpose, ALL_NUMERIC + ("bool",)),
     "CONCATENATION": (_concatenation, ALL_NUMERIC + ("bool",)),
-    "PAD": (_pad, _SPATIAL + ("int32",)), "PADV2": (_pad, _SPATIAL),
-    "MIRROR_PAD": (_pad, _SPATIAL),
-    "MEAN": (_reduce, _SPATIAL), "SUM": (_reduce, _SPATIAL + ("int32",)),
+    "PAD": (_pad, _INDEX), "PADV2": (_pad, _SPATIAL[:-1]), "MIRROR_PAD": (_pad, _SPATIAL),
+    "MEAN": (_reduce, _SPATIAL), "SUM": (_reduce, _INDEX),
     "REDUCE_MAX": (_reduce, _SPATIAL), "REDUCE_MIN": (_reduce, _SPATIAL),
-    "REDUCE_PROD": (_reduce, ("float32", "int8")),
+    "REDUCE_PROD": (_reduce, _FEW),
     "REDUCE_ANY": (_logical_reduce, ("bool",)), "REDUCE_ALL": (_logical_reduce, ("bool",)),
-    "SOFTMAX": (_softmax, _SPATIAL), "LOG_SOFTMAX": (_softmax, ("float32", "int8")),
+    "SOFTMAX": (_softmax, _SPATIAL), "LOG_SOFTMAX": (_softmax, _FEW),
     "SPLIT": (_split, _SPATIAL), "SPLIT_V": (_split, _SPATIAL),
     "STRIDED_SLICE": (_strided_slice, ALL_NUMERIC + ("bool",)),
     "SLICE": (_slice, ALL_NUMERIC + ("bool",)),
-    "TILE": (_tile, _SPATIAL + ("int32",)), "BROADCAST_TO": (_broadcast_to, _SPATIAL),
-    "TOPK_V2": (_topk, ("float32", "int8")),
-    "PACK": (_pack, _SPATIAL + ("int32",)), "UNPACK": (_unpack, _SPATIAL + ("int32",)),
-    "ARG_MAX": (_arg, ("float32", "int8", "uint8", "int16")),
-    "ARG_MIN": (_arg, ("float32", "int8", "uint8", "int16")),
+    "TILE": (_tile, _INDEX), "BROADCAST_TO": (_broadcast_to, _SPATIAL),
+    "TOPK_V2": (_topk, _FEW),
+    "PACK": (_pack, _INDEX), "UNPACK": (_unpack, _INDEX),
+    "ARG_MAX": (_arg, ("float32", "int8", "uint8", "int16", "int32", "int64")),
+    "ARG_MIN": (_arg, ("float32", "int8", "uint8", "int16", "int32", "int64")),
     "CAST": (_cast, ("float32", "int32", "int64", "bool", "int8")),
-    "PRELU": (_prelu, ("float32", "int8", "uint8", "int16")),
-    "SELECT": (_select, ("float32", "int8", "int16", "int32")),
-    "SELECT_V2": (_select, ("float32", "int8", "int16", "int32")),
+    "PRELU": (_prelu, _SPATIAL),
+    "SELECT": (_select, ("float32", "int8", "int16", "int32", "int64")),
+    "SELECT_V2": (_select, ("float32", "int8", "int16", "int32", "int64")),
     "DEPTH_TO_SPACE": (_space_depth, _SPATIAL), "SPACE_TO_DEPTH": (_space_depth, _SPATIAL),
-    "SPACE_TO_BATCH_ND": (_batch_space, ("float32", "int8")),
-    "BATCH_TO_SPACE_ND": (_batch_space, ("float32", "int8")),
+    "SPACE_TO_BATCH_ND": (_batch_space, _FEW), "BATCH_TO_SPACE_ND": (_batch_space, _FEW),
     "RESIZE_BILINEAR": (_resize, _SPATIAL), "RESIZE_NEAREST_NEIGHBOR": (_resize, _SPATIAL),
-    "GATHER": (_gather, _SPATIAL + ("int32",)), "GATHER_ND": (_gather_nd, ("float32", "int8")),
-    "EMBEDDING_LOOKUP": (_embedding_lookup, ("float32", "int8")),
-    "SCATTER_ND": (_scatter_nd, ("float32", "int8")),
-    "ONE_HOT": (_one_hot, ("float32", "int8")),
-    "L2_NORMALIZATION": (_l2_norm, ("float32", "int8", "int16")),
-    "CUMSUM": (_cumsum, ("float32", "int8", "int32")),
-    "REVERSE_V2": (_reverse, _SPATIAL + ("int32",)),
+    "GATHER": (_gather, _INDEX), "GATHER_ND": (_gather_nd, _FEW),
+    "EMBEDDING_LOOKUP": (_embedding_lookup, _FEW),
+    "SCATTER_ND": (_scatter_nd, _FEW),
+    "ONE_HOT": (_one_hot, _FEW),
+    "L2_NORMALIZATION": (_l2_norm, ("float32", "int8", "int16", "int64")),
+    "CUMSUM": (_cumsum, ("float32", "int8", "int32", "int64")),
+    "REVERSE_V2": (_reverse, _INDEX),
     "DYNAMIC_UPDATE_SLICE": (_dynamic_update_slice, ("float32", "int8", "int16")),
-    "QUANTIZE": (_quantize, ("int8", "uint8", "int16")),
-    "DEQUANTIZE": (_dequantize, ("int8", "uint8", "int16", "float16")),
+    "QUANTIZE": (_quantize, ("int8", "uint8", "int16", "float16")),
+    "DEQUANTIZE": (_dequantize, ("int8", "uint8", "int16", "float16", "int64")),
+    "SQUEEZE": (_squeeze, ALL_NUMERIC + ("bool",)),
+    "EXPAND_DIMS": (_expand_dims, ("float32", "int8", "int32")),
+    "ADD_N": (_add_n, ("float32", "int8", "int32")),
     "CUSTOM:MyCustomOp": (_custom, ("float32",)),
 })
 
 
 # Variants of an op beyond its family's shape: (name suffix, op, maker, types)
-VARIANTS = [("kv", "DYNAMIC_UPDATE_SLICE", _kv_cache_update, ("float32", "int8", "int16"))]
+VARIANTS = [("kv", "DYNAMIC_UPDATE_SLICE", _kv_cache_update,
+             ("float32", "float16", "int8", "uint8", "int16", "int64"))]
 for _rank_value in (5, 6):
     VARIANTS += [(f"rank{_rank_value}", _op, _rank(_rank_value, _op in BINARY_OPTIONS),
                   ("float32", "int8"))
