@@ -9,6 +9,12 @@ from ._locations import at_op, tensor_label
 
 SCALE_DTYPE = "FLOAT16"
 WEIGHT_DTYPE = "INT4"
+# The builtin kernel takes its block-wise path (EvalBlockwise4Bit) only through the
+# optimized 4-bit kernel: at least FilterWidth output channels and FilterDepth input
+# channels, an even number of them (tflite/kernels/internal/optimized/
+# fully_connected_4bit.h, fully_connected.cc Prepare); otherwise its hybrid path ignores
+# the block-wise scales.
+MIN_OUTPUT_CHANNELS, MIN_INPUT_CHANNELS = 4, 32
 
 
 @rule(id="TFL704", name="blockwise-quantization-invalid", severity="error", preview=True,
@@ -28,7 +34,9 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         ai-edge-quantizer writes for int4 LLM weights) where: the weights are not INT4
         or not 2-D; the block size is not positive or does not divide the input
         channels; the scales tensor is not FLOAT16; the scales tensor does not hold
-        output channels x (input channels / block size) values.
+        output channels x (input channels / block size) values; the weights have fewer
+        than 4 output channels, fewer than 32 input channels or an odd number of them
+        (the builtin kernel then ignores the scales).
 
     Why it matters:
         The interpreter copies the block-wise fields without checking them, and the
@@ -38,6 +46,9 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         scales by output channel x blocks + block with no bounds check. The model loads
         and computes wrong numbers, or reads past the scales (ai-edge-litert 2.3: block
         size 48 over 64 channels gives logits -0.04 where the float model gives -0.21).
+        Below 4 output or 32 input channels the builtin kernel takes its plain hybrid
+        path, which does not read block-wise scales, and outputs zeros; XNNPACK computes
+        such weights correctly when it takes them.
 
     Example:
         FULLY_CONNECTED op 3 weights 'projection' (#9) [8, 64], block size 48: it does
@@ -79,6 +90,11 @@ def _problems(view, subgraph: int, weights, blockwise) -> Iterator[str]:
         yield f"the weights have rank {len(weights.shape)}; block-wise weights are 2-D"
         return
     outputs, inputs = weights.shape
+    if outputs < MIN_OUTPUT_CHANNELS or inputs < MIN_INPUT_CHANNELS or inputs % 2:
+        yield (f"the builtin kernel uses block-wise scales only for weights of at least "
+               f"{MIN_OUTPUT_CHANNELS} output and {MIN_INPUT_CHANNELS} input channels, an "
+               "even number of them; for these it ignores the scales and outputs zeros "
+               "(XNNPACK, where it takes the op, computes them)")
     block = blockwise.block_size
     if block <= 0:
         yield "the block size must be positive (the kernel divides by it)"

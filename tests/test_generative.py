@@ -18,7 +18,7 @@ from tfllint.reader import decode_model
 from tfllint.targets.profile import builtin_profile_names
 
 sys.path.insert(0, str(Path(__file__).parent / "rule_examples"))
-from _generative import llm  # noqa: E402
+from _generative import blockwise_fully_connected, llm  # noqa: E402
 
 PREVIEW = {"runtime-version": "2.21", "preview": True}
 
@@ -188,3 +188,24 @@ def test_litert_computes_wrong_logits_for_the_tfl704_example(delegates):
     assert np.allclose(decode_logits(tfl704.good(), delegates), reference, atol=0.01)
     wrong = decode_logits(tfl704.bad(), delegates)
     assert not np.allclose(wrong, reference, atol=0.1), (wrong, reference)
+
+
+def fully_connected_output(data: bytes, delegates: bool) -> np.ndarray:
+    runtime = pytest.importorskip("ai_edge_litert.interpreter", reason="ai-edge-litert is not "
+                                  "installed: pip install -e .[oracle] to run LiteRT")
+    resolver = runtime.OpResolverType.AUTO if delegates else \
+        runtime.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    model = runtime.Interpreter(model_content=data, experimental_op_resolver_type=resolver)
+    run = model.get_signature_runner("serving_default")
+    return run(x=np.linspace(-1, 1, model.get_input_details()[0]["shape"][1],
+                             dtype=np.float32)[None])["y"]
+
+
+@pytest.mark.parametrize("units, depth, fires", [(8, 64, False), (4, 32, False),
+                                                 (2, 64, True), (3, 32, True)])
+def test_small_blockwise_weights_are_zeros_on_the_builtin_kernel(units, depth, fires):
+    data = blockwise_fully_connected(units, depth)
+    assert bool(messages(data, "TFL704")) == fires
+    builtin = fully_connected_output(data, delegates=False)
+    assert np.all(builtin == 0) == fires, builtin
+    assert np.all(fully_connected_output(data, delegates=True) != 0)  # XNNPACK takes them

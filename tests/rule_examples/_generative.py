@@ -122,3 +122,22 @@ def _projection(graph, weights: str, blockwise: dict) -> int:
     data = int4_packed(values) if dtype == "INT4" else values.astype(np.int8).tobytes()
     return graph.tensor("projection", [VOCABULARY, WIDTH], dtype, data=data,
                         blockwise=(scales, -1, block))
+
+
+def blockwise_fully_connected(units: int, depth: int, block: int = 32) -> bytes:
+    """x [1, depth] -> FULLY_CONNECTED with block-wise INT4 weights [units, depth] (scales
+    0.125) -> y [1, units]."""
+    model = ModelBuilder()
+    graph = model.subgraph()
+    x = graph.tensor("x", [1, depth])
+    values = np.resize(np.array([1, -2, 3, -4, 5, -6, 7, -1]), [units, depth])
+    blocks = depth // block
+    scales = graph.tensor("scales", [units, blocks], "FLOAT16",
+                          data=np.full(units * blocks, 0.125, np.float16))
+    weights = graph.tensor("weights", [units, depth], "INT4", data=int4_packed(values),
+                           blockwise=(scales, -1, block))
+    y = graph.tensor("y", [1, units])
+    graph.op("FULLY_CONNECTED", [x, weights, -1], [y])
+    graph.inputs, graph.outputs = [x], [y]
+    model.signature("serving_default", {"x": x}, {"y": y})
+    return model.build()
