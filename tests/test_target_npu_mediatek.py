@@ -65,7 +65,9 @@ def test_the_profile_selects_exactly_the_wheels_table():
     assert listed == set(recorded(DATA, "wheel"))
     assert profile.ops["STABLEHLO_COMPOSITE"].checks == ("mediatek-composite",)
     assert profile.support_for("*").checks == ("mediatek-tensor-types",)
-    assert profile.requirements.checks == ("mediatek-compile-fails",)
+    assert profile.requirements.checks == ("mediatek-compile-fails",
+                                           "npu-compiled-for-another-soc",
+                                           "npu-dispatch-bytecode-outside-file")
     assert any(SOURCE in source for source in profile.sources)
     assert (profile.partitioning, profile.fallback, profile.runtime_path) == (
         "all", "cpu", "compiledmodel-accelerator")

@@ -110,6 +110,11 @@ def add_lint_arguments(lint: argparse.ArgumentParser) -> None:
     lint.add_argument("--max-delegated-partitions", type=int, metavar="N",
                       help="partitions a GPU-style delegate takes (default: the target's, 1 "
                       "for gpu)")
+    lint.add_argument("--accelerators", metavar="LIST",
+                      help="the LiteRT CompiledModel accelerator set the app passes, for "
+                      "CompiledModel targets (gpu-mldrift): gpu,cpu (the default: ops the "
+                      "GPU leaves off run on the CPU) or gpu (GPU only: one op left off "
+                      "fails CompiledModel::Create for the whole model, TFL302)")
     lint.add_argument("--max-partitions", type=int, metavar="N",
                       help="report a target whose accelerated partitions exceed N (TFL303)")
     lint.add_argument("--min-on-target", metavar="SHARE",
@@ -267,8 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 # -- lint ---------------------------------------------------------------------------------
 
 LINT_KEYS = ("format", "fail_on", "select", "ignore", "runtime_version", "android_api",
-             "max_delegated_partitions", "max_partitions", "min_on_target", "memory_budget",
-             "weights_budget", "tflm_word_size", "preview", "baseline")
+             "max_delegated_partitions", "accelerators", "max_partitions", "min_on_target",
+             "memory_budget", "weights_budget", "tflm_word_size", "preview", "baseline")
 
 
 def command_line_settings(options: argparse.Namespace) -> dict[str, Any]:

@@ -17,6 +17,10 @@ from ..versions import parse_version
 from .rule import SEVERITIES, Rule
 
 FAIL_ON_CHOICES = SEVERITIES + ("none",)
+# LiteRT's hardware accelerators (kLiteRtHwAccelerator*). The default set is the one
+# with which a CompiledModel compiles whatever the accelerator leaves off: GPU, then CPU.
+ACCELERATORS = ("cpu", "gpu", "npu")
+DEFAULT_ACCELERATORS = ("gpu", "cpu")
 
 
 @record
@@ -43,6 +47,9 @@ class Settings:
     targets: tuple[str, ...] = ()
     android_api: int | None = None  # NNAPI: the device's Android API level
     max_delegated_partitions: int | None = None  # GPU-style delegates; None: the profile's
+    # LiteRT CompiledModel accelerator set (kLiteRtHwAccelerator*): without "cpu", an op a
+    # CompiledModel accelerator target leaves off fails the whole compile (TFL302)
+    accelerators: tuple[str, ...] = DEFAULT_ACCELERATORS
     max_partitions: int | None = None  # TFL303: more accelerated partitions is a finding
     min_on_target: float | None = None  # TFL304: smaller share of ops or MACs (0..1)
     memory_budget: int | None = None  # bytes of RAM for activations (TFL401, TFL402)
@@ -99,6 +106,7 @@ _KEYS = {
     "android-api": ("android_api", lambda v: _positive_int(v, "android-api")),
     "max-delegated-partitions": ("max_delegated_partitions",
                                  lambda v: _positive_int(v, "max-delegated-partitions")),
+    "accelerators": ("accelerators", lambda v: _accelerators(v, "accelerators")),
     "max-partitions": ("max_partitions", lambda v: _positive_int(v, "max-partitions")),
     "min-on-target": ("min_on_target", lambda v: _share(v, "min-on-target")),
     "memory-budget": ("memory_budget", lambda v: _size(v, "memory-budget")),
@@ -124,6 +132,16 @@ def _positive_int(value: Any, key: str) -> int:
     if isinstance(value, bool) or isinstance(value, float) or number < 1:
         raise ConfigError(f"{key} must be a whole number of at least 1, got {value!r}")
     return number
+
+
+def _accelerators(value: Any, key: str) -> tuple[str, ...]:
+    """A set of LiteRT accelerators, "gpu,cpu" or ["gpu", "cpu"], each once."""
+    names = _string_list(value, key)
+    unknown = [name for name in names if name not in ACCELERATORS]
+    if unknown or not names:
+        raise ConfigError(f"{key} must list one or more of {', '.join(ACCELERATORS)} "
+                          f"(comma-separated), got {value!r}")
+    return tuple(dict.fromkeys(names))
 
 
 def _share(value: Any, key: str) -> float:

@@ -22,7 +22,7 @@ from ..model import Operator, OperatorCode, Tensor
 from ..records import record, replace
 from ..versions import covers, format_version, parse_version
 from .checks import ModelContext, OpContext, get_check
-from .partition import node_subsets, transitions
+from .partition import node_subsets, op_runs, transitions
 from .profile import OpSupport, TargetProfile
 
 ON_TARGET, CPU, BLOCKS, COMPILED = "target", "cpu", "blocks", "compiled"
@@ -486,7 +486,8 @@ def _partition(view, subgraph, supported: dict[int, bool], profile: TargetProfil
         return delegated, {}, int(bool(delegated)), 0
     if profile.partitioning == "first-run":
         return _first_run(subgraph, supported, profile)
-    subsets = node_subsets(subgraph, supported)
+    subsets = op_runs(subgraph, supported) if profile.partitioning == "runs" \
+        else node_subsets(subgraph, supported)
     accelerated = [members for kind, members in subsets if kind]
     extra: dict[int, tuple[Reason, ...]] = {}
     if profile.partitioning == "largest":
@@ -502,7 +503,7 @@ def _partition(view, subgraph, supported: dict[int, bool], profile: TargetProfil
                                        "(--max-delegated-partitions)"),)
         accelerated = kept
     minimum = profile.min_nodes_per_partition
-    if minimum and profile.partitioning in ("largest", "all"):
+    if minimum and profile.partitioning in ("largest", "all", "runs"):
         # GraphPartitionHelper::GetFirstNLargestPartitions stops at the first partition
         # smaller than min_nodes_per_partition (Core ML, Hexagon)
         for members in accelerated:

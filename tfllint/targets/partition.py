@@ -4,7 +4,9 @@
 in execution order and grows each subset with every op of the same kind (accelerated or
 not) whose inputs are ready, so independent branches join one subset instead of each
 starting a new one. The strategies then choose which accelerated subsets really run on
-the accelerator (see profile.PARTITIONING).
+the accelerator (see profile.PARTITIONING). `op_runs` follows LiteRT's compiler-plugin
+flow instead, where each run of consecutive selected ops in the subgraph's op order becomes
+one partition.
 """
 from __future__ import annotations
 
@@ -63,6 +65,25 @@ def node_subsets(subgraph: Subgraph, supported: dict[int, bool]) -> list[tuple[b
             else:
                 subsets.append((kind, [op.index]))
     return subsets
+
+
+def op_runs(subgraph: Subgraph, supported: dict[int, bool]) -> list[tuple[bool, list[int]]]:
+    """(accelerated, op indices) runs of consecutive ops of one kind, in op order.
+
+    LiteRT's compiler-plugin flow (litert/compiler/plugin/algo.cc GroupPartitionsV2, the
+    default partition strategy, at google-ai-edge/LiteRT@f67457790c9c) walks the ops in
+    the subgraph's order and closes a partition at every op the plugin did not select:
+    selected ops on independent branches that the file interleaves with CPU ops are
+    separate partitions, each one DISPATCH_OP.
+    """
+    runs: list[tuple[bool, list[int]]] = []
+    for op in subgraph.operators:
+        kind = supported.get(op.index, False)
+        if runs and runs[-1][0] == kind:
+            runs[-1][1].append(op.index)
+        else:
+            runs.append((kind, [op.index]))
+    return runs
 
 
 def transitions(subsets: list[tuple[bool, list[int]]], delegated: set[int]) -> int:

@@ -33,6 +33,9 @@ PARTITIONING = {
     "largest": "supported ops are grouped into partitions and only the largest "
                "max-delegated-partitions are delegated (GPU delegate)",
     "all": "every partition of supported ops is delegated (NNAPI, XNNPACK)",
+    "runs": "each run of consecutive supported ops, in the subgraph's op order, becomes one "
+            "partition on the accelerator; every op between runs stays on the CPU (LiteRT "
+            "compiler plugins: GroupPartitionsV2)",
     "islands": "every partition of supported ops runs on the accelerator; each unsupported "
                "op is a CPU island between them (Vela)",
 }

@@ -1,9 +1,14 @@
-"""What LiteRT's compiler-plugin framework does around every NPU plugin
-(litert/compiler/plugin/compiler_plugin.cc PartitionModel, at google-ai-edge/LiteRT@f67457790c9c):
-shared by the vendors' checks (mediatek.py, google.py)."""
+"""What LiteRT's compiler-plugin framework does around every NPU plugin, at
+google-ai-edge/LiteRT@f67457790c9c: composites (litert/compiler/plugin/compiler_plugin.cc
+PartitionModel), shared by the vendors' checks (mediatek.py, google.py), and models it
+already compiled (tfllint.targets.compiled), checks any NPU profile can name.
+"""
 from __future__ import annotations
 
-from . import OpContext
+from typing import Iterator
+
+from ..compiled import compiled_model
+from . import ModelContext, OpContext, model_check
 from .intel import CPU_CALL, NPU_CALL
 
 __all__ = ["CPU_CALL", "NPU_CALL", "composite_refusal"]
@@ -23,3 +28,41 @@ def composite_refusal(ctx: OpContext, accepted: tuple[str, ...], plugin: str) ->
     return (f"composite {name!r}: {why}; LiteRT inlines its decomposition (subgraph "
             f"{ctx.op.options.get('decomposition_subgraph_index')}) and partitions those ops "
             "instead")
+
+
+@model_check("npu-compiled-for-another-soc",
+             fix="Compile the model from before LiteRT's AOT compile for this SoC "
+                 "(ai_edge_litert.aot.aot_compile with this vendor's target), or ship it only "
+                 "to devices with the SoC it was compiled for.")
+def compiled_for_another_soc(ctx: ModelContext) -> Iterator[tuple[str, None]]:
+    """A model LiteRT already compiled for another vendor's NPU: its LiteRtStamp names
+    another SoC manufacturer than the target's plugin, and its DISPATCH_OP ops hold that
+    vendor's bytecode, which only that vendor's dispatch library runs (the dispatch
+    delegate hands every DISPATCH_OP to the device's library; there is no CPU kernel)."""
+    compiled = compiled_model(ctx.view)
+    stamp = compiled.stamp if compiled is not None else None
+    own = ctx.profile.soc_manufacturer
+    if stamp is None or not compiled.dispatch_ops or own is None or stamp.manufacturer == own:
+        return
+    count = len(compiled.dispatch_ops)
+    ops = f"its {count} DISPATCH_OP ops hold" if count > 1 else "its DISPATCH_OP op holds"
+    yield (f"the model is already compiled for {stamp.text} (its LiteRtStamp): {ops} "
+           f"{stamp.manufacturer} bytecode, which only {stamp.manufacturer}'s dispatch library "
+           f"runs, not {ctx.profile.title} and not the CPU", None)
+
+
+@model_check("npu-dispatch-bytecode-outside-file",
+             fix="The file is cut short or its dispatch ops were edited: take the whole file "
+                 "the AOT compile wrote, or compile the model again.")
+def bytecode_outside_file(ctx: ModelContext) -> Iterator[tuple[str, str]]:
+    """A DISPATCH_OP whose bytecode range (offset and size in its custom options) ends past
+    the end of the file: LiteRT's model loader refuses the model (model_load.cc)."""
+    compiled = compiled_model(ctx.view)
+    for op in compiled.bytecode_outside() if compiled is not None else ():
+        yield (f"op {op.op_index} DISPATCH_OP (subgraph {op.subgraph}): its bytecode "
+               f"({op.bytecode_size:,} bytes at offset {op.bytecode_offset:,}) ends past the "
+               f"end of the file ({compiled.file_size:,} bytes), so LiteRT refuses to load "
+               "the model",
+               "dispatch op bytecode range is outside the model allocation: offset "
+               f"{op.bytecode_offset}, size {op.bytecode_size}, allocation size "
+               f"{compiled.file_size}")
