@@ -167,13 +167,17 @@ def test_every_target_checks_the_generative_models_without_failing(target):
 
 # -- LiteRT on the block-wise examples ----------------------------------------------------
 
-def decode_logits(data: bytes, delegates: bool) -> np.ndarray:
+def litert(data: bytes, delegates: bool):
+    """LiteRT's interpreter as an app gets it (XNNPACK applied), or its builtin kernels."""
     runtime = pytest.importorskip("ai_edge_litert.interpreter", reason="ai-edge-litert is not "
                                   "installed: pip install -e .[oracle] to run LiteRT")
     resolver = runtime.OpResolverType.AUTO if delegates else \
         runtime.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    model = runtime.Interpreter(model_content=data, experimental_op_resolver_type=resolver)
-    run = model.get_signature_runner("decode")
+    return runtime.Interpreter(model_content=data, experimental_op_resolver_type=resolver)
+
+
+def decode_logits(data: bytes, delegates: bool) -> np.ndarray:
+    run = litert(data, delegates).get_signature_runner("decode")
     return run(tokens=np.array([[3]], np.int32), input_pos=np.array([2], np.int32),
                mask=np.zeros([1, 1, 1, 16], np.float32),
                kv_cache_k_0=np.ones([1, 16, 1, 4], np.float32),
@@ -191,11 +195,7 @@ def test_litert_computes_wrong_logits_for_the_tfl704_example(delegates):
 
 
 def fully_connected_output(data: bytes, delegates: bool) -> np.ndarray:
-    runtime = pytest.importorskip("ai_edge_litert.interpreter", reason="ai-edge-litert is not "
-                                  "installed: pip install -e .[oracle] to run LiteRT")
-    resolver = runtime.OpResolverType.AUTO if delegates else \
-        runtime.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    model = runtime.Interpreter(model_content=data, experimental_op_resolver_type=resolver)
+    model = litert(data, delegates)
     run = model.get_signature_runner("serving_default")
     return run(x=np.linspace(-1, 1, model.get_input_details()[0]["shape"][1],
                              dtype=np.float32)[None])["y"]
