@@ -157,8 +157,39 @@ def evaluate_target(view, analyses, profile: TargetProfile, settings) -> TargetA
             verdicts.append(OpVerdict(
                 subgraph=subgraph_index, op_index=op.index, op=op.name, verdict=verdict,
                 reasons=kept_reasons, macs=op_macs(view, op), fix=combined_fix(kept_reasons)))
+    accelerator_reasons = tuple(_with_fix(reason, profile.requirements.fixes, profile)
+                                for reason in _accelerator_reasons(profile, settings, verdicts))
+    if accelerator_reasons:  # nothing runs: the compile fails (CompiledModel::Create)
+        model_reasons += accelerator_reasons
+        verdicts = [replace(v, verdict=BLOCKS) if v.verdict == CPU else v for v in verdicts]
     return TargetAnalysis(profile=profile, ops=tuple(verdicts), model_reasons=model_reasons,
                           partitions=partitions, transitions=hand_overs)
+
+
+def _accelerator_reasons(profile: TargetProfile, settings, verdicts) -> Iterator[Reason]:
+    """A CompiledModel accelerator target under an accelerator set without the CPU: the
+    first op it leaves off fails the whole compile (litert/runtime/compiled_model.cc
+    "Some ops are not accelerated")."""
+    accelerators = getattr(settings, "accelerators", None)
+    if profile.accelerator is None or not accelerators:
+        return
+    tool = profile.messages.get("accelerator_set_without_cpu")
+    if profile.accelerator not in accelerators:
+        yield Reason("no-cpu-fallback", f"the accelerator set ({','.join(accelerators)}) does "
+                     f"not include {profile.accelerator}, so nothing runs on {profile.title}")
+        return
+    left = [v for v in verdicts if v.verdict == CPU]
+    if "cpu" in accelerators or not left:
+        return
+    first = left[0]
+    where = f"op {first.op_index} {first.op}" + \
+        (f" of subgraph {first.subgraph}" if first.subgraph else "")
+    others = f" (and {len(left) - 1} more op{'s' if len(left) > 2 else ''})" \
+        if len(left) > 1 else ""
+    why = "; ".join(reason.message for reason in first.reasons)
+    yield Reason("no-cpu-fallback", f"with accelerators {','.join(accelerators)} (no CPU "
+                 f"fallback) CompiledModel::Create fails for the whole model: {where} is "
+                 f"left off {profile.title}{others}: {why}", tool)
 
 
 # What to do about each kind of reason when the profile has no fix of its own for it:
@@ -199,8 +230,11 @@ DEFAULT_FIXES = {
                      "or convert a concrete function whose TensorSpec has no None dimension.",
     "op-version-ceiling": "Convert with a converter release whose op versions {title} knows "
                           "(the reason names the release).",
+    "no-cpu-fallback": "Make every op run on {title} (--accelerators gpu,cpu lists each op "
+                       "left off, with its fix), or add the CPU to the accelerator set the "
+                       "app passes (kLiteRtHwAcceleratorCpu) so that those ops run there.",
 }
-MODEL_REASONS = ("quantization", "dynamic-shape", "op-version-ceiling")
+MODEL_REASONS = ("quantization", "dynamic-shape", "op-version-ceiling", "no-cpu-fallback")
 
 
 def reason_codes(scope: str) -> tuple[str, ...]:

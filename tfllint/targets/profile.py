@@ -21,9 +21,11 @@ from functools import lru_cache
 from typing import Any, Mapping
 
 from ..analyses.arena import PLANNERS as ARENA_PLANNERS
+from ..engine.settings import ACCELERATORS
 from ..errors import ConfigError
 from ..records import field, record
 from ..toml_files import read_toml, shipped_file
+from ..versions import parse_version
 
 PARTITIONING = {
     "none": "the runtime itself runs every op; there is no CPU fallback",
@@ -130,6 +132,25 @@ class InputBehaviour:
 
 
 @record
+class KnownBug:
+    """A failure reported against a release of the target ([bugs.<key>] of a profile): the
+    op check that finds its static precondition, the releases it was reported on, and
+    the report (TFL306)."""
+
+    key: str
+    check: str  # an op check: yields a message where the precondition holds
+    releases: tuple[str, ...]  # the target releases it was reported on
+    issue: str  # where it was reported, e.g. "google-ai-edge/LiteRT#9272"
+    effect: str  # one of BUG_EFFECTS
+    summary: str
+    fix: str | None = None
+
+
+BUG_EFFECTS = {"wrong-results": "computes wrong results without an error",
+               "compile-fails": "fails to compile the whole model"}
+
+
+@record
 class TargetProfile:
     name: str
     title: str
@@ -159,6 +180,11 @@ class TargetProfile:
     runtime_path: str | None = None  # a RUNTIME_PATHS key
     cannot_know: tuple[str, ...] = ()  # what the file alone cannot tell about this target
     path: str = ""
+    # the CompiledModel accelerator the profile models ("gpu", "npu"): with --accelerators
+    # lacking "cpu", an op it leaves off fails the whole compile; None: not such a target
+    accelerator: str | None = None
+    release: str | None = None  # the release of the target whose rules the profile holds
+    bugs: tuple[KnownBug, ...] = ()  # failures reported against releases of the target
 
     def support_for(self, op_name: str) -> OpSupport | None:
         return self.ops.get(op_name)
@@ -306,13 +332,13 @@ def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProf
 
     document = _resolve_extends(document, where)
     top = _Reader(document, where, {"target", "requirements", "inputs", "messages", "memory",
-                                    "ops"})
+                                    "ops", "bugs"})
     target = _Reader(top.get("target", dict, {}), f"{where} [target]",
                      {"name", "title", "describes", "aliases", "partitioning", "fallback",
                       "op_table", "dtypes", "max_rank", "max_delegated_partitions",
                       "min_nodes_per_partition", "absorbs_fp16_dequantize", "compiled_op",
                       "compiled_for", "arena_planner", "deprecated", "sources", "extends",
-                      "runtime_path", "cannot_know"})
+                      "runtime_path", "cannot_know", "accelerator", "release"})
     name = target.get("name", str)
     if not name:
         raise ConfigError(f"{where} [target]: name is required")
@@ -322,7 +348,10 @@ def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProf
     model_checks = requirements.strings("checks") or ()
     ops = {op_name: _op_support(op_name, table, f"{where} [ops.{op_name}]")
            for op_name, table in top.get("ops", dict, {}).items()}
-    for check in (*model_checks, *(c for op in ops.values() for c in op.checks)):
+    bugs = tuple(_known_bug(key, table, f"{where} [bugs.{key}]")
+                 for key, table in top.get("bugs", dict, {}).items())
+    for check in (*model_checks, *(c for op in ops.values() for c in op.checks),
+                  *(bug.check for bug in bugs)):
         if not known_check(check):
             raise ConfigError(f"{where}: unknown check {check!r}")
     memory = top.get("memory", dict, {})
@@ -356,7 +385,25 @@ def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProf
         messages=dict(messages), memory=dict(memory),
         deprecated=target.get("deprecated", str), sources=target.strings("sources") or (),
         runtime_path=target.choice("runtime_path", tuple(RUNTIME_PATHS)),
-        cannot_know=target.strings("cannot_know") or (), path=where)
+        cannot_know=target.strings("cannot_know") or (), path=where,
+        accelerator=target.choice("accelerator", ACCELERATORS),
+        release=target.get("release", str), bugs=bugs)
+
+
+def _known_bug(key: str, table: Any, where: str) -> KnownBug:
+    bug = _Reader(table, where, {"check", "releases", "issue", "effect", "summary", "fix"})
+    releases = bug.strings("releases")
+    for name in ("check", "issue", "summary"):
+        if not bug.get(name, str):
+            raise ConfigError(f"{where}.{name} is required")
+    if not releases:
+        raise ConfigError(f"{where}.releases must list the releases it was reported on")
+    for release in releases:
+        parse_version(release, f"{where}.releases entry")
+    return KnownBug(key=key, check=bug.get("check", str), releases=releases,
+                    issue=bug.get("issue", str),
+                    effect=bug.choice("effect", tuple(BUG_EFFECTS), "wrong-results"),
+                    summary=bug.get("summary", str), fix=bug.get("fix", str))
 
 
 def _input_behaviour(table: Any, where: str) -> InputBehaviour:
