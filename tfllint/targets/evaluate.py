@@ -33,12 +33,18 @@ QUANTIZATION_OK = {
 }
 
 
-def compiled_for(custom_code: str, run_targets: tuple[str, ...] = ()) -> str | None:
-    """The accelerator a custom op is a compiled model for, as the profile whose compiler
-    writes it names it (`[target] compiled_op` and `compiled_for`): a built-in one, or one
-    of the run's own targets (a user's profile); None when no profile claims it."""
+def compiled_for(custom_code: str, run_targets: tuple[str, ...] = (),
+                 view=None) -> str | None:
+    """The accelerator a custom op is a compiled model for: the SoC a LiteRT-compiled
+    model's stamp names (DISPATCH_OP), else as the profile whose compiler writes it names it
+    (`[target] compiled_op` and `compiled_for`): a built-in one, or one of the run's own
+    targets (a user's profile); None when no profile claims it."""
     from . import cached_profile
+    from .compiled import DISPATCH_OP, compiled_model
 
+    compiled = compiled_model(view) if view is not None and custom_code == DISPATCH_OP else None
+    if compiled is not None and compiled.stamp is not None:
+        return f"the {compiled.stamp.manufacturer} NPU of SoC {compiled.stamp.soc_model}"
     for name in run_targets:
         profile = cached_profile(name)
         if profile.compiled_op == custom_code and profile.compiled_for:
@@ -126,7 +132,7 @@ def evaluate_target(view, analyses, profile: TargetProfile, settings) -> TargetA
         reasons = {op.index: tuple(_op_reasons(OpContext(view, analyses, profile, settings, op,
                                                          supports[op.opcode])))
                    for op in subgraph.operators}
-        compiled = {op.index for op in subgraph.operators if _compiled_here(op, profile)}
+        compiled = {op.index for op in subgraph.operators if _compiled_here(op, profile, view)}
         supported = {i: not r for i, r in reasons.items()}
         if profile.partitioning == "first-run" and subgraph_index != 0:
             # the Edge TPU compiler compiles one subgraph; control-flow bodies stay on the CPU
@@ -331,14 +337,24 @@ def _listed_support(profile: TargetProfile, code: OperatorCode) -> OpSupport | N
     return support
 
 
-def _compiled_here(op: Operator, profile: TargetProfile) -> bool:
-    return (profile.compiled_op is not None and op.opcode.name == "CUSTOM"
-            and op.opcode.custom_code == profile.compiled_op)
+def _compiled_here(op: Operator, profile: TargetProfile, view) -> bool:
+    """The op is this target's compiler output: its custom code, and for a code several
+    targets share (LiteRT's DISPATCH_OP) no stamp naming another SoC manufacturer."""
+    if (profile.compiled_op is None or op.opcode.name != "CUSTOM"
+            or op.opcode.custom_code != profile.compiled_op):
+        return False
+    if profile.soc_manufacturer is None:
+        return True
+    from .compiled import compiled_model
+
+    compiled = compiled_model(view)
+    stamp = compiled.stamp if compiled is not None else None
+    return stamp is None or stamp.manufacturer == profile.soc_manufacturer
 
 
 def _op_reasons(ctx: OpContext) -> Iterator[Reason]:
     op, profile = ctx.op, ctx.profile
-    if _compiled_here(op, profile):
+    if _compiled_here(op, profile, ctx.view):
         return
     if profile.absorbs_fp16_dequantize and _is_fp16_weight_dequantize(ctx):
         return  # the delegate folds float16 weights into the consumer (FP16 graph helper)
@@ -347,7 +363,7 @@ def _op_reasons(ctx: OpContext) -> Iterator[Reason]:
     if support is None or not support.supported:
         # an entry with supported = false only documents the tool's status and a fix
         tool = _fill(support.status, op=op.name, version=code.version) if support else None
-        yield Reason("not-listed", _not_listed_message(op, profile, ctx.settings),
+        yield Reason("not-listed", _not_listed_message(op, profile, ctx.settings, ctx.view),
                      tool or _tool_message(profile, _unsupported_key(op), op))
         return
     status = _fill(support.status, op=op.name, version=code.version) \
@@ -435,11 +451,11 @@ def _is_fp16_weight_dequantize(ctx: OpContext) -> bool:
             and inputs[0].dtype == "FLOAT16" and inputs[0].is_constant)
 
 
-def _not_listed_message(op: Operator, profile: TargetProfile, settings) -> str:
+def _not_listed_message(op: Operator, profile: TargetProfile, settings, view) -> str:
     code = op.opcode
     if code.name == "CUSTOM":
         accelerator = compiled_for(code.custom_code or "",
-                                   tuple(getattr(settings, "targets", ())))
+                                   tuple(getattr(settings, "targets", ())), view)
         if accelerator:
             return (f"{code.custom_code} is a model already compiled for {accelerator}; "
                     f"it runs only there, not on {profile.title}")

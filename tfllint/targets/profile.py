@@ -166,6 +166,9 @@ class TargetProfile:
     min_nodes_per_partition: int | None = None  # smaller partitions stay on the CPU
     absorbs_fp16_dequantize: bool = False
     compiled_op: str | None = None  # custom code of this target's compiler output
+    # a compiled_op shared by several targets (LiteRT's DISPATCH_OP) is this target's only
+    # when the model's LiteRtStamp names this SoC manufacturer (tfllint.targets.compiled)
+    soc_manufacturer: str | None = None
     # what other targets call the accelerator a compiled_op op was compiled for
     compiled_for: str | None = None
     # whose arena planning the model's activations get: "tflm" for TFLite Micro and what
@@ -337,6 +340,7 @@ def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProf
                      {"name", "title", "describes", "aliases", "partitioning", "fallback",
                       "op_table", "dtypes", "max_rank", "max_delegated_partitions",
                       "min_nodes_per_partition", "absorbs_fp16_dequantize", "compiled_op",
+                      "soc_manufacturer",
                       "compiled_for", "arena_planner", "deprecated", "sources", "extends",
                       "runtime_path", "cannot_know", "accelerator", "release"})
     name = target.get("name", str)
@@ -372,6 +376,7 @@ def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProf
         min_nodes_per_partition=target.get("min_nodes_per_partition", int),
         absorbs_fp16_dequantize=target.get("absorbs_fp16_dequantize", bool, False),
         compiled_op=target.get("compiled_op", str),
+        soc_manufacturer=target.get("soc_manufacturer", str),
         compiled_for=target.get("compiled_for", str),
         arena_planner=target.choice("arena_planner", ARENA_PLANNERS, "litert"),
         requirements=ModelRequirements(
