@@ -112,17 +112,33 @@ class Partitioned:
         return self.returncode == 0
 
 
+def _run(command: str, model: Path, out: Path, soc_model: str, *flags: str):
+    tool, plugin_dir = paths()
+    return subprocess.run(
+        [str(tool), f"--cmd={command}", f"--model={model}", f"--o={out}",
+         f"--soc_manufacturer={MANUFACTURER}", f"--soc_model={soc_model}",
+         f"--libs={plugin_dir}", "--err=-", *flags],
+        capture_output=True, text=True, timeout=TIMEOUT, preexec_fn=_cap_memory,
+        env={**os.environ, "LD_LIBRARY_PATH": ""})
+
+
+def compile_for_cpu(model: Path, out: Path, soc_model: str = SOC_MODEL) -> bytes:
+    """The model as LiteRT's AOT compile writes it for this plugin (--cmd=apply): DISPATCH_OP
+    ops and the LiteRtStamp. Intel's NPU compiler is not on PyPI, so each partition is
+    compiled for OpenVINO's CPU device (--intel_openvino_graph_backends=cpu); the file's
+    layout is the same."""
+    done = _run("apply", model, out, soc_model, "--intel_openvino_graph_backends=cpu")
+    if done.returncode != 0:
+        raise AssertionError(f"apply_plugin_main --cmd=apply failed ({done.returncode}):\n"
+                             f"{(done.stdout + done.stderr)[-2000:]}")
+    return out.read_bytes()
+
+
 def partition(model: Path, soc_model: str = SOC_MODEL) -> Partitioned:
     """Run the plugin's partition step on `model`; map every op back to the input model."""
-    tool, plugin_dir = paths()
     with tempfile.TemporaryDirectory() as work:
         out = Path(work) / "partitioned.tflite"
-        done = subprocess.run(
-            [str(tool), "--cmd=partition", f"--model={model}", f"--o={out}",
-             f"--soc_manufacturer={MANUFACTURER}", f"--soc_model={soc_model}",
-             f"--libs={plugin_dir}", "--err=-"],
-            capture_output=True, text=True, timeout=TIMEOUT, preexec_fn=_cap_memory,
-            env={**os.environ, "LD_LIBRARY_PATH": ""})
+        done = _run("partition", model, out, soc_model)
         log = done.stdout + done.stderr
         result = Partitioned(done.returncode, log,
                              refused_codes=[int(c) for c in REFUSED.findall(log)],

@@ -17,7 +17,8 @@ Model sets: the sample models (models/), single-op probes (tests/npu_probes.py, 
 builtin op code 0..MAX_CODE as a one-input op, and the plugin's special cases: TOPK_V2 with
 a constant and a computed K, composites, rank-6 inputs), and the real-model corpus
 (python tools/fetch_real_models.py). Per-op agreement must be at least 98% in each set;
-every disagreement is listed in the failure message.
+every disagreement is listed in the failure message. The number of partitions (DISPATCH_OP
+ops) must be the plugin's on every model but KNOWN_PARTITION_DIFFERENCES.
 """
 from __future__ import annotations
 
@@ -41,6 +42,11 @@ CORPUS = Path(os.environ.get("TFLLINT_REAL_MODELS",
                              Path.home() / ".cache" / "tfllint-real-models" / "models"))
 MAX_CODE = 210  # builtin codes probed one by one (schema.fbs ends below this)
 AGREEMENT = 0.98
+# models whose partition count (DISPATCH_OP ops) tfllint gets wrong, and why
+KNOWN_PARTITION_DIFFERENCES = {
+    "composite-odml.rms_norm": "LiteRT drops the decomposition of a composite the plugin "
+                               "selects; tfllint still counts its ops as a partition",
+}
 
 
 def code_probe(code: int) -> bytes:
@@ -135,13 +141,15 @@ def check(tally: Tally, label: str) -> None:
           f"{tally.agreeing} of {tally.compared} ops agree ({tally.share:.2%})")
     for line in tally.disagreements:
         print("  " + line)
-    same = [entry for entry in tally.partitions if entry[1] == entry[2]]
-    print(f"  partition counts equal on {len(same)} of {len(tally.partitions)} models; "
-          f"differ: {[entry for entry in tally.partitions if entry[1] != entry[2]][:20]}")
+    differ = [entry for entry in tally.partitions if entry[1] != entry[2]]
+    print(f"  partition counts equal on {len(tally.partitions) - len(differ)} of "
+          f"{len(tally.partitions)} models; differ (model, tfllint, plugin): {differ}")
     assert tally.compared, f"no op compared in {label}"
     assert tally.share >= AGREEMENT, (
         f"{label}: {tally.agreeing} of {tally.compared} ops agree ({tally.share:.2%}); "
         "disagreements:\n" + "\n".join(tally.disagreements))
+    # each run of selected ops in op order is one partition (GroupPartitionsV2)
+    assert [entry for entry in differ if entry[0] not in KNOWN_PARTITION_DIFFERENCES] == []
 
 
 def test_sample_models():
