@@ -34,9 +34,10 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         so this is a warning, not an error.
 
     Example:
-        [gpu-mldrift] op 0 PAD: pads the rank-3 tensor 'x' [16, 32, 1] along axis 1,
-        not only the innermost; reported against LiteRT 2.1.6, 2.2.0 in
-        google-ai-edge/LiteRT#9272: computes wrong results without an error.
+        [gpu-mldrift] op0 PAD: pads the rank-3 tensor 'x' [16, 32, 8] along axis 0, not
+        only the innermost: here the LiteRT CompiledModel GPU accelerator (ML Drift)
+        computes wrong results without an error (google-ai-edge/LiteRT#9272, reported on
+        LiteRT 2.1.6 and 2.2.0: ...).
 
     How to fix:
         Apply the rewrite the finding names (most reshape to rank 4 around the op), or
@@ -60,9 +61,9 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
                                        profile.support_for(op.opcode.name))
                     for message in function(op_ctx):
                         yield Violation(
-                            f"{message}; reported against LiteRT {', '.join(bug.releases)} in "
-                            f"{bug.issue}: {bug.summary}, so {profile.title} "
-                            f"{BUG_EFFECTS[bug.effect]}",
+                            f"{message}: here {profile.title} {BUG_EFFECTS[bug.effect]} "
+                            f"({bug.issue}, reported on LiteRT "
+                            f"{' and '.join(bug.releases)}: {bug.summary})",
                             op_location(verdict), target=profile.name, fix=bug.fix)
 
 
