@@ -48,7 +48,7 @@ def test_the_profile_selects_every_builtin_but_the_deny_list():
     assert profile.ops["STABLEHLO_COMPOSITE"].checks == ("google-tensor-composite",)
     assert any(SOURCE in source for source in profile.sources)
     assert (profile.partitioning, profile.fallback, profile.runtime_path) == (
-        "all", "cpu", "compiledmodel-accelerator")
+        "runs", "cpu", "compiledmodel-accelerator")
     assert "last word" in profile.describes and "Tensor_G4" in profile.describes
 
 

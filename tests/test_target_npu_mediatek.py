@@ -70,7 +70,7 @@ def test_the_profile_selects_exactly_the_wheels_table():
                                            "npu-dispatch-bytecode-outside-file")
     assert any(SOURCE in source for source in profile.sources)
     assert (profile.partitioning, profile.fallback, profile.runtime_path) == (
-        "all", "cpu", "compiledmodel-accelerator")
+        "runs", "cpu", "compiledmodel-accelerator")
     assert "last word" in profile.describes and "mt6989" in profile.describes
 
 
@@ -96,6 +96,21 @@ def test_a_listed_op_with_mapped_types_is_selected_and_others_stay_on_the_cpu():
     assert reason.fix.startswith("The MediaTek plugin maps only the ops of its table")
     assert (result.partitions, result.transitions) == (2, 2)
 
+
+
+def test_each_run_of_selected_ops_in_file_order_is_one_partition():
+    # RELU and TANH form one connected group, but EXP (not selected, on another branch)
+    # sits between them in the file: GroupPartitionsV2 cuts there, two DISPATCH_OPs
+    model = ModelBuilder()
+    main = model.subgraph()
+    x, a, b, c = (main.tensor(name, [1, 8]) for name in "xabc")
+    main.op("RELU", [x], [a])
+    main.op("EXP", [x], [b])
+    main.op("TANH", [a], [c])
+    main.inputs, main.outputs = [x], [b, c]
+    result = mediatek_result(model.build())
+    assert [v[2] for v in verdicts(result)] == ["target", "cpu", "target"]
+    assert result.partitions == 2
 
 @pytest.mark.parametrize("dtype, quantization, tool", [
     ("FLOAT32", {}, None),
