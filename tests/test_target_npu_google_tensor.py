@@ -102,6 +102,9 @@ def test_only_three_composites_are_selected():
     assert verdicts(other, subgraph=0) == [(0, "STABLEHLO_COMPOSITE", "cpu",
                                             ("google-tensor-composite",))]
     assert other.ops[0].reasons[0].tool == "unsupported composite op: odml.l2_norm"
+    assert verdicts(tensor_result(composite_model("odml.cpu_call"))) == [
+        (0, "STABLEHLO_COMPOSITE", "cpu", ("google-tensor-composite",)),
+        (0, "RELU", "cpu", ("npu-cpu-call",))]
 
 
 def test_sample_models_run_wholly_on_the_tpu_but_the_flex_op():

@@ -64,7 +64,7 @@ def test_the_profile_selects_exactly_the_wheels_table():
     listed = {name for name, op in profile.ops.items() if name != "*" and op.supported}
     assert listed == set(recorded(DATA, "wheel"))
     assert profile.ops["STABLEHLO_COMPOSITE"].checks == ("mediatek-composite",)
-    assert profile.support_for("*").checks == ("mediatek-tensor-types",)
+    assert profile.support_for("*").checks == ("mediatek-tensor-types", "npu-cpu-call")
     assert profile.requirements.checks == ("mediatek-compile-fails",
                                            "npu-compiled-for-another-soc",
                                            "npu-dispatch-bytecode-outside-file")
@@ -97,7 +97,6 @@ def test_a_listed_op_with_mapped_types_is_selected_and_others_stay_on_the_cpu():
     assert (result.partitions, result.transitions) == (2, 2)
 
 
-
 def test_each_run_of_selected_ops_in_file_order_is_one_partition():
     # RELU and TANH form one connected group, but EXP (not selected, on another branch)
     # sits between them in the file: GroupPartitionsV2 cuts there, two DISPATCH_OPs
@@ -111,6 +110,7 @@ def test_each_run_of_selected_ops_in_file_order_is_one_partition():
     result = mediatek_result(model.build())
     assert [v[2] for v in verdicts(result)] == ["target", "cpu", "target"]
     assert result.partitions == 2
+
 
 @pytest.mark.parametrize("dtype, quantization, tool", [
     ("FLOAT32", {}, None),
@@ -185,6 +185,8 @@ def test_only_the_rms_norm_and_l2_norm_composites_are_selected():
     cpu_call = mediatek_result(composite_model("odml.cpu_call"))
     assert "LiteRT never lets a plugin select odml.cpu_call" in \
         cpu_call.ops[0].reasons[0].message
+    # nor the ops of its decomposition, which LiteRT inlines after partitioning
+    assert verdicts(cpu_call, subgraph=1) == [(0, "RELU", "cpu", ("npu-cpu-call",))]
 
 
 # -- the compile -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..compiled import compiled_model
-from . import ModelContext, OpContext, model_check
+from . import ModelContext, OpContext, get_check, model_check, op_check
 from .intel import CPU_CALL, NPU_CALL
 
 __all__ = ["CPU_CALL", "NPU_CALL", "composite_refusal"]
@@ -28,6 +28,14 @@ def composite_refusal(ctx: OpContext, accepted: tuple[str, ...], plugin: str) ->
     return (f"composite {name!r}: {why}; LiteRT inlines its decomposition (subgraph "
             f"{ctx.op.options.get('decomposition_subgraph_index')}) and partitions those ops "
             "instead")
+
+
+@op_check("npu-cpu-call", fix=get_check("intel-cpu-call").fix)
+def cpu_call(ctx: OpContext):
+    """Ops of an odml.cpu_call composite's decomposition: LiteRT inlines them only after
+    partitioning (PartitionModel), so no plugin ever sees them (the rule of every plugin;
+    intel-cpu-call under a name that says so)."""
+    return get_check("intel-cpu-call").function(ctx)
 
 
 @model_check("npu-compiled-for-another-soc",
