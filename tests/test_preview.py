@@ -179,6 +179,15 @@ def test_invalid_preview_declarations_are_refused_on_load(run_cli, model, tmp_pa
     assert code == 2 and out == "" and message in err
 
 
-def test_no_built_in_rule_is_in_preview_now():
-    """CHANGELOG.md's Unreleased section names the preview rules; there are none yet."""
-    assert [r.id for r in load_rules() if r.preview or r.preview_severity] == []
+def test_changelog_names_every_built_in_preview_rule():
+    """CHANGELOG.md's "In preview" section of the Unreleased release names each rule in
+    preview (a new rule or a rising severity), so an upgrade says what will move."""
+    from conftest import REPO
+
+    text = (REPO / "CHANGELOG.md").read_text()
+    unreleased = text[text.index("## Unreleased"):]
+    unreleased = unreleased[:unreleased.index("\n## ", 1)]
+    section = unreleased[unreleased.index("### In preview"):]
+    section = section[:section.find("\n### ", 1) if "\n### " in section[1:] else None]
+    previewed = [r.id for r in load_rules() if r.preview or r.preview_severity]
+    assert [rule_id for rule_id in previewed if rule_id not in section] == []
