@@ -563,3 +563,29 @@ def test_the_failures_edge_compat_measured_are_the_reported_ones():
         findings = lint_bytes(data, target=[TARGET], select=["TFL306"])
         if release == profile.release:
             assert [f.rule for f in findings] == ["TFL306"]
+
+
+def test_select_and_strided_slice_use_ml_drift_s_own_rules_not_the_classic_ones():
+    # a rank-2 computed branch and a condition that does not broadcast: the classic rule
+    # refuses both, ML Drift's SelectV2OperationParser does not look
+    select = single("SELECT_V2", [("c", [2, 4], "BOOL"), ("a", [2, 4], "FLOAT32"),
+                                  ("b", [2, 4], "FLOAT32")], [([2, 4], "FLOAT32")])
+    assert codes(select)[0][2] == "target"
+    assert target_result(select, "gpu").ops[0].verdict == "cpu"
+    branch = single("SELECT_V2", [("c", [2, 4], "BOOL"), ("a", [2, 1], "FLOAT32"),
+                                  ("b", [2, 4], "FLOAT32")], [([2, 4], "FLOAT32")])
+    assert codes(branch) == [(0, "SELECT_V2", "cpu", ("mldrift-select",))]
+    # a rank-2 STRIDED_SLICE: classic needs rank 3 or 4, ML Drift as many begin values
+    rank2 = single("STRIDED_SLICE", [("x", [4, 8], "FLOAT32"), ("b", [0, 0], "INT32", "const"),
+                                     ("e", [4, 4], "INT32", "const"),
+                                     ("s", [1, 1], "INT32", "const")], [([4, 4], "FLOAT32")])
+    assert codes(rank2)[0][2] == "target"
+    shrink = single("STRIDED_SLICE", [("x", [1, 4, 8], "FLOAT32"),
+                                      ("b", [0, 0, 0], "INT32", "const"),
+                                      ("e", [1, 1, 8], "INT32", "const"),
+                                      ("s", [1, 1, 1], "INT32", "const")], [([1, 8], "FLOAT32")],
+                    options=("StridedSliceOptions", {"shrink_axis_mask": 2}))
+    result = mldrift(shrink)
+    assert verdicts(result) == [(0, "STRIDED_SLICE", "cpu", ("mldrift-strided-slice",))]
+    assert tools(result) == ["STRIDED_SLICE: Slice does not support shrink_axis_mask "
+                             "parameter. "]

@@ -209,6 +209,59 @@ def batch_matmul(ctx: OpContext) -> Found:
                                                       "too many inputs"))
 
 
+@op_check("mldrift-select",
+          fix="Give SELECT/SELECT_V2 a BOOL or float condition and branches of the output's "
+              "shape or of one element.")
+def select(ctx: OpContext) -> Found:
+    """SELECT / SELECT_V2 (SelectV2OperationParser's own CheckGpuDelegateCompatibility, not
+    the classic one): three inputs and one output, a BOOL, FLOAT16 or FLOAT32 condition, each
+    branch of the output's shape or a scalar or one-element vector; any input may be
+    constant."""
+    inputs, outputs = ctx.inputs(), ctx.outputs()
+    if len(inputs) != 3 or len(outputs) != 1 or None in inputs:
+        yield "takes 3 inputs and gives 1 output", _log(ctx, "Expected 3 inputs and 1 output")
+        return
+    reason = _log(ctx, "Cond must be float or bool type, if, else tensors must be either be "
+                       "same the shape as output or constant, scalar.")
+    if inputs[0].dtype not in ("BOOL", *FLOATS):
+        yield f"the condition is {inputs[0].dtype}; it must be BOOL or float", reason
+        return
+    for label, branch in (("if", inputs[1]), ("else", inputs[2])):
+        dims = list(branch.shape)
+        if dims and dims != list(outputs[0].shape) and (len(dims) > 1 or dims[0] > 1):
+            yield (f"the {label} branch {dims} neither has the output's shape "
+                   f"{list(outputs[0].shape)} nor is a scalar", reason)
+            return
+
+
+@op_check("mldrift-strided-slice",
+          fix="Slice without ellipsis, new-axis or shrink-axis masks (keep the dimensions, "
+              "then RESHAPE with a constant shape), with begin, end and strides for every "
+              "axis.")
+def strided_slice(ctx: OpContext) -> Found:
+    """STRIDED_SLICE (StridedSliceOperationParser's own CheckGpuDelegateCompatibility): no
+    ellipsis, new-axis or shrink-axis mask; begin, end and strides inputs; as many begin
+    values as the input has axes, or one fewer (the batch left out)."""
+    options = ctx.op.options
+    for mask, reason in (("ellipsis_mask", "Slice does not support ellipsis_mask."),
+                         ("new_axis_mask", "Slice does not support new_axis_mask."),
+                         ("shrink_axis_mask", "Slice does not support shrink_axis_mask "
+                                              "parameter. ")):
+        if options.get(mask):
+            yield (f"{mask} = {options[mask]} is not supported (slice without it, then RESHAPE "
+                   "with a constant shape)", _log(ctx, reason))
+            return
+    if len(ctx.op.inputs) < 4:
+        yield "needs begin, end and strides inputs", _log(ctx, "STRIDED_SLICE requires 4 inputs.")
+        return
+    source, begin = _input(ctx, 0), _input(ctx, 1)
+    if source is None or begin is None or not begin.shape:
+        return
+    if len(source.shape) not in (begin.shape[0], begin.shape[0] + 1):
+        yield (f"{begin.shape[0]} begin values for a rank-{len(source.shape)} input",
+               _log(ctx, "STRIDED_SLICE input/params dimensions mismatch."))
+
+
 @op_check("mldrift-transpose", fix="Transpose tensors of rank 2 to 4 (a constant permutation).")
 def transpose(ctx: OpContext) -> Found:
     """TRANSPOSE: a permutation of 2 to 4 axes."""
