@@ -134,7 +134,7 @@ def test_on_the_npu_of_the_stamped_vendor_the_dispatch_op_is_compiled():
     info = next(f for f in findings if f.rule == "TFL305")
     assert (info.severity, info.target) == ("info", "npu-mediatek")
     assert info.message == ("DISPATCH_OP (Partition_0, 256 bytes of bytecode) is already "
-                            "compiled for the MediaTek NPU plugin; it needs that target's "
+                            "compiled for LiteRT's MediaTek NPU plugin; it needs that target's "
                             "delegate or driver to run")
 
 
@@ -143,12 +143,12 @@ def test_another_vendors_npu_refuses_the_model():
     assert verdicts(result) == [(0, "DISPATCH_OP", "cpu", ("not-listed",))]
     assert result.ops[0].reasons[0].message == (
         "DISPATCH_OP is a model already compiled for the MediaTek NPU of SoC mt6989; it runs "
-        "only there, not on the Google Tensor TPU plugin")
+        "only there, not on LiteRT's Google Tensor TPU plugin")
     assert [r.code for r in result.model_reasons] == ["npu-compiled-for-another-soc"]
     assert result.model_reasons[0].message == (
         "the model is already compiled for MediaTek mt6989 (its LiteRtStamp): its DISPATCH_OP "
-        "op holds MediaTek bytecode, which only MediaTek's dispatch library runs, not the "
-        "Google Tensor TPU plugin and not the CPU")
+        "op holds MediaTek bytecode, which only MediaTek's dispatch library runs, not "
+        "LiteRT's Google Tensor TPU plugin and not the CPU")
     findings = lint_bytes(compiled("MediaTek"), target=["npu-google-tensor"],
                           ignore=["TFL107"])
     assert rule_locations(findings) == {

@@ -91,7 +91,7 @@ def test_a_listed_op_with_mapped_types_is_selected_and_others_stay_on_the_cpu():
     assert verdicts(result) == [(0, "TANH", "target", ()), (1, "EXP", "cpu", ("not-listed",)),
                                 (2, "RELU", "target", ())]
     reason = result.ops[1].reasons[0]
-    assert reason.message == "EXP is not supported by the MediaTek NPU plugin"
+    assert reason.message == "EXP is not supported by LiteRT's MediaTek NPU plugin"
     assert reason.tool is None  # the plugin logs nothing for an op it does not select
     assert reason.fix.startswith("The MediaTek plugin maps only the ops of its table")
     assert (result.partitions, result.transitions) == (2, 2)
