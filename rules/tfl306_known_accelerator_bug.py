@@ -11,7 +11,7 @@ from tfllint.versions import parse_version
 from ._targets import op_location
 
 
-@rule(id="TFL306", name="known-accelerator-bug", severity="warning")
+@rule(id="TFL306", name="known-accelerator-bug", severity="warning", preview=True)
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """An op the target runs that meets the static precondition of a reported failure.
 

@@ -3,7 +3,7 @@ import numpy as np
 from builder import ModelBuilder
 from tfllint.engine.rule import Location
 
-SETTINGS = {"runtime-version": "2.21", "target": ["gpu-mldrift"]}
+SETTINGS = {"runtime-version": "2.21", "target": ["gpu-mldrift"], "preview": True}
 
 
 def _pad(axis: int) -> bytes:
