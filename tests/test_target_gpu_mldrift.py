@@ -222,6 +222,13 @@ def test_gpu_only_makes_the_first_rejected_op_fail_the_whole_model():
         rule_locations(with_cpu)  # gpu,cpu is the default
     clean = lint_bytes(unary("EXP"), target=[TARGET], accelerators="gpu", select=["TFL3"])
     assert rule_locations(clean) == set()
+    # the classic GPU delegate is no CompiledModel accelerator: the set does not apply
+    classic = lint_bytes(binary("ADD", dtype="INT64"), target=["gpu"], accelerators="gpu",
+                         select=["TFL3"])
+    assert {rule for rule, _ in rule_locations(classic)} == {"TFL301"}
+    # a set without the target's accelerator: nothing runs there
+    (cpu_only,) = lint_bytes(data, target=[TARGET], accelerators="cpu", select=["TFL3"])
+    assert cpu_only.rule == "TFL302" and "does not include gpu" in cpu_only.message
 
 
 def test_accelerators_on_the_command_line_and_in_the_config_file(run_cli, tmp_path):

@@ -17,10 +17,8 @@ from ..versions import parse_version
 from .rule import SEVERITIES, Rule
 
 FAIL_ON_CHOICES = SEVERITIES + ("none",)
-# LiteRT's hardware accelerators (kLiteRtHwAccelerator*). The default set is the one
-# with which a CompiledModel compiles whatever the accelerator leaves off: GPU, then CPU.
+# LiteRT's hardware accelerators (kLiteRtHwAccelerator*), as --accelerators names them
 ACCELERATORS = ("cpu", "gpu", "npu")
-DEFAULT_ACCELERATORS = ("gpu", "cpu")
 
 
 @record
@@ -48,8 +46,9 @@ class Settings:
     android_api: int | None = None  # NNAPI: the device's Android API level
     max_delegated_partitions: int | None = None  # GPU-style delegates; None: the profile's
     # LiteRT CompiledModel accelerator set (kLiteRtHwAccelerator*): without "cpu", an op a
-    # CompiledModel accelerator target leaves off fails the whole compile (TFL302)
-    accelerators: tuple[str, ...] = DEFAULT_ACCELERATORS
+    # CompiledModel accelerator target leaves off fails the whole compile (TFL302); None:
+    # each such target's accelerator with the CPU, the set whose compile partitions
+    accelerators: tuple[str, ...] | None = None
     max_partitions: int | None = None  # TFL303: more accelerated partitions is a finding
     min_on_target: float | None = None  # TFL304: smaller share of ops or MACs (0..1)
     memory_budget: int | None = None  # bytes of RAM for activations (TFL401, TFL402)
