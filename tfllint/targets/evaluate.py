@@ -176,9 +176,9 @@ def _accelerator_reasons(profile: TargetProfile, settings, verdicts) -> Iterator
     """A CompiledModel accelerator target under an accelerator set without the CPU: the
     first op it leaves off fails the whole compile (litert/runtime/compiled_model.cc
     "Some ops are not accelerated")."""
-    accelerators = getattr(settings, "accelerators", None)
-    if profile.accelerator is None or not accelerators:
+    if profile.accelerator is None:
         return
+    accelerators = getattr(settings, "accelerators", None) or (profile.accelerator, "cpu")
     tool = profile.messages.get("accelerator_set_without_cpu")
     if profile.accelerator not in accelerators:
         yield Reason("no-cpu-fallback", f"the accelerator set ({','.join(accelerators)}) does "
