@@ -254,12 +254,16 @@ def partition(model: Path, setup_: Setup, work: Path, soc: str = SOC,
     return result
 
 
-def partition_all(models: list[Path], soc: str = SOC) -> list[Result]:
-    """Every model in turn, in one scratch directory."""
+def partition_all(models: list[Path], soc: str = SOC, workers: int = 2) -> list[Result]:
+    """Every model, two tool runs at a time, in one scratch directory (output names
+    follow the model's, so models must have distinct names)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     with tempfile.TemporaryDirectory(prefix="qnn-oracle-") as scratch:
         work = Path(scratch)
         setup_ = setup(work)
-        return [partition(model, setup_, work) for model in models]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(lambda model: partition(model, setup_, work, soc), models))
 
 
 def main(argv: list[str]) -> int:
