@@ -24,7 +24,8 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         LiteRtStamp names (npu-mediatek, npu-google-tensor, ...). A model LiteRT compiled
         for an NPU is reported with or without --target: the SoC it was compiled for
         (from the stamp, when the file has one), and each dispatch op's entry point and
-        bytecode size.
+        bytecode size. Dispatch ops that name no bytecode mark the output of LiteRT's
+        partition step, which is not compiled yet (the NPU targets refuse it: TFL302).
 
     Why it matters:
         The compiled op is opaque: tfllint cannot check what is inside, only that the
@@ -53,7 +54,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     for target in ctx.settings.targets:
         result = ctx.analyses.target(target)
         for verdict in result.ops:
-            if verdict.verdict == "compiled":
+            if verdict.verdict == "compiled" and not _without_bytecode(compiled, verdict):
                 counted.add((verdict.subgraph, verdict.op_index))
                 where = _dispatch_detail(compiled, verdict.subgraph, verdict.op_index)
                 yield Violation(f"{verdict.op}{where} is already compiled for "
@@ -71,6 +72,14 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
                         fix=LITERT_FIX)
 
 
+def _without_bytecode(compiled, verdict) -> bool:
+    """A LiteRT dispatch op that names no bytecode: not compiled (the partition step's
+    output), reported with the model's other dispatch ops."""
+    return compiled is not None and any(
+        (op.subgraph, op.op_index) == (verdict.subgraph, verdict.op_index)
+        for op in compiled.without_bytecode())
+
+
 def _dispatch_detail(compiled, subgraph: int, op_index: int) -> str:
     """' (entry point, N bytes of bytecode)' of a LiteRT dispatch op, else ''."""
     for op in compiled.dispatch_ops if compiled is not None else ():
@@ -81,11 +90,17 @@ def _dispatch_detail(compiled, subgraph: int, op_index: int) -> str:
 
 def _entry(op) -> str:
     if op.bytecode_size is None:
-        return "custom options unreadable"
+        return "no bytecode"
     return f"{op.name or 'unnamed'}, {op.bytecode_size:,} bytes of bytecode"
 
 
 def _litert_message(compiled, ops) -> str:
+    empty = [op for op in ops if op.bytecode_offset is None]
+    if len(empty) == len(ops):
+        return (f"{len(ops)} DISPATCH_OP op{'s' if len(ops) > 1 else ''} without bytecode: the "
+                "model is the output of LiteRT's partition step (apply_plugin_main "
+                "--cmd=partition), not a compiled model; each partition's ops are in a "
+                "subgraph of their own, and nothing runs them until the model is compiled")
     stamp = compiled.stamp
     soc = (f"for {stamp.text} (LiteRtStamp)" if stamp is not None
            else "for an NPU; the file has no LiteRtStamp naming the SoC")

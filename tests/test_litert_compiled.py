@@ -197,6 +197,39 @@ def test_bytecode_cut_off_the_file_is_refused_by_the_loader():
     assert target_result(compiled("MediaTek"), "npu-mediatek").model_reasons == ()
 
 
+def partitioned_only() -> bytes:
+    """What LiteRT's partition step writes: a DISPATCH_OP without custom options in the
+    main subgraph, the partition's ops outlined into subgraph 1, no stamp."""
+    model = ModelBuilder()
+    main, body = model.subgraph("main"), model.subgraph("partition")
+    x, y = main.tensor("x", [1, 8]), main.tensor("y", [1, 8])
+    main.op("CUSTOM", [x], [y], custom_code="DISPATCH_OP")
+    main.inputs, main.outputs = [x], [y]
+    a, b = body.tensor("x", [1, 8]), body.tensor("y", [1, 8])
+    body.op("RELU", [a], [b])
+    body.inputs, body.outputs = [a], [b]
+    return model.build()
+
+
+def test_the_partition_steps_output_is_not_a_compiled_model():
+    facts = compiled_model(view_of(partitioned_only()))
+    assert facts.without_bytecode() == facts.dispatch_ops and len(facts.dispatch_ops) == 1
+    result = target_result(partitioned_only(), "npu-mediatek")
+    assert [r.code for r in result.model_reasons] == ["npu-dispatch-without-bytecode"]
+    assert result.model_reasons[0].message == (
+        "DISPATCH_OP op 0 names no bytecode: the model is the output of LiteRT's partition "
+        "step, not of its compile, and LiteRT's MediaTek NPU plugin has nothing to run for it")
+    findings = lint_bytes(partitioned_only(), target=["npu-mediatek"],
+                          ignore=["TFL007", "TFL107"])
+    dispatch = Location(subgraph=0, op_index=0, op="DISPATCH_OP")
+    assert rule_locations(findings) == {("TFL302", Location()), ("TFL102", dispatch),
+                                        ("TFL305", dispatch)}
+    recognised = next(f for f in findings if f.rule == "TFL305")
+    assert recognised.target is None
+    assert recognised.message.startswith(
+        "1 DISPATCH_OP op without bytecode: the model is the output of LiteRT's partition step")
+
+
 def test_the_npu_profiles_name_their_manufacturer():
     assert load_target("npu-mediatek").soc_manufacturer == "MediaTek"
     assert load_target("npu-google-tensor").soc_manufacturer == "Google"
@@ -221,18 +254,21 @@ def _cap_memory() -> None:
 def test_a_model_compiled_by_litert_for_qualcomm_is_recognised():
     from qnn_oracle import setup
 
+    runs = {}
     with tempfile.TemporaryDirectory(prefix="litert-compiled-") as scratch:
         work = Path(scratch)
         tools = setup(work)
-        out = work / "cnn_int8_sm8650.tflite"
-        done = subprocess.run(
-            [tools.tool, "--cmd=apply", f"--model={MODELS / 'cnn_int8.tflite'}", f"--o={out}",
-             "--soc_manufacturer=Qualcomm", "--soc_model=SM8650",
-             f"--libs={tools.plugin_dir}", "--err=-"],
-            capture_output=True, text=True, errors="replace", timeout=300,
-            env={"LD_LIBRARY_PATH": tools.library_path}, preexec_fn=_cap_memory)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-        data = out.read_bytes()
+        for command in ("apply", "partition"):
+            out = work / f"cnn_int8_sm8650_{command}.tflite"
+            done = subprocess.run(
+                [tools.tool, f"--cmd={command}", f"--model={MODELS / 'cnn_int8.tflite'}",
+                 f"--o={out}", "--soc_manufacturer=Qualcomm", "--soc_model=SM8650",
+                 f"--libs={tools.plugin_dir}", "--err=-"],
+                capture_output=True, text=True, errors="replace", timeout=300,
+                env={"LD_LIBRARY_PATH": tools.library_path}, preexec_fn=_cap_memory)
+            assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+            runs[command] = out.read_bytes()
+    data = runs["apply"]
     facts = compiled_model(view_of(data))
     assert facts.stamp.text == "Qualcomm SM8650"
     assert [(op.subgraph, op.op_index, op.name) for op in facts.dispatch_ops] == [
@@ -249,6 +285,12 @@ def test_a_model_compiled_by_litert_for_qualcomm_is_recognised():
     assert next(f for f in findings if f.rule == "TFL305").message.startswith(
         "the model is already compiled by LiteRT for Qualcomm SM8650 (LiteRtStamp): 1 "
         f"dispatch op (qnn_partition_0, {op.bytecode_size:,} bytes of bytecode)")
+    # the partition step alone leaves the dispatch op without bytecode and the model unstamped
+    partitioned = compiled_model(view_of(runs["partition"]))
+    assert partitioned.stamp is None
+    assert [(op.subgraph, op.op_index) for op in partitioned.without_bytecode()] == [(0, 0)]
+    assert [r.code for r in target_result(runs["partition"], "npu-mediatek").model_reasons] \
+        == ["npu-dispatch-without-bytecode"]
 
 
 def test_tfl305_looks_for_the_dispatch_op_litert_writes():

@@ -67,7 +67,8 @@ def test_the_profile_selects_exactly_the_wheels_table():
     assert profile.support_for("*").checks == ("mediatek-tensor-types", "npu-cpu-call")
     assert profile.requirements.checks == ("mediatek-compile-fails",
                                            "npu-compiled-for-another-soc",
-                                           "npu-dispatch-bytecode-outside-file")
+                                           "npu-dispatch-bytecode-outside-file",
+                                           "npu-dispatch-without-bytecode")
     assert any(SOURCE in source for source in profile.sources)
     assert (profile.partitioning, profile.fallback, profile.runtime_path) == (
         "runs", "cpu", "compiledmodel-accelerator")

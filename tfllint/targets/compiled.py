@@ -51,6 +51,12 @@ class CompiledModel:
     dispatch_ops: tuple[DispatchOp, ...]
     file_size: int
 
+    def without_bytecode(self) -> tuple[DispatchOp, ...]:
+        """Dispatch ops whose custom options name no bytecode: the output of LiteRT's
+        partition step (apply_plugin_main --cmd=partition), which leaves them empty and
+        outlines each partition's ops into a subgraph of its own, before any compile."""
+        return tuple(op for op in self.dispatch_ops if op.bytecode_offset is None)
+
     def bytecode_outside(self) -> tuple[DispatchOp, ...]:
         """Dispatch ops whose bytecode range is not inside the file (model_load.cc refuses
         to load such a model)."""

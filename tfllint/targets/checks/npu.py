@@ -74,3 +74,22 @@ def bytecode_outside_file(ctx: ModelContext) -> Iterator[tuple[str, str]]:
                "dispatch op bytecode range is outside the model allocation: offset "
                f"{op.bytecode_offset}, size {op.bytecode_size}, allocation size "
                f"{compiled.file_size}")
+
+
+@model_check("npu-dispatch-without-bytecode",
+             fix="Lint and ship the compiled model (apply_plugin_main --cmd=apply, or "
+                 "ai_edge_litert.aot.aot_compile), not the output of the partition step.")
+def dispatch_without_bytecode(ctx: ModelContext) -> Iterator[tuple[str, None]]:
+    """DISPATCH_OP ops that name no bytecode (no custom options): the output of LiteRT's
+    partition step, whose partitions were never compiled; the NPU accelerator's dispatch
+    delegate has nothing to run for them."""
+    compiled = compiled_model(ctx.view)
+    empty = compiled.without_bytecode() if compiled is not None else ()
+    if empty:
+        where = ", ".join(f"op {op.op_index}" + (f" of subgraph {op.subgraph}" if op.subgraph
+                                                 else "") for op in empty[:4])
+        many = len(empty) > 1
+        yield (f"DISPATCH_OP {where}{', ...' if len(empty) > 4 else ''} "
+               f"name{'' if many else 's'} no bytecode: the model is the output of LiteRT's "
+               f"partition step, not of its compile, and {ctx.profile.title} has nothing to "
+               f"run for {'them' if many else 'it'}", None)
