@@ -526,6 +526,16 @@ def _chain(ops: tuple[str, ...]):
     return make
 
 
+def _branches(g: _Graph, op: str) -> None:
+    """Two independent TANH ops with a CPU-bound ZEROS_LIKE between them in op order: a
+    partitioner that groups by op order makes two partitions, one that groups ready ops
+    makes one."""
+    first, between, second = g.input(), g.input(), g.input()
+    g.op("TANH", [first], [g.output(op="TANH")])
+    g.op("ZEROS_LIKE", [between], [g.output()], "ZerosLikeOptions")
+    g.op("TANH", [second], [g.output(op="TANH")])
+
+
 CHAINS = {
     "chain-TANH-FLOOR_MOD": ("TANH", "FLOOR_MOD", "TANH", "FLOOR_MOD", "TANH"),
     "chain-TANH-ZEROS_LIKE": ("TANH", "ZEROS_LIKE", "TANH", "ZEROS_LIKE", "TANH"),
@@ -559,6 +569,9 @@ def probes(ops: Iterable[str] | None = None, dtypes: Iterable[str] | None = None
             found += [_probe(f"{op}-{dtype}-{suffix}", op, dtype, maker) for dtype in types
                       if wanted_types is None or dtype in wanted_types]
     if chains:
+        if wanted_ops is None or "TANH" in wanted_ops:
+            found += [_probe(f"branches-TANH-{dtype}", "TANH", dtype, _branches)
+                      for dtype in ("float32",) if wanted_types is None or dtype in wanted_types]
         for name, ops_of_chain in CHAINS.items():
             if wanted_ops is not None and ops_of_chain[0] not in wanted_ops:
                 continue
