@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from intel_oracle import composite_model, partition, require_oracle
+from intel_oracle import compile_for_cpu, composite_model, partition, require_oracle
 
 require_oracle("the Intel NPU differential test")
 
@@ -201,3 +201,17 @@ def test_a_wrong_profile_disagrees(tmp_path):
     assert (tally.compared, tally.agreeing) == (1, 0)
     assert tally.disagreements == [
         "add 0:0 ADD: plugin selects it, tfllint says cpu ['not-listed']"]
+
+
+def test_a_model_the_plugin_compiled_is_recognised(tmp_path):
+    """apply_plugin_main --cmd=apply writes DISPATCH_OP ops and the LiteRtStamp
+    "IntelOpenVINO"/"LNL" (compiled for OpenVINO's CPU device: Intel's NPU compiler is not
+    on PyPI); npu-intel takes the dispatch op as its own, other NPU targets refuse it."""
+    data = compile_for_cpu(SAMPLE_MODELS[0].parent / "flex_op.tflite", tmp_path / "out.tflite")
+    result = target_result(data, "npu-intel")
+    assert [(v.op, v.verdict) for v in result.ops] == [("FlexMatrixDeterminant", "cpu"),
+                                                       ("DISPATCH_OP", "compiled")]
+    assert result.model_reasons == ()
+    other = target_result(data, "npu-samsung")
+    assert [r.code for r in other.model_reasons] == ["npu-compiled-for-another-soc"]
+    assert "already compiled for IntelOpenVINO LNL" in other.model_reasons[0].message

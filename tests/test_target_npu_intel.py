@@ -198,3 +198,17 @@ def test_every_sample_model_end_to_end(run_cli):
                   if f["rule"] == "TFL301" for place in f["locations"]}
         assert tfl301 == set(off), name
     assert seen == SAMPLES
+
+
+# -- models LiteRT already compiled --------------------------------------------------------------
+
+def test_a_model_compiled_for_intel_is_recognised_and_one_for_another_npu_is_refused():
+    from test_litert_compiled import compiled
+
+    ours = intel(compiled("IntelOpenVINO", "LNL", cpu_op="FLOOR"))
+    assert verdicts(ours) == [(0, "DISPATCH_OP", "compiled", ()),
+                              (1, "FLOOR", "cpu", ("not-listed",))]
+    assert ours.model_reasons == ()
+    theirs = intel(compiled("Qualcomm", "SM8650"))
+    assert verdicts(theirs) == [(0, "DISPATCH_OP", "cpu", ("not-listed",))]
+    assert [r.code for r in theirs.model_reasons] == ["npu-compiled-for-another-soc"]

@@ -211,3 +211,12 @@ def test_every_sample_model_end_to_end(run_cli):
                   if f["rule"] == "TFL302" for place in f["locations"]}
         assert tfl302 == set(off), name
     assert seen == SAMPLES
+
+
+def test_a_model_compiled_for_samsung_is_recognised_and_one_for_another_npu_is_refused():
+    from test_litert_compiled import compiled
+
+    assert verdicts(samsung(compiled("Samsung", "E9965"))) == [(0, "DISPATCH_OP", "compiled", ())]
+    theirs = samsung(compiled("IntelOpenVINO", "LNL"))
+    assert verdicts(theirs) == [(0, "DISPATCH_OP", "blocks", ("not-listed",))]
+    assert [r.code for r in theirs.model_reasons] == ["npu-compiled-for-another-soc"]
