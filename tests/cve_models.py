@@ -500,6 +500,20 @@ def cve_2022_23559() -> ModelBuilder:
 
 
 @reproducer
+def cve_2022_35937() -> ModelBuilder:
+    """GATHER_ND with the constant index 5 into a params dimension of size 4."""
+    return _one_op("GATHER_ND", [("params", [4, 2]), ("indices", _ints([[5]]), "INT32")],
+                   [1, 2])
+
+
+@reproducer
+def cve_2022_35939() -> ModelBuilder:
+    """SCATTER_ND with the constant index 7 into an output dimension of size 4."""
+    return _one_op("SCATTER_ND", [("indices", _ints([[7]]), "INT32"), ("updates", [1, 2]),
+                                  ("shape", _ints([4, 2]), "INT32")], [4, 2])
+
+
+@reproducer
 def cve_2022_41894() -> ModelBuilder:
     """CONV_3D_TRANSPOSE with a bias and 4 input channels for 1 output channel."""
     model, main = _model()

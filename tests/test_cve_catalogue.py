@@ -47,7 +47,9 @@ def test_rows_have_the_required_fields():
             assert isinstance(row[key], str) and row[key].strip(), (row["id"], key)
         assert row["fixed_in"] and all(re.fullmatch(r"\d+\.\d+\.\d+", version)
                                        for version in row["fixed_in"]), row["id"]
-        assert ADVISORY.match(row["source"]) or row["ghsa"] in row["source"], row["id"]
+        assert ADVISORY.match(row["source"]) or row["source"] == \
+            f"tensorflow/tensorflow security advisory {row['ghsa']}", row["id"]
+        assert cve_catalogue.source_url(row["source"]).startswith("https://github.com/")
         if row.get("tfsa"):  # a TensorFlow advisory is cited by its own file
             assert row["tfsa"].lower() in row["source"], row["id"]
         for commit in row.get("fix_commits", []):

@@ -198,12 +198,13 @@ def table(rows: list[dict], outcomes: dict, markdown: bool) -> str:
 
 
 def source_url(source: str) -> str:
-    """A link for a row's source: the advisory file at its commit, or the pull request."""
+    """A link for a row's source: the advisory file at its commit, or the GitHub advisory."""
     match = re.match(r"([\w.-]+/[\w.-]+)@([0-9a-f]{40}):(\S+)", source)
     if match:
         return "https://github.com/{}/blob/{}/{}".format(*match.groups())
-    match = re.match(r"([\w.-]+/[\w.-]+)#(\d+)", source)
-    return "https://github.com/{}/pull/{}".format(*match.groups()) if match else source
+    match = re.match(r"([\w.-]+/[\w.-]+) security advisory (GHSA-[\w-]+)$", source)
+    return "https://github.com/{}/security/advisories/{}".format(*match.groups()) \
+        if match else source
 
 
 def gaps(rows: list[dict], outcomes: dict) -> str:
