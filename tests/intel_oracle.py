@@ -47,13 +47,14 @@ def _site() -> Path | None:
     return Path(ai_edge_litert.__file__).resolve().parent.parent
 
 
-def paths() -> tuple[Path, Path] | None:
-    """(apply_plugin_main, the plugin's directory), or None when the wheel lacks them."""
+def paths(vendor: str = "intel_openvino") -> tuple[Path, Path] | None:
+    """(apply_plugin_main, the directory of the vendor's plugin), or None when the wheel
+    lacks them."""
     site = _site()
     if site is None:
         return None
     tool = site / "ai_edge_litert" / "tools" / "apply_plugin_main"
-    plugin_dir = site / "ai_edge_litert" / "vendors" / "intel_openvino" / "compiler"
+    plugin_dir = site / "ai_edge_litert" / "vendors" / vendor / "compiler"
     if not tool.is_file() or not any(plugin_dir.glob("libLiteRtCompilerPlugin_*.so")):
         return None
     return tool, plugin_dir
@@ -112,33 +113,48 @@ class Partitioned:
         return self.returncode == 0
 
 
-def _run(command: str, model: Path, out: Path, soc_model: str, *flags: str):
-    tool, plugin_dir = paths()
+@dataclass(frozen=True)
+class Plugin:
+    """Which plugin of the wheel to run, and how."""
+
+    vendor: str = "intel_openvino"  # its directory under ai_edge_litert/vendors/
+    manufacturer: str = MANUFACTURER  # its kPluginManufacturer
+    soc_model: str = SOC_MODEL
+    preload: str | None = None  # a library to LD_PRELOAD into the tool
+
+
+INTEL = Plugin()
+
+
+def _run(command: str, model: Path, out: Path, plugin: Plugin, *flags: str):
+    tool, plugin_dir = paths(plugin.vendor)
+    env = {**os.environ, "LD_LIBRARY_PATH": ""}
+    if plugin.preload:
+        env["LD_PRELOAD"] = plugin.preload
     return subprocess.run(
         [str(tool), f"--cmd={command}", f"--model={model}", f"--o={out}",
-         f"--soc_manufacturer={MANUFACTURER}", f"--soc_model={soc_model}",
+         f"--soc_manufacturer={plugin.manufacturer}", f"--soc_model={plugin.soc_model}",
          f"--libs={plugin_dir}", "--err=-", *flags],
-        capture_output=True, text=True, timeout=TIMEOUT, preexec_fn=_cap_memory,
-        env={**os.environ, "LD_LIBRARY_PATH": ""})
+        capture_output=True, text=True, timeout=TIMEOUT, preexec_fn=_cap_memory, env=env)
 
 
-def compile_for_cpu(model: Path, out: Path, soc_model: str = SOC_MODEL) -> bytes:
+def compile_for_cpu(model: Path, out: Path) -> bytes:
     """The model as LiteRT's AOT compile writes it for this plugin (--cmd=apply): DISPATCH_OP
     ops and the LiteRtStamp. Intel's NPU compiler is not on PyPI, so each partition is
     compiled for OpenVINO's CPU device (--intel_openvino_graph_backends=cpu); the file's
     layout is the same."""
-    done = _run("apply", model, out, soc_model, "--intel_openvino_graph_backends=cpu")
+    done = _run("apply", model, out, INTEL, "--intel_openvino_graph_backends=cpu")
     if done.returncode != 0:
         raise AssertionError(f"apply_plugin_main --cmd=apply failed ({done.returncode}):\n"
                              f"{(done.stdout + done.stderr)[-2000:]}")
     return out.read_bytes()
 
 
-def partition(model: Path, soc_model: str = SOC_MODEL) -> Partitioned:
+def partition(model: Path, plugin: Plugin = INTEL) -> Partitioned:
     """Run the plugin's partition step on `model`; map every op back to the input model."""
     with tempfile.TemporaryDirectory() as work:
         out = Path(work) / "partitioned.tflite"
-        done = _run("partition", model, out, soc_model)
+        done = _run("partition", model, out, plugin)
         log = done.stdout + done.stderr
         result = Partitioned(done.returncode, log,
                              refused_codes=[int(c) for c in REFUSED.findall(log)],

@@ -9,13 +9,15 @@ the whole model (no CPU fallback)."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from builder import OPTIONS, ModelBuilder
 from conftest import MODELS, lint_bytes, rule_locations, target_result, verdicts
-from intel_oracle import composite_model
+from intel_oracle import Plugin, composite_model, partition, paths
 
 from tfllint.engine.rule import Location
 from tfllint.targets.profile import load_target
@@ -96,6 +98,45 @@ def test_the_wheels_plugin_has_the_builders_of_this_source():
     data = plugin.read_bytes()
     missing = [text for text in tables()["wheel-string"] if text.encode() not in data]
     assert not missing
+
+
+# The wheel's plugin leaves flatbuffers::ClassicLocale::instance_ undefined, so it does not
+# load; a library defining that symbol, preloaded, lets it (shared/research/npu-oracle.md §4).
+LOCALE_SHIM = "char _ZN11flatbuffers13ClassicLocale9instance_E[64];\n"
+
+
+@pytest.fixture(scope="module")
+def samsung_plugin(tmp_path_factory) -> Plugin:
+    if paths("samsung") is None:
+        pytest.skip("the Samsung plugin ships in ai-edge-litert==2.3.0 (oracle extra), "
+                    "which is not installed")
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        pytest.skip("no C compiler to build the shim the Samsung plugin needs to load")
+    work = tmp_path_factory.mktemp("samsung-shim")
+    (work / "shim.c").write_text(LOCALE_SHIM)
+    subprocess.run([compiler, "-shared", "-fPIC", "-o", str(work / "libshim.so"),
+                    str(work / "shim.c")], check=True, capture_output=True)
+    return Plugin("samsung", "Samsung", "E9965", preload=str(work / "libshim.so"))
+
+
+def test_the_plugins_partition_step_selects_every_op(samsung_plugin, tmp_path):
+    """The fact behind fallback = "none", from the wheel's plugin itself: its partition
+    step selects every op (Flex, WHILE, ONE_HOT, a composite it cannot build), so an op
+    without a builder reaches Compile, where the whole compile fails."""
+    extra = {"one_hot": one_op("ONE_HOT", [const("depth", 4), const("on", [1.0], "FLOAT32"),
+                                           const("off", [0.0], "FLOAT32")], out_shape=(1, 8, 4)),
+             "composite": composite_model("odml.scaled_dot_product_attention")}
+    models = {p.stem: p for p in sorted(MODELS.glob("*.tflite"))}
+    for name, data in extra.items():
+        models[name] = tmp_path / f"{name}.tflite"
+        models[name].write_bytes(data)
+    for name, path in models.items():
+        result = partition(path, samsung_plugin)
+        assert result.ok, f"{name}: {result.log[-1500:]}"
+        assert set(result.selected.values()) <= {True, None}, name
+        assert all(selected == total for selected, total, _ in result.stats.values()), name
+        assert "cpu" not in {v.verdict for v in samsung(path.read_bytes()).ops}, name
 
 
 # -- ops without a builder, and builders that fail ---------------------------------------------
