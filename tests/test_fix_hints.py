@@ -31,7 +31,8 @@ TARGETS = sorted(set(builtin_profile_names().values()))
 RELU = 1  # ActivationFunctionType
 
 # Runs the target tests and the rule examples with a hook on every model they analyse:
-# writes [(model bytes, (runtime version, Android API, max delegated partitions))].
+# writes [(model bytes, (runtime version, Android API, max delegated partitions,
+# accelerator set))].
 RECORDER = """
 import pickle, sys
 import pytest
@@ -43,7 +44,8 @@ original = Analyses.__init__
 def recording(analyses, view, settings=None):
     key = (bytes(view.file.data[:]), (getattr(settings, "runtime_version", None),
            getattr(settings, "android_api", None),
-           getattr(settings, "max_delegated_partitions", None)))
+           getattr(settings, "max_delegated_partitions", None),
+           getattr(settings, "accelerators", None)))
     seen[key] = None
     original(analyses, view, settings)
 
@@ -55,7 +57,7 @@ with open(sys.argv[1], "wb") as out:
 
 
 def settings_mapping(recorded) -> dict:
-    runtime, android_api, partitions = recorded
+    runtime, android_api, partitions, accelerators = recorded
     settings = {}
     if runtime:
         settings["runtime-version"] = ".".join(map(str, runtime))
@@ -63,6 +65,8 @@ def settings_mapping(recorded) -> dict:
         settings["android-api"] = android_api
     if partitions:
         settings["max-delegated-partitions"] = partitions
+    if accelerators:
+        settings["accelerators"] = list(accelerators)
     return settings
 
 
@@ -261,7 +265,8 @@ def write(tmp_path, text: str) -> str:
      "unknown reason code 'ethos-u-finite-scales'"),
     ('[requirements]\nfix.dtype = "x"\n',
      "[requirements].fix: unknown reason code 'dtype'; a fix is keyed by one of "
-     "quantization, dynamic-shape, op-version-ceiling, or the name of a model check"),
+     "quantization, dynamic-shape, op-version-ceiling, no-cpu-fallback, or the name of a "
+     "model check"),
     ('[ops.SOFTMAX]\nfix = "keep softmax on the CPU"\n',
      "[ops.SOFTMAX].fix: a plain string is the fix for an op the target does not run "
      "(supported = false); this op is supported, so key each fix by the reason it addresses"),

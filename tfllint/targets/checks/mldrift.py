@@ -328,7 +328,9 @@ def composite(ctx: OpContext) -> Found:
 
 # -- static preconditions of reported failures (TFL306) -----------------------------------
 
-@op_check("mldrift-bug-pad-rank3")
+@op_check("mldrift-bug-pad-rank3",
+          fix="Pad at rank 4: RESHAPE to [1, d0, d1, d2] with a constant shape, PAD, and "
+              "RESHAPE back.")
 def bug_pad_rank3(ctx: OpContext) -> Iterator[str]:
     """PAD of a rank-3 tensor with non-zero padding on axis 0 or 1 (LiteRT#9272)."""
     source, paddings = _input(ctx, 0), _input(ctx, 1)
@@ -345,7 +347,9 @@ def bug_pad_rank3(ctx: OpContext) -> Iterator[str]:
                f"{' and '.join(map(str, axes))}, not only the innermost")
 
 
-@op_check("mldrift-bug-mixed-rank")
+@op_check("mldrift-bug-mixed-rank",
+          fix="RESHAPE the lower-rank operand of {op} to the other's rank (leading 1s) with a "
+              "constant shape.")
 def bug_mixed_rank(ctx: OpContext) -> Iterator[str]:
     """ADD or MUL of two computed operands of different rank (LiteRT#8980)."""
     first, second = _input(ctx, 0), _input(ctx, 1)
@@ -365,7 +369,9 @@ def _dynamic_range_weights(ctx: OpContext, weights: Tensor | None) -> bool:
             and _quantized(weights))
 
 
-@op_check("mldrift-bug-drq-fc-rank3-add")
+@op_check("mldrift-bug-drq-fc-rank3-add",
+          fix="Keep the FULLY_CONNECTED input rank 2, or RESHAPE it to rank 4 before the "
+              "FULLY_CONNECTED and the ADD; or ship float weights for the GPU.")
 def bug_drq_fc_rank3_add(ctx: OpContext) -> Iterator[str]:
     """A dynamic-range quantized FULLY_CONNECTED (constant INT8 weights, float input) on a
     rank-3 input whose output feeds an ADD (LiteRT#9277)."""
@@ -382,7 +388,9 @@ def bug_drq_fc_rank3_add(ctx: OpContext) -> Iterator[str]:
                f"{adds[0].index})")
 
 
-@op_check("mldrift-bug-fc-dequantize-weights")
+@op_check("mldrift-bug-fc-dequantize-weights",
+          fix="Store the weights as float16 + DEQUANTIZE or float32, or give the "
+              "FULLY_CONNECTED its INT8 weights directly.")
 def bug_fc_dequantize_weights(ctx: OpContext) -> Iterator[str]:
     """A FULLY_CONNECTED whose weights are the output of a DEQUANTIZE of constant INT8
     data (LiteRT#9523); float16 weights through DEQUANTIZE are folded and compile."""
