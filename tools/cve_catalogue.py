@@ -212,12 +212,21 @@ def source_url(source: str) -> str:
 
 def gaps(rows: list[dict], outcomes: dict) -> str:
     """The rows tfllint does not catch without a target, with the check each needs."""
-    lines = ["| CVE | runtime | the check it needs (the precondition) |", "|---|---|---|"]
+    lines = ["| CVE | the check it needs (the precondition) | ai-edge-litert 2.3.0 | "
+             "tflite-micro |", "|---|---|---|---|"]
     for row in rows:
         result = outcomes.get(row["id"])
         if result is None or caught_by(result) == "not caught":
-            lines.append(f"| {row['id']} | {row['runtime']} | {row['precondition']} |")
+            today = [worst(result[runtime]) if result else "no reproducer"
+                     for runtime in ("litert", "tflm")]
+            lines.append(f"| {row['id']} | {row['precondition']} | {today[0]} | {today[1]} |")
     return "\n".join(lines)
+
+
+def worst(outcomes: list[str]) -> str:
+    """The worst of a reproducer's outcomes in one runtime, without the refusal's message."""
+    outcome = min(outcomes, key=lambda o: SEVERITY.index(o.split(":")[0]))
+    return "refused" if outcome.startswith("refused") else outcome
 
 
 def counts(rows: list[dict], outcomes: dict) -> str:
@@ -226,7 +235,7 @@ def counts(rows: list[dict], outcomes: dict) -> str:
     for runtime in ("litert", "tflm"):
         kinds: dict[str, int] = {}
         for result in reproduced:  # a row whose runs differ counts as its worst outcome
-            kind = min((o.split(":")[0] for o in result[runtime]), key=SEVERITY.index)
+            kind = worst(result[runtime]).split(":")[0]
             kinds[kind] = kinds.get(kind, 0) + 1
         parts.append(f"{runtime}: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
     for key, name in (("tfllint", "tfllint"), ("tfllint_tflm", "tfllint --target tflm")):
