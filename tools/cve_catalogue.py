@@ -35,7 +35,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import tomllib
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -82,8 +81,9 @@ ADDRESS = re.compile(r"0x[0-9a-f]{6,}")
 
 
 def load_catalogue(path: Path = CATALOGUE) -> list[dict]:
-    with path.open("rb") as handle:
-        return tomllib.load(handle)["cve"]
+    from tfllint.toml_files import parse_toml  # tomllib, or tomli on Python 3.10
+
+    return parse_toml(path.read_text(encoding="utf-8"), str(path))["cve"]
 
 
 def reproducers() -> dict:
