@@ -82,7 +82,7 @@ def test_the_profile_lists_exactly_the_ops_with_a_builder():
 
 def test_every_verdict_says_it_rests_on_the_public_rule_only():
     profile = load_target("npu-samsung")
-    assert "public rule" in profile.title
+    assert "public rule only" in profile.title
     assert "public rule only" in profile.describes
     assert "Public rule only" in profile.messages["summary"]
     assert profile.fallback == "none" and profile.runtime_path == "compiledmodel-accelerator"
@@ -149,7 +149,7 @@ def test_an_op_without_a_builder_stops_the_whole_compile():
     assert result.blocked
     assert result.ops[0].reasons[0].tool == "Unsupported op: 85"
     assert result.ops[0].reasons[0].message == (
-        "ONE_HOT is not supported by the Samsung Exynos NPU (public rule of LiteRT's plugin)")
+        "ONE_HOT is not supported by LiteRT's Samsung NPU plugin (public rule only)")
     assert ("TFL302", Location(subgraph=0, op_index=0, op="ONE_HOT")) in rule_locations(
         lint_bytes(data, target=["npu-samsung"]))
 
