@@ -13,8 +13,10 @@ outputs appear in an appended subgraph.
 This measures agreement with LiteRT's allowlist, not with Intel's NPU compiler (its
 libopenvino_intel_npu_compiler is not on PyPI; Compile fails here without it).
 
-Used by tests/test_npu_intel_differential.py. The tool runs in a child process with a
-timeout and an address-space cap.
+Used by tests/test_npu_intel_differential.py (and, for the Samsung plugin's partition step,
+tests/test_target_npu_samsung.py); as a script, python tests/intel_oracle.py MODEL.tflite
+[...] prints one JSON object per model. The tool runs in a child process with a timeout and
+an address-space cap.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import os
 import re
 import resource
 import subprocess
+import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -275,3 +278,25 @@ def composite_model(name: str) -> bytes:
     body.op("RELU", [a], [b])
     body.inputs, body.outputs = [a], [b]
     return model.build()
+
+
+def main(argv: list[str]) -> int:
+    """python tests/intel_oracle.py MODEL.tflite [...]: one JSON object per model."""
+    import json
+
+    reason = missing()
+    if reason:
+        print(reason, file=sys.stderr)
+        return 2
+    for name in argv:
+        result = partition(Path(name))
+        print(json.dumps({"model": name, "returncode": result.returncode,
+                          "stats": {str(k): v for k, v in result.stats.items()},
+                          "refused_codes": result.refused_codes,
+                          "selected": [[subgraph, op, chosen] for (subgraph, op), chosen
+                                       in sorted(result.selected.items())]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
