@@ -10,12 +10,14 @@ from __future__ import annotations
 import mmap
 import os
 import struct
-import zipfile
 import zlib
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from .errors import ModelReadError
 from .records import record
+
+if TYPE_CHECKING:
+    import zipfile
 
 BUNDLE_SUFFIXES = (".task", ".litertlm")
 MODEL_SUFFIXES = (".tflite",) + BUNDLE_SUFFIXES
@@ -29,6 +31,9 @@ MAX_INFLATED_BYTES = 256 << 20
 LOCAL_HEADER = b"PK\x03\x04"
 LOCAL_HEADER_SIZE = 30
 LOCAL_NAME_LENGTHS = struct.Struct("<HH")
+# Compression methods (APPNOTE.TXT 4.4.5), named here so that linting a .tflite file does
+# not import zipfile (and through it bz2 and lzma), milliseconds of every run's start-up.
+ZIP_STORED, ZIP_DEFLATED = 0, 8
 
 # LiteRT-LM container (google-ai-edge/LiteRT-LM@767d74f9 schema/core/litertlm_export.cc,
 # litertlm_read.cc, runtime/util/litert_lm_loader.cc): "LITERTLM", major, minor, patch
@@ -143,6 +148,8 @@ def _members(path: str, data: mmap.mmap) -> list[Member]:
 # -- MediaPipe .task: a zip archive ---------------------------------------------------
 
 def _zip_members(path: str, data: mmap.mmap) -> Iterator[Member]:
+    import zipfile  # only for bundles (ZIP_STORED above says why)
+
     try:
         infos = zipfile.ZipFile(_MapReader(data)).infolist()
     except (zipfile.BadZipFile, ValueError, struct.error, EOFError, OverflowError,
@@ -162,11 +169,11 @@ def _zip_members(path: str, data: mmap.mmap) -> Iterator[Member]:
             continue
         if info.flag_bits & 0x1:
             raise ModelReadError(path, f"member {info.filename!r} is encrypted")
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        if info.compress_type not in (ZIP_STORED, ZIP_DEFLATED):
             raise ModelReadError(path, f"member {info.filename!r} is compressed with zip "
                                        f"method {info.compress_type}; tfllint reads stored "
                                        "and deflated members")
-        deflated = info.compress_type == zipfile.ZIP_DEFLATED
+        deflated = info.compress_type == ZIP_DEFLATED
         if not deflated and info.file_size != info.compress_size:
             raise ModelReadError(path, f"member {info.filename!r} is stored, yet its sizes "
                                        f"differ ({info.compress_size} and {info.file_size})")
@@ -188,9 +195,9 @@ def _looks_like_tflite(name: str, data: mmap.mmap, start: int, info: zipfile.Zip
     base = name.rsplit("/", 1)[-1]
     if base.lower().endswith(".tflite") or base.upper().startswith("TF_LITE_"):
         return True
-    if info.compress_type == zipfile.ZIP_STORED:
+    if info.compress_type == ZIP_STORED:
         return data[start + 4:start + 8] == TFLITE_IDENTIFIER
-    if info.compress_type == zipfile.ZIP_DEFLATED:
+    if info.compress_type == ZIP_DEFLATED:
         try:  # the first 8 bytes; at most 64 bytes of input read
             head = zlib.decompressobj(-zlib.MAX_WBITS).decompress(
                 data[start:start + min(info.compress_size, 64)], 8)
