@@ -3,9 +3,10 @@
 The plugin selects every op whose code is not in its deny list, and three composites. The
 profile is checked against that list as the source and the 2.3.0 wheel hold it
 (tests/data/npu_google_tensor_unsupported_ops_f67457790c9c.txt), then verdicts,
-partitioning and the sample models. No oracle runs: the plugin loads the closed Tensor
-compiler library even to partition, and that library is not on PyPI; it also has the last
-word on what compiles."""
+partitioning and the sample models. The closed Tensor compiler library, which the plugin
+loads even to partition, is not on PyPI; it has the last word on what compiles.
+tests/test_npu_public_rule_differential.py runs the plugin's own partition step with a
+names-only stub of it."""
 from __future__ import annotations
 
 import pytest

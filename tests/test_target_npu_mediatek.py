@@ -3,9 +3,10 @@
 The profile's op table against the plugin's table as the source and the 2.3.0 wheel hold
 it (tests/data/npu_mediatek_ops_f67457790c9c.txt), the tensor-type rule of VerifyCommonOp,
 composites, the legalizations that stop the compile, partitioning and the sample models.
-No oracle runs: the plugin needs MediaTek's NeuronAdapter even to partition, and the
-NeuroPilot SDK is not on PyPI; the closed "get supported operations" check has the last
-word on a device SDK that has it."""
+MediaTek's NeuronAdapter (the NeuroPilot SDK) is not on PyPI: its closed "get supported
+operations" check, which a Neuron SDK from 8.2.24 adds, has the last word and is not
+checked anywhere; tests/test_npu_public_rule_differential.py runs the plugin's own partition
+step with a names-only stub of it."""
 from __future__ import annotations
 
 import numpy as np
@@ -126,8 +127,10 @@ def test_each_run_of_selected_ops_in_file_order_is_one_partition():
      "Int16 is not supported."),
     ("UINT16", {}, "UInt16 is not supported."),
     ("INT32", {}, None),
-    ("INT32", dict(scale=[1.0, 1.0], zero_point=[0, 1], quantized_dimension=1),
-     "Int32 per-channel quantization only supports symmetric zero points."),
+    # the source refuses this one; the 2.3.0 wheel's plugin selects it (the differential test)
+    ("INT32", dict(scale=[1.0, 1.0], zero_point=[0, 1], quantized_dimension=1), None),
+    (19, dict(scale=[0.5], zero_point=[0]), None),  # INT2: the 2.3.0 wheel maps it as INT4
+    (19, {}, "Int2 is not supported."),
     ("INT64", {}, "Unsupported element type: INT64"),
     ("FLOAT64", {}, "Unsupported element type: FLOAT64"),
 ])
