@@ -8,7 +8,9 @@ partition is tiny, so a stub of our own stands in, built with the C compiler at 
 - MediaTek: Neuron_getVersion, answering 8.0.0, below 8.2.24, the first NeuronAdapter with
   NEURON_FEATURE_UNKNOWN_OP (litert/vendors/mediatek/neuron_adapter_api.h): the plugin then
   decides by its own op table and VerifyCommonOp, and never asks the NeuronAdapter ("get
-  supported operations"), whose answer on a newer SDK is the last word.
+  supported operations"), whose answer on a newer SDK is the last word. For --cmd=apply,
+  the model-building calls all succeed and the "compiled network" is 64 filler bytes: the
+  plugin's own legalizations run, and LiteRT writes its compiled file around the filler.
 - Google Tensor: the five symbols the adapter looks up (adapter_aot.cc), never called: in
   public builds the partition step reads only the plugin's deny list.
 So `--cmd=partition` runs the real plugin code of the 2.3.0 wheel; what it measures is
@@ -41,9 +43,47 @@ class Vendor:
 VENDORS = {
     "npu-mediatek": Vendor(
         "MediaTek", "mt6989", "mediatek", "libneuron_adapter.so",
+        "#include <stddef.h>\n#include <string.h>\n"
         "typedef struct { unsigned char major, minor, patch; } NeuronRuntimeVersion;\n"
+        "static int handle;\n"
         "int Neuron_getVersion(NeuronRuntimeVersion* v)\n"
-        "{ v->major = 8; v->minor = 0; v->patch = 0; return 0; }\n"),
+        "{ v->major = 8; v->minor = 0; v->patch = 0; return 0; }\n"
+        # the compile: every model call succeeds, and the "compiled network" is 64 bytes of
+        # 0x5a, so that --cmd=apply runs the plugin's legalizations and writes LiteRT's file
+        "int Neuron_getL1MemorySizeKb(unsigned* s) { *s = 0; return 1; }\n"
+        "int NeuronModel_create(void** m) { *m = &handle; return 0; }\n"
+        "void NeuronModel_free(void* m) {}\n"
+        "int NeuronModel_setName(void* m, const char* n) { return 0; }\n"
+        "int NeuronModel_addOperand(void* m, const void* t) { return 0; }\n"
+        "int NeuronModel_setOperandValue(void* m, int i, const void* b, size_t n) { return 0; }\n"
+        "int NeuronModel_setOperandSymmPerChannelQuantParams(void* m, int i, const void* p)"
+        " { return 0; }\n"
+        "int NeuronModel_setOperandPerChannelQuantParams(void* m, int i, const void* p)"
+        " { return 0; }\n"
+        "int NeuronModel_addOperation(void* m, int t, unsigned a, const unsigned* i,"
+        " unsigned b, const unsigned* o) { return 0; }\n"
+        "int NeuronModel_getExtensionOperandType(void* m, const char* e, unsigned short t,"
+        " int* type) { *type = 0x10000; return 0; }\n"
+        "int NeuronModel_getExtensionOperationType(void* m, const char* e, unsigned short t,"
+        " int* type) { *type = 0x10000; return 0; }\n"
+        "int NeuronModel_identifyInputsAndOutputs(void* m, unsigned a, const unsigned* i,"
+        " unsigned b, const unsigned* o) { return 0; }\n"
+        "int NeuronModel_finish(void* m) { return 0; }\n"
+        "int NeuronModel_relaxComputationFloat32toFloat16(void* m, int a) { return 0; }\n"
+        "int NeuronCompilation_create(void* m, void** c) { *c = &handle; return 0; }\n"
+        "int NeuronCompilation_createWithOptions(void* m, void** c, const char* o)"
+        " { *c = &handle; return 0; }\n"
+        "int NeuronCompilation_setPriority(void* c, int p) { return 0; }\n"
+        "int NeuronCompilation_setPreference(void* c, int p) { return 0; }\n"
+        "int NeuronCompilation_setOptimizationHint(void* c, unsigned h) { return 0; }\n"
+        "int NeuronCompilation_setOptimizationString(void* c, const char* s) { return 0; }\n"
+        "int NeuronCompilation_setL1MemorySizeKb(void* c, unsigned s) { return 0; }\n"
+        "int NeuronCompilation_finish(void* c) { return 0; }\n"
+        "void NeuronCompilation_free(void* c) {}\n"
+        "int NeuronCompilation_getCompiledNetworkSize(void* c, size_t* n)"
+        " { *n = 64; return 0; }\n"
+        "int NeuronCompilation_storeCompiledNetwork(void* c, void* b, size_t n)"
+        " { memset(b, 0x5a, n); return 0; }\n"),
     "npu-google-tensor": Vendor(
         "Google", "Tensor_G4", "google_tensor", "liblitert_plugin_compiler.so",
         "int GoogleTensorCompileFlatbuffer(void) { return 1; }\n"
@@ -100,18 +140,29 @@ class StubOracle:
     def close(self) -> None:
         self._scratch.cleanup()
 
-    def partition(self, model: Path) -> Partitioned:
-        """The plugin's partition step on `model`, every op mapped back to the input model."""
+    def _run(self, command: str, model: Path, out: Path) -> subprocess.CompletedProcess:
         site = _site()
-        out = self.work / "partitioned.tflite"
         out.unlink(missing_ok=True)
-        done = subprocess.run(
-            [str(site / "tools" / "apply_plugin_main"), "--cmd=partition", f"--model={model}",
+        return subprocess.run(
+            [str(site / "tools" / "apply_plugin_main"), f"--cmd={command}", f"--model={model}",
              f"--o={out}", f"--soc_manufacturer={self.vendor.manufacturer}",
              f"--soc_model={self.vendor.soc_model}",
              f"--libs={site / 'vendors' / self.vendor.plugin / 'compiler'}", "--err=-"],
             capture_output=True, text=True, errors="replace", timeout=TIMEOUT,
             preexec_fn=_cap_memory, env={**os.environ, "LD_LIBRARY_PATH": str(self.work)})
+
+    def apply(self, model: Path) -> tuple[bytes | None, str]:
+        """LiteRT's AOT compile of `model` (--cmd=apply), the stub as the compiler: the file
+        it writes (None when it fails) and its log. MediaTek only."""
+        out = self.work / "compiled.tflite"
+        done = self._run("apply", model, out)
+        ok = done.returncode == 0 and out.is_file()
+        return (out.read_bytes() if ok else None), done.stdout + done.stderr
+
+    def partition(self, model: Path) -> Partitioned:
+        """The plugin's partition step on `model`, every op mapped back to the input model."""
+        out = self.work / "partitioned.tflite"
+        done = self._run("partition", model, out)
         log = done.stdout + done.stderr
         result = Partitioned(done.returncode, log,
                              stats={int(s): (int(n), int(t), int(p))

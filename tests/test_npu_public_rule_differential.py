@@ -28,6 +28,7 @@ if not TARGETS:
     pytest.skip(f"no plugin oracle: {missing('npu-mediatek')}", allow_module_level=True)
 
 from builder import ModelBuilder  # noqa: E402
+from conftest import MODELS as MODELS_DIR  # noqa: E402
 from conftest import SAMPLE_MODELS, target_result  # noqa: E402
 from intel_oracle import composite_model  # noqa: E402
 from npu_probes import probes  # noqa: E402
@@ -191,3 +192,72 @@ def test_probes(target, probe_dir):
                                                 "python tools/fetch_real_models.py")
 def test_real_models(target):
     check(target, {p.stem: p for p in sorted(CORPUS.glob("*.tflite"))}, "real models")
+
+
+# -- MediaTek's compile: the legalizations, and the file LiteRT writes ----------------------------
+
+@pytest.fixture(scope="module")
+def mediatek(tmp_path_factory):
+    if "npu-mediatek" not in TARGETS:
+        pytest.skip(f"no MediaTek plugin oracle: {missing('npu-mediatek')}")
+    oracle = StubOracle("npu-mediatek")
+    yield oracle, tmp_path_factory.mktemp("mediatek-apply")
+    oracle.close()
+
+
+def test_the_compile_fails_exactly_where_tfllint_says(mediatek):
+    """The legalizations that stop the compile (mediatek-compile-fails), against the
+    plugin's: --cmd=apply fails on a model tfllint refuses for them, and succeeds on the
+    model with the input constant."""
+    from test_target_npu_mediatek import int64_reshape, resize_nearest, transpose_conv
+
+    oracle, directory = mediatek
+    cases = {"resize-size-constant": resize_nearest(True),
+             "resize-size-computed": resize_nearest(False),
+             "transpose-conv-shape-constant": transpose_conv(True, bias=False),
+             "transpose-conv-shape-computed": transpose_conv(False, bias=False),
+             "transpose-conv-shape-computed-bias": transpose_conv(False, bias=True),
+             "int64-in-range": int64_reshape([8]), "int64-out-of-range": int64_reshape([1 << 40])}
+    outcomes = {}
+    for name, data in cases.items():
+        path = directory / f"{name}.tflite"
+        path.write_bytes(data)
+        compiled, log = oracle.apply(path)
+        refused = [r.tool for r in target_result(data, "npu-mediatek").model_reasons]
+        outcomes[name] = (compiled is not None, refused)
+        for tool in refused:
+            assert tool in log, (name, tool)
+    assert outcomes == {
+        "resize-size-constant": (True, []),
+        "resize-size-computed": (False, ["The second input of ResizeNearestNeighbor is not "
+                                         "const."]),
+        "transpose-conv-shape-constant": (True, []),
+        "transpose-conv-shape-computed": (False, ["The output_shape input of TransposeConv is "
+                                                  "not const."]),
+        "transpose-conv-shape-computed-bias": (True, []),
+        "int64-in-range": (True, []),
+        "int64-out-of-range": (False, ["CastInt64IntoInt32: value out of int32_t range."])}
+
+
+def test_a_model_compiled_by_the_mediatek_flow_is_recognised(mediatek):
+    """LiteRT's AOT file for MediaTek: one bytecode that every DISPATCH_OP shares, each op
+    naming its partition; stamped MediaTek mt6989."""
+    from tfllint.targets.compiled import compiled_model
+
+    from conftest import view_of
+
+    oracle, _ = mediatek
+    data, log = oracle.apply(MODELS_DIR / "while_loop.tflite")
+    assert data is not None, log[-2000:]
+    facts = compiled_model(view_of(data))
+    assert facts.stamp.text == "MediaTek mt6989"
+    assert [(op.subgraph, op.op_index, op.name) for op in facts.dispatch_ops] == [
+        (1, 0, "Partition_0"), (2, 0, "Partition_1")]
+    assert len({(op.bytecode_offset, op.bytecode_size) for op in facts.dispatch_ops}) == 1
+    assert facts.bytecode_outside() == facts.without_bytecode() == ()
+    on_mediatek = target_result(data, "npu-mediatek")
+    assert [(v.subgraph, v.op, v.verdict) for v in on_mediatek.ops] == [
+        (0, "WHILE", "cpu"), (1, "DISPATCH_OP", "compiled"), (2, "DISPATCH_OP", "compiled")]
+    assert on_mediatek.model_reasons == ()
+    elsewhere = target_result(data, "npu-google-tensor")
+    assert [r.code for r in elsewhere.model_reasons] == ["npu-compiled-for-another-soc"]

@@ -202,7 +202,9 @@ def resize_nearest(constant_size: bool) -> bytes:
     size = main.constant("size", np.array([8, 8], np.int32), "INT32") if constant_size \
         else main.tensor("size", [2], "INT32")
     y = main.tensor("y", [1, 8, 8, 8])
-    main.op("RESIZE_NEAREST_NEIGHBOR", [x, size], [y])
+    # the options table as the converter writes it (the legalization reads align_corners)
+    main.op("RESIZE_NEAREST_NEIGHBOR", [x, size], [y],
+            options=("ResizeNearestNeighborOptions", dict(align_corners=False)))
     main.inputs, main.outputs = ([x] if constant_size else [x, size]), [y]
     return model.build()
 
@@ -243,19 +245,21 @@ def test_legalizations_that_stop_the_compile_block_the_model():
         "The output_shape input of TransposeConv is not const."]
 
 
-def test_an_int64_constant_outside_the_int32_range_stops_the_compile():
-    def reshape(shape) -> bytes:
-        model = ModelBuilder()
-        main = model.subgraph()
-        x = main.tensor("x", [1, 8])
-        target_shape = main.constant("shape", np.array(shape, np.int64), "INT64")
-        y = main.tensor("y", [8])
-        main.op("RESHAPE", [x, target_shape], [y])
-        main.inputs, main.outputs = [x], [y]
-        return model.build()
+def int64_reshape(shape) -> bytes:
+    """x -> RESHAPE to `shape`, given as an INT64 constant."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    x = main.tensor("x", [1, 8])
+    target_shape = main.constant("shape", np.array(shape, np.int64), "INT64")
+    y = main.tensor("y", [8])
+    main.op("RESHAPE", [x, target_shape], [y])
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
 
-    assert mediatek_result(reshape([8])).model_reasons == ()
-    wide = mediatek_result(reshape([1 << 40]))
+
+def test_an_int64_constant_outside_the_int32_range_stops_the_compile():
+    assert mediatek_result(int64_reshape([8])).model_reasons == ()
+    wide = mediatek_result(int64_reshape([1 << 40]))
     assert [r.tool for r in wide.model_reasons] == [
         "CastInt64IntoInt32: value out of int32_t range."]
 
