@@ -109,15 +109,15 @@ def compare(name: str, path: Path, oracle: qnn_oracle.Result, tally: Tally,
 
 
 @lru_cache(maxsize=None)
-def oracle_results(directory: Path) -> dict[Path, qnn_oracle.Result]:
+def oracle_results(directory: Path, soc: str = qnn_oracle.SOC) -> dict[Path, qnn_oracle.Result]:
     models = sorted(directory.glob("*.tflite"))
-    return dict(zip(models, qnn_oracle.partition_all(models)))
+    return dict(zip(models, qnn_oracle.partition_all(models, soc=soc)))
 
 
-def run_set(directory: Path) -> Tally:
+def run_set(directory: Path, soc: str = qnn_oracle.SOC, target: str = "npu-qualcomm") -> Tally:
     tally = Tally()
-    for path, oracle in oracle_results(directory).items():
-        compare(path.stem, path, oracle, tally)
+    for path, oracle in oracle_results(directory, soc).items():
+        compare(path.stem, path, oracle, tally, target)
     return tally
 
 
@@ -176,6 +176,17 @@ def test_probes(probe_dir):
     assert first("ZEROS_LIKE-float32").kind == "legalization"
     assert [first(n).on_npu for n in ("EXP-float32", "ADD-int32", "FLOOR_MOD-int32")] == \
         [True] * 3
+
+
+def test_an_htp_v69_soc_refuses_16_bit_batch_matmul(tmp_path_factory):
+    """The one SoC difference the probes showed, on SM8450 (HTP v69), with the matrix
+    products and convolutions in every type: npu-qualcomm-v69 agrees, npu-qualcomm does
+    not on BATCH_MATMUL-int16."""
+    directory = tmp_path_factory.mktemp("qnn-sm8450")
+    for probe in probes(ops=["BATCH_MATMUL", "FULLY_CONNECTED", "CONV_2D"]):
+        (directory / f"{probe.name}.tflite").write_bytes(probe.build())
+    check(run_set(directory, "SM8450", "npu-qualcomm-v69"), "SM8450 probes (npu-qualcomm-v69)")
+    assert set(run_set(directory, "SM8450").disagreements) == {"BATCH_MATMUL-int16 0:0"}
 
 
 def test_every_builtin_code_the_plugin_lowers_is_listed(tmp_path):

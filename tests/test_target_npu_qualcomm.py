@@ -224,3 +224,13 @@ def test_every_sample_model_end_to_end():
         assert {(location.subgraph, location.op_index) for f in found if f.rule == "TFL301"
                 for location in f.locations} == set(off), path.stem
     assert seen == SAMPLES
+
+
+def test_htp_v68_and_v69_socs_refuse_16_bit_batch_matmul():
+    data = probe("BATCH_MATMUL-int16")
+    assert qualcomm(data).ops[0].verdict == "target"
+    for name in ("npu-qualcomm-v69", "npu-qualcomm-sm8450", "npu-qualcomm-sa8295"):
+        assert verdicts(qualcomm(data, name)) == [(0, "BATCH_MATMUL", "cpu", ("dtype",))]
+    assert qualcomm(probe("BATCH_MATMUL-int8"), "npu-qualcomm-v69").ops[0].verdict == "target"
+    older = load_target("npu-qualcomm-v69")
+    assert (older.partitioning, len(older.ops)) == ("runs", len(load_target("npu-qualcomm").ops))
