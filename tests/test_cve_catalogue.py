@@ -123,17 +123,37 @@ def test_tfllint_catches_exactly_as_recorded(cve, tmp_path):
 def test_caught_rows_as_of_this_record():
     """Which rows tfllint catches, and with which rules; grows as checks are added. With
     --target tflm, TFL302 is TFLite Micro's own refusal (no kernel, dynamic tensors)."""
+    op_parameters = {  # TFL009 (op-parameters-crash-runtime, preview)
+        "CVE-2020-15207", "CVE-2020-15211", "CVE-2020-15212", "CVE-2020-15213",
+        "CVE-2020-15214", "CVE-2021-29585", "CVE-2021-29586", "CVE-2021-29587",
+        "CVE-2021-29588", "CVE-2021-29591", "CVE-2021-29593", "CVE-2021-29595",
+        "CVE-2021-29597", "CVE-2021-29598", "CVE-2021-29599", "CVE-2021-29602",
+        "CVE-2021-29603", "CVE-2021-29606", "CVE-2021-37683", "CVE-2021-37685",
+        "CVE-2021-37687", "CVE-2022-21741", "CVE-2022-23557", "CVE-2023-27579"}
     assert {cve: cve_catalogue.caught_by(OUTCOMES[cve]) for cve in CAUGHT
             if cve_catalogue.caught_by(OUTCOMES[cve]) != "not caught"} == {
         "CVE-2020-15209": "TFL001",
         "CVE-2020-15210": "TFL004",
         "CVE-2021-29592": "TFL001",
         "CVE-2021-37681": "TFL001",
+        **{cve: "TFL009" for cve in op_parameters},
     }
-    assert {cve for cve in CAUGHT if cve_catalogue.caught_by(OUTCOMES[cve], "tfllint_tflm")
-            == "TFL302"} == {cve for cve in OUTCOMES if any(
-                outcome.startswith(("refused: Didn't find op", "refused: Op#0"))
-                for outcome in OUTCOMES[cve]["tflm"])}
+    assert {cve for cve in CAUGHT if "TFL302" in cve_catalogue.caught_by(
+        OUTCOMES[cve], "tfllint_tflm")} == {cve for cve in OUTCOMES if any(
+            outcome.startswith(("refused: Didn't find op", "refused: Op#0"))
+            for outcome in OUTCOMES[cve]["tflm"])}
+
+
+def test_every_crash_is_predicted():
+    """Each reproducer that crashed ai-edge-litert or tflite-micro gets an error from
+    tfllint (issue 13, point 2)."""
+    crashed = {cve for cve, result in OUTCOMES.items()
+               if any(outcome.startswith("crashed") for runtime in ("litert", "tflm")
+                      for outcome in result[runtime])}
+    assert crashed == {"CVE-2020-15211", "CVE-2021-29591", "CVE-2021-29593", "CVE-2021-29597",
+                       "CVE-2021-29598", "CVE-2021-29599", "CVE-2023-27579"}
+    assert {cve for cve in crashed if cve_catalogue.caught_by(OUTCOMES[cve]) == "not caught"} \
+        == set()
 
 
 ORACLES = {"litert": ("ai_edge_litert", "ai-edge-litert 2.3.0"),

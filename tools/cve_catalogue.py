@@ -15,9 +15,9 @@ process at a time, with a 20 s timeout and a 2 GiB address-space limit:
   zero inputs;
 - tflite-micro: tflite_micro's runtime.Interpreter.from_bytes (1 MiB arena), invoke on
   zero inputs;
-- tfllint: `tfllint FILE --format json`, and again with `--target tflm` (TFLite Micro
-  crashes on reproducers of advisories that name only TFLite), in process: the rule IDs
-  at error severity, or exit 2.
+- tfllint: `tfllint FILE --format json --preview` (new rules start in preview), and
+  again with `--target tflm` (TFLite Micro crashes on reproducers of advisories that
+  name only TFLite), in process: the rule IDs at error severity, or exit 2.
 
 An outcome is "ran", "refused: <first line of the runtime's message>", "crashed: <signal>"
 or "hung" (the timeout). Each reproducer runs RUNS times per runtime and the distinct
@@ -135,7 +135,7 @@ def lint(path: Path, tflm: bool) -> dict:
     (a location as "subgraph/op_index/tensor_index/buffer", None where absent)."""
     from tfllint.cli import main
 
-    arguments = [str(path), "--format", "json", "--no-config"]
+    arguments = [str(path), "--format", "json", "--no-config", "--preview"]
     if tflm:
         arguments += ["--target", "tflm"]
     output, errors = io.StringIO(), io.StringIO()
@@ -256,7 +256,8 @@ precondition. It is run in a child process (20 s timeout, 2 GiB address space) i
 ai-edge-litert 2.3.0 (load, `allocate_tensors`, `invoke` on zero inputs) and in
 tflite-micro {tflm} (1 MiB arena, `invoke` on zero inputs). "refused" is a clean error
 with the runtime's message, "crashed" a signal, "hung" the timeout. The tfllint column is
-the rules that report an error without a target, the last column with `--target tflm`
+the rules that report an error without a target (`--preview`: new rules such as TFL009
+start in preview), the last column with `--target tflm`
 ("exit 2" when tfllint cannot read the file). With `--target tflm`, TFL302 says TFLite
 Micro has no kernel for the op or cannot plan its zero-sized or dynamic tensors: that is
 TFLite Micro's own refusal of the file, not a finding of the advisory's defect. The rows

@@ -1,0 +1,299 @@
+"""Op parameters a builtin kernel rejects, or dies on, judged from the file as its Prepare would.
+
+The facts (which ops, fields, input slots; what LiteRT and TFLite Micro do; the kernel
+source) are rules/data/op_parameters.toml; this module has one function per `kind` of
+check there, each yielding Defect(op, tensor, text) for one op. Shapes are the file's;
+a check needs a known rank (the data input not a scalar of unknown rank) and reads only
+constant inputs, so nothing here guesses a value the runtime computes.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterator, NamedTuple
+
+from tfllint.model import Operator, Tensor
+
+DATA = "op_parameters"
+
+
+class Defect(NamedTuple):
+    op: Operator
+    tensor: Tensor | None
+    text: str  # what is wrong, e.g. "stride_w is 0 (must be at least 1)"
+
+
+def _input(view, op: Operator, slot: int) -> Tensor | None:
+    if slot >= len(op.inputs) or op.inputs[slot] < 0:
+        return None
+    return view.tensor(op.subgraph, op.inputs[slot])
+
+
+def _constant(view, op: Operator, slot: int):
+    """(tensor, flat int values) of a constant integer input, else (tensor, None)."""
+    tensor = _input(view, op, slot)
+    if tensor is None or not tensor.is_constant or not tensor.dtype.startswith(("INT", "UINT")):
+        return tensor, None
+    values = view.tensor_data(tensor)
+    return tensor, None if values is None else [int(v) for v in values.reshape(-1)]
+
+
+def _rank(tensor: Tensor | None) -> int | None:
+    """The rank the kernel sees, or None when unknown (no tensor, or a shapeless one)."""
+    if tensor is None or (not tensor.shape and not tensor.has_rank):
+        return None
+    return len(tensor.shape)
+
+
+def option_positive(view, op: Operator, check: dict) -> Iterator[Defect]:
+    if not op.options_type:  # no options table: the runtime's defaults, not judged
+        return
+    bad = [f"{name} is {op.options[name]}" for name in check["fields"]
+           if isinstance(op.options.get(name), int) and op.options[name] < 1]
+    if bad:
+        yield Defect(op, None, f"{', '.join(bad)} (each must be at least 1)")
+
+
+def constant_nonzero(view, op: Operator, check: dict) -> Iterator[Defect]:
+    tensor, values = _constant(view, op, check["slot"])
+    if values is not None and 0 in values:
+        yield Defect(op, tensor, f"the constant {check['what']} {values} holds a 0")
+
+
+def integer_divisor(view, op: Operator, check: dict) -> Iterator[Defect]:
+    tensor, values = _constant(view, op, check["slot"])
+    if values is None or tensor.dtype not in check["types"]:
+        return
+    zero_point = 0
+    if tensor.dtype != "INT32" and tensor.quantization and tensor.quantization.zero_point:
+        zero_point = tensor.quantization.zero_point[0]
+    if zero_point in values:
+        what = "0" if tensor.dtype == "INT32" else f"its zero point {zero_point} (0)"
+        yield Defect(op, tensor, f"the constant {tensor.dtype} divisor holds {what}")
+
+
+def segment_ids(view, op: Operator, check: dict) -> Iterator[Defect]:
+    tensor, values = _constant(view, op, check["slot"])
+    if not values:
+        return
+    if values[0] != 0:
+        yield Defect(op, tensor, f"the constant segment ids start at {values[0]}, not 0")
+        return
+    for previous, current in zip(values, values[1:]):
+        if current - previous not in (0, 1):
+            yield Defect(op, tensor, f"the constant segment ids go from {previous} to "
+                                     f"{current} (each must equal the last or add 1)")
+            return
+
+
+def _normalized_axis(value: int, rank: int, insert: bool) -> int | None:
+    """The axis as the kernel resolves it, or None when it is out of range."""
+    size = rank + 1 if insert else rank
+    resolved = value + size if value < 0 else value
+    return resolved if 0 <= resolved < size else None
+
+
+def axis(view, op: Operator, check: dict) -> Iterator[Defect]:
+    data = _input(view, op, check["data_slot"])
+    rank = _rank(data)
+    if not rank:  # unknown, or rank 0 (the reductions skip the axes of a scalar)
+        return
+    if "axis_option" in check:
+        if not op.options_type:
+            return
+        tensor, values = None, [op.options.get(check["axis_option"], 0)]
+    else:
+        tensor, values = _constant(view, op, check["axis_slot"])
+    insert = check.get("insert", False)
+    for value in values or ():
+        if _normalized_axis(value, rank, insert) is None:
+            low, high = (-(rank + 1), rank) if insert else (-rank, rank - 1)
+            yield Defect(op, tensor, f"axis {value} is outside [{low}, {high}] for the "
+                                     f"rank-{rank} input")
+            return
+
+
+def gather_indices(view, op: Operator, check: dict) -> Iterator[Defect]:
+    params = _input(view, op, 0)
+    tensor, values = _constant(view, op, check["slot"])
+    rank = _rank(params)
+    if not values or not rank or not op.options_type:
+        return
+    resolved = _normalized_axis(op.options.get("axis", 0), rank, False)
+    if resolved is None:
+        return  # the axis check reports it
+    size = params.shape[resolved]
+    if size < 0:
+        return
+    bad = [value for value in values if not 0 <= value < size]
+    if bad:
+        yield Defect(op, tensor, f"the constant index {bad[0]} is outside [0, {size - 1}] "
+                                 f"of the gathered dimension")
+
+
+def svdf_rank(view, op: Operator, check: dict) -> Iterator[Defect]:
+    if not op.options_type:
+        return
+    rank = op.options.get("rank", 0)
+    if rank == 0:
+        yield Defect(op, None, "rank is 0 (num_filters is divided by it)")
+        return
+    features = _input(view, op, 1)
+    if features is not None and features.shape and features.shape[0] % rank:
+        yield Defect(op, features, f"num_filters {features.shape[0]} (weights_feature "
+                                   f"dimension 0) is not a multiple of rank {rank}")
+
+
+def split_zero(view, op: Operator, check: dict) -> Iterator[Defect]:
+    if op.options_type and op.options.get("num_splits", 0) == 0 and op.outputs:
+        yield Defect(op, None, f"num_splits is 0 (the op has {_count(op.outputs, 'output')})")
+
+
+def _count(items, noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def split_count(view, op: Operator, check: dict) -> Iterator[Defect]:
+    if not op.options_type:
+        return
+    splits = op.options.get("num_splits", 0)
+    if splits == 0 and op.name == "SPLIT":
+        return  # split_zero
+    if splits != len(op.outputs):
+        yield Defect(op, None, f"num_splits is {splits} but the op has "
+                               f"{_count(op.outputs, 'output')}")
+        return
+    if op.name != "SPLIT":
+        return
+    data = _input(view, op, check["data_slot"][op.name])
+    rank = _rank(data)
+    _, values = _constant(view, op, check["axis_slot"][op.name])
+    if not rank or not values or len(values) != 1:
+        return
+    resolved = _normalized_axis(values[0], rank, False)
+    if resolved is not None and data.shape[resolved] >= 0 and data.shape[resolved] % splits:
+        yield Defect(op, data, f"the axis size {data.shape[resolved]} is not a multiple of "
+                               f"num_splits {splits} (not an even split)")
+
+
+def _non_positive_dims(tensor: Tensor | None, dims, role: str) -> Iterator[str]:
+    if tensor is None or len(tensor.shape) != 4:
+        return
+    for dim in dims:
+        if tensor.shape[dim] < 1 and not _dynamic(tensor, dim):
+            yield f"the {role} has size {tensor.shape[dim]} in dimension {dim}"
+
+
+def _dynamic(tensor: Tensor, dim: int) -> bool:
+    signature = tensor.shape_signature
+    return bool(signature) and len(signature) > dim and signature[dim] < 0
+
+
+def bias_size(view, op: Operator, check: dict) -> Iterator[Defect]:
+    bias, weights = _input(view, op, 2), _input(view, op, 1)
+    if bias is None or weights is None or len(weights.shape) != 4 or bias.is_dynamic:
+        return
+    expected = weights.shape[check["filter_dim"]]
+    if bias.element_count != expected and expected > 0:
+        yield Defect(op, bias, f"the bias has {bias.element_count} elements, the filter "
+                               f"{expected} output channels")
+
+
+def conv_dims(view, op: Operator, check: dict) -> Iterator[Defect]:
+    """Input and filter dimensions that must be positive; with `grouped`, the input's
+    channels a multiple of the filter's input channels (the group count)."""
+    data, weights = _input(view, op, 0), _input(view, op, 1)
+    texts = [*_non_positive_dims(data, check["input_dims"], "input"),
+             *_non_positive_dims(weights, check["filter_dims"], "filter")]
+    if texts:
+        yield Defect(op, None, texts[0])
+        return
+    if (not check.get("grouped") or data is None or weights is None or len(data.shape) != 4
+            or len(weights.shape) != 4):
+        return
+    channels, per_group = data.shape[3], weights.shape[3]
+    if channels % per_group and not _dynamic(data, 3):
+        yield Defect(op, weights, f"the input's {channels} channels are not a multiple of "
+                                  f"the filter's {per_group} input channels")
+
+
+def call_cycles(view, ops: list[Operator]) -> Iterator[Defect]:
+    """Control-flow ops, in subgraphs the model can run, whose called subgraph leads back
+    to the op's own subgraph."""
+    reachable = set(view.reachable_subgraphs) | {s.subgraph for s in view.model.signatures}
+    pending = list(reachable)
+    while pending:  # the subgraphs signatures run, and what those call
+        for op in view.model.subgraphs[pending.pop()].operators:
+            for called in set(op.called_subgraphs) - reachable:
+                reachable.add(called)
+                pending.append(called)
+    calls = {index: {called for op in view.model.subgraphs[index].operators
+                     for called in op.called_subgraphs}
+             for index in range(len(view.model.subgraphs))}
+    for op in ops:
+        if op.subgraph not in reachable:
+            continue
+        for called in dict.fromkeys(op.called_subgraphs):
+            path = _path(calls, called, op.subgraph)
+            if path is not None:
+                chain = " -> ".join(str(s) for s in (op.subgraph, *path))
+                yield Defect(op, None, f"it calls subgraph {called}, which leads back to "
+                                       f"subgraph {op.subgraph} (calls {chain})")
+                break
+
+
+def _path(calls: dict[int, set[int]], start: int, goal: int) -> list[int] | None:
+    """The subgraphs from `start` to `goal` along calls (breadth first), or None."""
+    parents: dict[int, int | None] = {start: None}
+    queue = [start]
+    for node in queue:
+        if node == goal:
+            path = [node]
+            while parents[path[-1]] is not None:
+                path.append(parents[path[-1]])
+            return path[::-1]
+        for nxt in sorted(calls[node]):
+            if nxt not in parents:
+                parents[nxt] = node
+                queue.append(nxt)
+    return None
+
+
+def optional_inputs(view, ops: list[Operator], table: dict) -> Iterator[Defect]:
+    """-1 (no tensor) in an input slot the op's kernel does not read as optional."""
+    anywhere = set(table["any"])
+    for op in ops:
+        name = op.name
+        if (name in anywhere or name.startswith(tuple(table["any_prefix"]))
+                or not op.opcode.is_known or op.opcode.custom_code is not None):
+            continue
+        allowed = set(table.get(name, ()))
+        slots = [slot for slot, index in enumerate(op.inputs)
+                 if index < 0 and slot not in allowed]
+        if slots:
+            yield Defect(op, None, f"input {slots[0]} is -1 (no tensor), a slot the "
+                                   f"{name} kernel does not read as optional")
+
+
+KINDS: dict[str, Callable[..., Iterator[Defect]]] = {
+    "option_positive": option_positive, "constant_nonzero": constant_nonzero,
+    "integer_divisor": integer_divisor, "segment_ids": segment_ids, "axis": axis,
+    "gather_indices": gather_indices, "svdf_rank": svdf_rank, "split_zero": split_zero,
+    "split_count": split_count,
+    "conv_dims": conv_dims, "bias_size": bias_size,
+}
+
+
+def defects(view, data: dict) -> Iterator[tuple[dict, Defect]]:
+    """(check, defect) for every op of the model, in subgraph and op order per check."""
+    ops = list(view.operators())
+    for check in data["check"]:
+        kind = check["kind"]
+        if kind == "call_cycle":
+            found = call_cycles(view, [op for op in ops if op.name in check["ops"]])
+        elif kind == "optional_input":
+            found = optional_inputs(view, ops, data["optional_inputs"])
+        else:
+            function = KINDS[kind]
+            found = (defect for op in ops if op.name in check["ops"]
+                     for defect in function(view, op, check))
+        for defect in found:
+            yield check, defect

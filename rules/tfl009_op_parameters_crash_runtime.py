@@ -1,0 +1,71 @@
+"""TFL009: an op option, input index or constant input the kernel refuses or crashes on."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from tfllint.analyses.data import load_data_table
+from tfllint.engine.rule import RuleContext, Violation, rule
+
+from ._locations import at_op
+from ._op_parameters import DATA, defects
+
+CRASH = ("crashes", "divides by zero")
+
+
+def consequence(check: dict) -> str:
+    """What the runtimes do with the defect, worst first: "crashes ai-edge-litert
+    (SIGSEGV)", "LiteRT refuses it (<kernel>)", plus TFLite Micro's crash when it has one."""
+    litert, tflm = check["litert"], check.get("tflm", "")
+    if litert.startswith(CRASH):
+        words = [f"LiteRT {litert}"]
+    else:
+        words = [f"LiteRT refuses it ({check['litert_source'].split(' (')[0]})"]
+    if tflm.startswith(CRASH):
+        words.append(f"TFLite Micro {tflm}")
+    cves = f" [{', '.join(check['cves'])}]" if check["cves"] else ""
+    return "; ".join(words) + cves
+
+
+@rule(id="TFL009", name="op-parameters-crash-runtime", severity="error", preview=True,
+      evidence=("runtime+source: tests/test_cve_catalogue.py (the reproducers' recorded "
+                "outcomes in ai-edge-litert 2.3.0 and tflite-micro), tests/"
+                "test_op_parameters.py; each check cites the kernel's Prepare in "
+                "rules/data/op_parameters.toml"))
+def check(ctx: RuleContext) -> Iterator[Violation]:
+    """An op parameter out of the range its kernel accepts: the runtime refuses or crashes.
+
+    What it finds:
+        Op options, input indices and constant inputs that the builtin kernel's Prepare
+        (or Eval, for a constant) rejects, judged as the kernel judges them: a stride,
+        dilation or block size below 1; a 0 in a constant block_shape; an SVDF rank of 0
+        or one that does not divide num_filters; a SPLIT whose num_splits is not its
+        output count or does not divide the axis; a CONV_2D whose filter input channels
+        are 0 or do not divide the input's; a constant axis out of range; a constant
+        gather index outside the gathered dimension; segment ids that are not sorted
+        from 0; an integer DIV by a constant 0; a subgraph call cycle (WHILE, IF,
+        CALL_ONCE); the no-tensor index -1 in an input the kernel does not read as
+        optional. The facts per op are rules/data/op_parameters.toml, with the kernel
+        source of each.
+
+    Why it matters:
+        These are the preconditions of published TFLite CVEs. LiteRT refuses most of
+        them when the interpreter allocates or invokes; some still crash it (an index
+        -1 in ADD, SPLIT with num_splits 0: SIGSEGV in ai-edge-litert 2.3.0), and TFLite
+        Micro, which checks less, divides by zero or recurses until the stack
+        overflows. A model from outside with one of these takes the app down.
+
+    Example:
+        op0 SPACE_TO_BATCH_ND: the constant block_shape [2, 0] holds a 0: LiteRT refuses
+        it (tflite/kernels/space_to_batch_nd.cc ResizeOutputTensor); TFLite Micro divides
+        by zero (SIGFPE) [CVE-2021-29597].
+
+    How to fix:
+        The file was edited or produced by a broken converter: re-export it. Do not run
+        a model from outside that has this finding.
+    """
+    data = load_data_table(DATA)
+    for entry, defect in defects(ctx.view, data):
+        yield Violation(f"{defect.op.name}: {defect.text}: {consequence(entry)}",
+                        at_op(defect.op, defect.tensor),
+                        fix="re-export the model; do not run a file from outside with this",
+                        cause=f"{entry['id']}:{defect.op.subgraph}:{defect.op.index}")

@@ -1,0 +1,231 @@
+"""TFL009 (op-parameters-crash-runtime): each check of rules/data/op_parameters.toml on a
+model with the defect (the exact finding) and on its nearest valid neighbour (nothing),
+the data's claims against the runtimes' recorded outcomes (tests/data/cve_outcomes.json),
+and the CVE reproducers it catches.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import REPO, lint_bytes, rule_locations
+
+import cve_models
+from builder import ModelBuilder
+from cve_models import _conv, _ints, _one_op, _svdf
+from tfllint.analyses.data import load_data_table
+from tfllint.engine.rule import Location
+from tfllint.reader.decode import OPERATOR_NAMES
+from tfllint.rules._op_parameters import KINDS
+
+OPS = set(OPERATOR_NAMES.values())
+
+DATA = load_data_table("op_parameters")
+OUTCOMES = json.loads((REPO / "tests" / "data" / "cve_outcomes.json").read_text())
+SETTINGS = {"runtime-version": "2.21", "preview": True, "select": ["TFL009"]}
+
+
+def found(data: bytes) -> set:
+    return rule_locations(lint_bytes(data, **SETTINGS))
+
+
+def at(op: str, index: int = 0, tensor: str | None = None, tensor_index: int | None = None,
+       subgraph: int = 0) -> set:
+    return {("TFL009", Location(subgraph=subgraph, op_index=index, op=op, tensor=tensor,
+                                tensor_index=tensor_index))}
+
+
+def conv(stride=1, dilation=1, **kwargs) -> bytes:
+    return _conv("CONV_2D", ("Conv2DOptions", {"padding": 0, "stride_w": stride, "stride_h": 1,
+                                               "dilation_w_factor": dilation,
+                                               "dilation_h_factor": 1}), **kwargs).build()
+
+
+def split(num_splits: int, outputs: int, axis: int = 1, width: int = 4) -> bytes:
+    model = ModelBuilder()
+    main = model.subgraph()
+    a = main.constant("axis", _ints(axis), "INT32")
+    x = main.tensor("x", [1, width])
+    ys = [main.tensor(f"y{i}", [1, width // max(outputs, 1)]) for i in range(outputs)]
+    main.op("SPLIT", [a, x], ys, options=("SplitOptions", {"num_splits": num_splits}))
+    main.inputs, main.outputs = [x], ys
+    return model.build()
+
+
+def reduction(axis) -> bytes:
+    return _one_op("SUM", [("x", [2, 3]), ("axis", _ints(axis), "INT32")], [2],
+                   options=("ReducerOptions", {"keep_dims": False})).build()
+
+
+def expand_dims(axis: int) -> bytes:
+    return _one_op("EXPAND_DIMS", [("x", [1, 4]), ("axis", _ints([axis]), "INT32")],
+                   [1, 1, 4]).build()
+
+
+def gather(index: int, axis: int = 0) -> bytes:
+    return _one_op("GATHER", [("params", [4, 2]), ("indices", _ints([index]), "INT32")],
+                   [1, 2], options=("GatherOptions", {"axis": axis})).build()
+
+
+def concatenation(axis: int) -> bytes:
+    return _one_op("CONCATENATION", [("a", [1, 2]), ("b", [1, 2])], [1, 4],
+                   options=("ConcatenationOptions", {"axis": axis})).build()
+
+
+def segment_sum(ids) -> bytes:
+    return cve_models._segment_sum(ids).build()
+
+
+def divide(divisor, dtype="INT32", zero_point=None) -> bytes:
+    model = ModelBuilder()
+    main = model.subgraph()
+    quant = {} if zero_point is None else {"scale": [0.5], "zero_point": [zero_point]}
+    x = main.tensor("x", [1, 4], dtype, **quant)
+    d = main.constant("d", np.asarray([divisor], {"INT32": np.int32, "INT8": np.int8}[dtype]),
+                      dtype, **quant)
+    y = main.tensor("y", [1, 4], dtype, **quant)
+    main.op("DIV", [x, d], [y], options=("DivOptions", {}))
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
+def fully_connected(bias_index: int | None) -> bytes:
+    model = ModelBuilder()
+    main = model.subgraph()
+    x = main.tensor("x", [1, 4])
+    w = main.constant("w", np.ones((3, 4), np.float32))
+    y = main.tensor("y", [1, 3])
+    inputs = [x, w] + ([] if bias_index is None else [bias_index])
+    main.op("FULLY_CONNECTED", inputs, [y], options=("FullyConnectedOptions", {}))
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
+def add(second: int) -> bytes:
+    model = ModelBuilder()
+    main = model.subgraph()
+    x = main.tensor("x", [1, 4])
+    y = main.tensor("y", [1, 4])
+    main.op("ADD", [x, x if second == 0 else second], [y], options=("AddOptions", {}))
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
+def while_loop(cond: int, body: int, body_calls_main: bool = False) -> bytes:
+    """WHILE in subgraph 0 with cond and body subgraphs 1 and 2 (or as given); the body
+    may itself run a WHILE over subgraphs 0 and 1, closing the cycle 0 -> 2 -> 0."""
+    model = ModelBuilder()
+    main, first, second = (model.subgraph(name) for name in ("main", "cond", "body"))
+    x, y = main.tensor("x", [1], "INT32"), main.tensor("y", [1], "INT32")
+    main.op("WHILE", [x], [y], options=("WhileOptions", {"cond_subgraph_index": cond,
+                                                         "body_subgraph_index": body}))
+    main.inputs, main.outputs = [x], [y]
+    a, flag = first.tensor("a", [1], "INT32"), first.tensor("flag", [1], "BOOL")
+    first.op("LESS", [a, a], [flag])
+    first.inputs, first.outputs = [a], [flag]
+    b, c = second.tensor("b", [1], "INT32"), second.tensor("c", [1], "INT32")
+    if body_calls_main:
+        second.op("WHILE", [b], [c], options=("WhileOptions", {"cond_subgraph_index": 1,
+                                                               "body_subgraph_index": 0}))
+    else:
+        second.op("ADD", [b, b], [c], options=("AddOptions", {}))
+    second.inputs, second.outputs = [b], [c]
+    return model.build()
+
+
+# (name, bad model, its exact findings, the valid neighbour)
+CASES = [
+    ("conv stride 0", conv(stride=0), at("CONV_2D"), conv()),
+    ("conv dilation -1", conv(dilation=-1), at("CONV_2D"), conv(dilation=2)),
+    ("conv filter 0 input channels", conv(filter_shape=(1, 3, 3, 0), filter_input=True),
+     at("CONV_2D"), conv(filter_shape=(1, 3, 3, 1), filter_input=True)),
+    ("conv channels not a multiple", conv(input_shape=(1, 4, 4, 3), filter_shape=(1, 3, 3, 2)),
+     at("CONV_2D", tensor="w", tensor_index=1),
+     conv(input_shape=(1, 4, 4, 4), filter_shape=(1, 3, 3, 2))),  # 2 groups
+    ("conv bias size", conv(bias=2), at("CONV_2D", tensor="b", tensor_index=2), conv(bias=1)),
+    ("svdf rank 0", _svdf(0, True).build(), at("SVDF"), _svdf(1, True).build()),
+    ("svdf rank does not divide", _svdf(3, True).build(), at(
+        "SVDF", tensor="weights_feature", tensor_index=1), _svdf(2, True).build()),
+    ("split num_splits 0", split(0, 1), at("SPLIT"), split(1, 1)),
+    ("split count differs", split(2, 1), at("SPLIT"), split(2, 2)),
+    ("split uneven", split(3, 3, width=4), at("SPLIT", tensor="x", tensor_index=1),
+     split(2, 2, width=4)),
+    ("split axis", split(2, 2, axis=2), at("SPLIT", tensor="axis", tensor_index=0),
+     split(2, 2, axis=-1)),
+    ("reduction axis", reduction([-3]), at("SUM", tensor="axis", tensor_index=1),
+     reduction([-2, 1])),
+    ("expand_dims axis", expand_dims(3), at("EXPAND_DIMS", tensor="axis", tensor_index=1),
+     expand_dims(-3)),
+    ("concatenation axis", concatenation(2), at("CONCATENATION"), concatenation(-1)),
+    ("gather index", gather(4), at("GATHER", tensor="indices", tensor_index=1), gather(3)),
+    ("gather axis", gather(0, axis=2), at("GATHER"), gather(1, axis=-1)),
+    ("segment ids skip", segment_sum([0, 0, 2, 2]),
+     at("SEGMENT_SUM", tensor="segment_ids", tensor_index=1), segment_sum([0, 0, 1, 1])),
+    ("int32 divisor 0", divide(0), at("DIV", tensor="d", tensor_index=1), divide(2)),
+    ("int8 divisor at its zero point", divide(3, "INT8", zero_point=3),
+     at("DIV", tensor="d", tensor_index=1), divide(0, "INT8", zero_point=3)),
+    ("index -1 in ADD", add(-1), at("ADD"), add(0)),
+    ("while calls its own subgraph", while_loop(0, 0), at("WHILE"), while_loop(1, 2)),
+    ("while body calls back to main", while_loop(1, 2, body_calls_main=True),
+     at("WHILE") | at("WHILE", subgraph=2), while_loop(1, 2)),
+]
+
+
+@pytest.mark.parametrize("name, bad, expected, good", CASES, ids=[c[0] for c in CASES])
+def test_check_finds_exactly_the_defect(name, bad, expected, good):
+    assert found(bad) == expected
+    assert found(good) == set()
+
+
+def test_optional_bias_of_fully_connected_is_accepted():
+    assert found(fully_connected(-1)) == set()
+
+
+def test_space_to_batch_zero_names_the_tflite_micro_crash():
+    data = cve_models.REPRODUCERS["CVE-2021-29597"]()
+    [finding] = lint_bytes(data, **SETTINGS)
+    assert finding.severity == "error"
+    assert finding.message == (
+        "SPACE_TO_BATCH_ND: the constant block_shape [2, 0] holds a 0: LiteRT refuses it "
+        "(tflite/kernels/space_to_batch_nd.cc ResizeOutputTensor); TFLite Micro divides by "
+        "zero (SIGFPE) [CVE-2021-29597]")
+
+
+def test_rule_is_preview():
+    findings = lint_bytes(conv(stride=0), **{"runtime-version": "2.21"})
+    assert "TFL009" not in {finding.rule for finding in findings}
+
+
+def test_every_check_has_a_known_kind_ops_and_sources():
+    special = {"call_cycle", "optional_input"}
+    for check in DATA["check"]:
+        assert check["kind"] in set(KINDS) | special, check["id"]
+        assert check["litert"] in ("refuses", "crashes (SIGSEGV)"), check["id"]
+        assert check["litert_source"].startswith("tflite/kernels/"), check["id"]
+        for op in check.get("ops", ()):
+            assert op in OPS, op
+    for op in DATA["optional_inputs"]:
+        if op not in ("any", "any_prefix"):
+            assert op in OPS, op
+
+
+def test_the_data_agrees_with_the_recorded_runtime_outcomes():
+    """A check that says LiteRT crashes names CVEs whose reproducer crashed ai-edge-litert;
+    one that says it refuses, CVEs it refused; TFLite Micro's crash likewise."""
+    words = {"refuses": "refused", "crashes (SIGSEGV)": "crashed: SIGSEGV",
+             "divides by zero (SIGFPE)": "crashed: SIGFPE", "ran": "ran"}
+    for check in DATA["check"]:
+        for cve in check["cves"]:
+            for runtime in ("litert", "tflm"):
+                if runtime in check:
+                    outcomes = OUTCOMES[cve][runtime]
+                    assert any(o.startswith(words[check[runtime]]) for o in outcomes), \
+                        (check["id"], cve, runtime, outcomes)
+
+
+def test_every_cve_it_names_is_caught_by_it():
+    for check in DATA["check"]:
+        for cve in check["cves"]:
+            errors = {rule for rule, _ in OUTCOMES[cve]["tfllint"]["errors"]}
+            assert "TFL009" in errors, (check["id"], cve)
