@@ -193,13 +193,16 @@ def test_a_partly_delegated_model_shows_its_share_and_fails_a_gate():
     assert tfl304.message.startswith("50% of ops run on LiteRT's Qualcomm QNN HTP NPU plugin")
 
 
-def test_dispatch_ops_are_compiled():
+def test_dispatch_ops_are_compiled_and_the_partition_steps_output_is_refused():
     model = ModelBuilder()
     main = model.subgraph()
     x, y = main.tensor("x", [1, 8]), main.tensor("y", [1, 8])
     main.op("CUSTOM", [x], [y], custom_code="DISPATCH_OP")
     main.inputs, main.outputs = [x], [y]
-    assert verdicts(qualcomm(model.build())) == [(0, "DISPATCH_OP", "compiled", ())]
+    result = qualcomm(model.build())
+    assert verdicts(result) == [(0, "DISPATCH_OP", "compiled", ())]
+    # without custom options it names no bytecode: the partition step's output, not compiled
+    assert [r.code for r in result.model_reasons] == ["npu-dispatch-without-bytecode"]
 
 
 SAMPLES = {  # model: (ops selected, ops, partitions, {(subgraph, op): codes} of the others)
