@@ -239,6 +239,39 @@ def test_the_compile_fails_exactly_where_tfllint_says(mediatek):
         "int64-out-of-range": (False, ["CastInt64IntoInt32: value out of int32_t range."])}
 
 
+# probes that are not models an exporter writes, on which the compile fails for that reason
+KNOWN_COMPILE_DIFFERENCES = {
+    "composite-odml.rms_norm": "the probe's composite has one input; the legalization of "
+                               "odml.rms_norm reads the scale, a second input",
+}
+
+
+def test_the_compile_fails_where_tfllint_says_on_every_model(mediatek, probe_dir):
+    """--cmd=apply on every probe, sample and real model that the plugin partitions into
+    something: it fails exactly where tfllint gives mediatek-compile-fails."""
+    oracle, _ = mediatek
+    models = {**probe_dir, **{f"sample-{p.stem}": p for p in SAMPLE_MODELS}}
+    if CORPUS.is_dir():
+        models.update({f"real-{p.stem}": p for p in sorted(CORPUS.glob("*.tflite"))})
+    compared, differ, known = 0, [], []
+    for name, path in models.items():
+        data = path.read_bytes()
+        result = target_result(data, "npu-mediatek")
+        ours = any(r.code == "mediatek-compile-fails" for r in result.model_reasons)
+        if not ours and not any(v.verdict == ON_TARGET for v in result.ops):
+            continue  # nothing to compile: the tool stops before the plugin compiles
+        compiled, log = oracle.apply(path)
+        compared += 1
+        if ours != (compiled is None) and name in KNOWN_COMPILE_DIFFERENCES:
+            known.append(name)
+        elif ours != (compiled is None):
+            differ.append(f"{name}: tfllint {'refuses' if ours else 'passes'} it, the compile "
+                          f"{'succeeds' if compiled else 'fails'}: {log.strip()[-300:]}")
+    print(f"\nnpu-mediatek compile vs the plugin's --cmd=apply: {compared} models, "
+          f"{compared - len(differ) - len(known)} agree, known differences: {known}")
+    assert compared > 300 and differ == [], "\n".join(differ)
+
+
 def test_a_model_compiled_by_the_mediatek_flow_is_recognised(mediatek):
     """LiteRT's AOT file for MediaTek: one bytecode that every DISPATCH_OP shares, each op
     naming its partition; stamped MediaTek mt6989."""

@@ -264,6 +264,25 @@ def test_an_int64_constant_outside_the_int32_range_stops_the_compile():
         "CastInt64IntoInt32: value out of int32_t range."]
 
 
+def test_an_op_without_the_options_its_legalization_reads_stops_the_compile():
+    def add(options) -> bytes:
+        model = ModelBuilder()
+        main = model.subgraph()
+        a, b, c = (main.tensor(name, [1, 8]) for name in "abc")
+        main.op("ADD", [a, b], [c], options=options)
+        main.inputs, main.outputs = [a, b], [c]
+        return model.build()
+
+    assert mediatek_result(add(("AddOptions", dict(fused_activation_function=0)))
+                           ).model_reasons == ()
+    bare = mediatek_result(add(None))
+    assert [(r.code, r.message) for r in bare.model_reasons] == [
+        ("mediatek-compile-fails", "op 0 ADD (subgraph 0): it has no builtin options table, "
+                                   "which the legalization reads at compile time")]
+    # an op whose legalization reads no option compiles without them
+    assert mediatek_result(unary("RELU", "FLOAT32")).model_reasons == ()
+
+
 def test_an_op_the_plugin_does_not_select_cannot_stop_the_compile():
     # a non-constant size on an op whose types keep it on the CPU is never legalized
     model = ModelBuilder()

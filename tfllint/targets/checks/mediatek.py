@@ -19,6 +19,16 @@ PLUGIN = "the MediaTek compiler plugin"
 # legalizations/common_op_legalization.cc VerifyCommonOp: the composites it accepts
 COMPOSITES = ("odml.rms_norm", "odml.l2_norm")
 INT32_RANGE = (-(1 << 31), (1 << 31) - 1)
+# Ops whose legalization reads their builtin options (fused activation, padding, axis,
+# keep_dims, beta, masks, align_corners, adj_x, alpha): without the options table LiteRT's
+# getter fails ("Failed to get fused activation", "Fails to get Conv2dPadding", ...) and
+# so does the compile (create_model.cc, legalize_helper.h; every one of them seen failing
+# with the 2.3.0 wheel's plugin: tests/test_npu_public_rule_differential.py).
+READS_OPTIONS = frozenset((
+    "ADD", "AVERAGE_POOL_2D", "BATCH_MATMUL", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D",
+    "DIV", "FULLY_CONNECTED", "LEAKY_RELU", "MAX_POOL_2D", "MEAN", "MUL", "REDUCE_MAX",
+    "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "SOFTMAX", "SPLIT", "STRIDED_SLICE", "SUB",
+    "SUM", "TRANSPOSE_CONV", "UNPACK"))
 
 
 def quantization_kind(tensor: Tensor) -> str:
@@ -112,16 +122,21 @@ def _constant(ctx: ModelContext, op, position: int) -> bool:
 @model_check("mediatek-compile-fails",
              fix="Make the inputs the MediaTek legalization reads at compile time constant "
                  "(convert with fixed input shapes so the converter folds them), give "
-                 "TRANSPOSE_CONV a bias, and keep INT64 constants within the int32 range.")
+                 "TRANSPOSE_CONV a bias, keep INT64 constants within the int32 range, and "
+                 "keep every op's builtin options (re-export a model whose ops lost them).")
 def compile_fails(ctx: ModelContext) -> Iterator[tuple[str, str]]:
     """Ops the plugin selects whose legalization (create_model.cc) then fails, which stops
     the compile of the whole model: RESIZE_NEAREST_NEIGHBOR whose size is not a constant,
-    TRANSPOSE_CONV without a bias whose output shape is not a constant, and INT64
-    constants outside the int32 range (cast to INT32: CastInt64IntoInt32)."""
+    TRANSPOSE_CONV without a bias whose output shape is not a constant, INT64 constants
+    outside the int32 range (cast to INT32: CastInt64IntoInt32), and an op without the
+    builtin options its legalization reads."""
     for op in ctx.view.operators():
         if op.subgraph not in ctx.view.reachable_subgraphs or not selected(ctx, op):
             continue
         where = f"op {op.index} {op.name} (subgraph {op.subgraph})"
+        if op.name in READS_OPTIONS and op.options_type is None:
+            yield (f"{where}: it has no builtin options table, which the legalization reads "
+                   "at compile time", None)
         if op.name == "RESIZE_NEAREST_NEIGHBOR" and not _constant(ctx, op, 1):
             yield (f"{where}: its size input is not a constant, which the legalization "
                    "reads at compile time", "The second input of ResizeNearestNeighbor is "
