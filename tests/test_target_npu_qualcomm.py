@@ -71,14 +71,18 @@ def test_an_op_without_a_legalization_stays_on_the_cpu_with_the_plugins_line():
 # -- what the HTP validator refuses (probes of tests/npu_probes.py) --------------------------
 
 def test_the_validators_type_refusals_give_the_types_it_takes():
-    cases = {"EXP-int8": "INT8", "ADD-int64": "INT64", "FLOOR_MOD-float32": "FLOAT32",
-             "PACK-int32": "INT32", "DEPTHWISE_CONV_2D-int16": "INT16"}
-    for name, dtype in cases.items():
+    cases = {  # probe: (the type refused, the QNN op the plugin names)
+        "EXP-int8": ("INT8", "ElementWiseUnary, operation=Exp"),
+        "ADD-int64": ("INT64", "ElementWiseBinary, operation=Add"),
+        "FLOOR_MOD-float32": ("FLOAT32", "ElementWiseBinary, operation=Mod"),
+        "PACK-int32": ("INT32", "Pack"),
+        "DEPTHWISE_CONV_2D-int16": ("INT16", "DepthWiseConv2d")}
+    for name, (dtype, qnn_op) in cases.items():
         result = qualcomm(probe(name))
         op = result.ops[0]
         assert (op.verdict, [r.code for r in op.reasons]) == ("cpu", ["dtype"]), name
         assert f"is {dtype}; supported: " in op.reasons[0].message, name
-        assert op.reasons[0].tool == (f"QNN op validation failed for {op.op}: Unsupported "
+        assert op.reasons[0].tool == (f"QNN op validation failed: (type={qnn_op}); Unsupported "
                                       "input/output datatypes requested for the HTP Op (QNN "
                                       "error=3110)")
     exp = qualcomm(probe("EXP-int8")).ops[0].reasons[0]
@@ -92,7 +96,11 @@ def test_the_validators_type_refusals_give_the_types_it_takes():
 def test_ranks_the_validator_takes():
     assert [v.verdict for v in qualcomm(probe("ADD-float32-rank5")).ops] == ["target"]
     assert verdicts(qualcomm(probe("ADD-float32-rank6"))) == [(0, "ADD", "cpu", ("rank",))]
-    assert verdicts(qualcomm(probe("TANH-float32-rank5"))) == [(0, "TANH", "cpu", ("rank",))]
+    tanh = qualcomm(probe("TANH-float32-rank5"))
+    assert verdicts(tanh) == [(0, "TANH", "cpu", ("rank",))]
+    assert tanh.ops[0].reasons[0].tool == (
+        "QNN op validation failed: (type=ElementWiseNeuron, operation=Tanh); the HTP Op refuses "
+        "this tensor rank (QNN error=3110)")
     assert [v.verdict for v in qualcomm(probe("RELU-int8-rank5")).ops] == ["target"]
 
 

@@ -413,6 +413,7 @@ def _tensor_reasons(ctx: OpContext, support: OpSupport) -> Iterator[Reason]:
     dtypes = support.dtypes if support.dtypes is not None else profile.dtypes
     max_rank = support.max_rank if support.max_rank is not None else profile.max_rank
     seen: set[tuple[str, str]] = set()
+    status = support.status or ""  # {status} in the wording: the op's own, e.g. the QNN op
     for role, tensor in _io_tensors(ctx):
         if ctx.is_constant(tensor):
             if support.weight_dtypes is not None and tensor.dtype not in support.weight_dtypes:
@@ -421,20 +422,22 @@ def _tensor_reasons(ctx: OpContext, support: OpSupport) -> Iterator[Reason]:
                     seen.add(key)
                     yield Reason("weight-dtype", f"constant {role} '{tensor.name}' is "
                                  f"{tensor.dtype}; supported: {', '.join(support.weight_dtypes)}",
-                                 _tool_message(profile, "unsupported_dtype", ctx.op))
+                                 _tool_message(profile, "unsupported_dtype", ctx.op, status=status))
             continue
         if dtypes is not None and tensor.dtype not in dtypes:
             key = ("dtype", tensor.dtype)
             if key not in seen:
                 seen.add(key)
                 yield Reason("dtype", f"{role} '{tensor.name}' is {tensor.dtype}; supported: "
-                             f"{', '.join(dtypes)}", _tool_message(profile, "unsupported_dtype", ctx.op))
+                             f"{', '.join(dtypes)}",
+                             _tool_message(profile, "unsupported_dtype", ctx.op, status=status))
         if max_rank is not None and len(tensor.shape) > max_rank:
             key = ("rank", str(len(tensor.shape)))
             if key not in seen:
                 seen.add(key)
                 yield Reason("rank", f"{role} '{tensor.name}' has rank {len(tensor.shape)}; "
-                             f"at most {max_rank}", _tool_message(profile, "unsupported_rank", ctx.op))
+                             f"at most {max_rank}",
+                             _tool_message(profile, "unsupported_rank", ctx.op, status=status))
 
 
 def _io_tensors(ctx: OpContext) -> Iterator[tuple[str, Tensor]]:
@@ -509,7 +512,8 @@ MESSAGE_FALLBACKS = {
 
 def _tool_message(profile: TargetProfile, key: str, op: Operator, **extra) -> str | None:
     """The real tool's wording for `key`, filled in for this op: {op}, {version},
-    {op_index}, {code} (the builtin code), and `extra`. An empty wording means none."""
+    {op_index}, {code} (the builtin code), and `extra` ({status}, the op's own wording, in
+    the type and rank messages). An empty wording means none."""
     template = profile.messages.get(key)
     while template is None and key in MESSAGE_FALLBACKS:
         key = MESSAGE_FALLBACKS[key]
