@@ -189,6 +189,32 @@ def test_an_htp_v69_soc_refuses_16_bit_batch_matmul(tmp_path_factory):
     assert set(run_set(directory, "SM8450").disagreements) == {"BATCH_MATMUL-int16 0:0"}
 
 
+def test_refusals_name_the_qnn_op_the_validator_refused(probe_dir):
+    """Where tfllint and the plugin both leave an op off for its types or rank, tfllint's
+    quoted wording names the QNN op the HTP validator refused (type and operation)."""
+    import re
+
+    qnn_op = re.compile(r"QNN op (\w+)(?: operation=(\w+))?")
+    named = re.compile(r"\(type=(\w+)(?:, operation=(\w+))?\)")
+    compared, wrong = 0, {}
+    for path, oracle in oracle_results(probe_dir).items():
+        if oracle.error:
+            continue
+        result = target_result(path.read_bytes(), "npu-qualcomm")
+        for verdict in result.ops:
+            theirs = oracle.subgraphs[verdict.subgraph][verdict.op_index]
+            ours = [r.tool for r in verdict.reasons if r.code in ("dtype", "rank")]
+            if theirs.kind != "validator" or not ours:
+                continue
+            compared += 1
+            expected, quoted = qnn_op.search(theirs.reason), named.search(ours[0])
+            if quoted is None or expected.groups() != quoted.groups():
+                wrong[path.stem] = (theirs.reason, ours[0])
+    # the convolutions' int64 weights are refused in the Transpose the builder puts first
+    assert set(wrong) == {"CONV_2D-int64", "TRANSPOSE_CONV-int64"}, wrong
+    assert compared > 150
+
+
 def test_every_builtin_code_the_plugin_lowers_is_listed(tmp_path):
     """Every builtin code the profile does not list, as a one-input op: the plugin has no
     legalization for it (it logs so); every listed op: some probe of it reaches a QNN op
