@@ -133,8 +133,9 @@ def svdf_rank(view, op: Operator, check: dict) -> Iterator[Defect]:
     if not op.options_type:
         return
     rank = op.options.get("rank", 0)
-    if rank == 0:
-        yield Defect(op, None, "rank is 0 (num_filters is divided by it)")
+    if rank == 0 or check["zero"]:
+        if rank == 0 and check["zero"]:
+            yield Defect(op, None, "rank is 0 (num_filters is divided by it)")
         return
     features = _input(view, op, 1)
     if features is not None and features.shape and features.shape[0] % rank:
@@ -142,31 +143,25 @@ def svdf_rank(view, op: Operator, check: dict) -> Iterator[Defect]:
                                    f"dimension 0) is not a multiple of rank {rank}")
 
 
-def split_zero(view, op: Operator, check: dict) -> Iterator[Defect]:
-    if op.options_type and op.options.get("num_splits", 0) == 0 and op.outputs:
-        yield Defect(op, None, f"num_splits is 0 (the op has {_count(op.outputs, 'output')})")
-
-
 def _count(items, noun: str) -> str:
     return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
 
-def split_count(view, op: Operator, check: dict) -> Iterator[Defect]:
+def split_outputs(view, op: Operator, check: dict) -> Iterator[Defect]:
     if not op.options_type:
         return
     splits = op.options.get("num_splits", 0)
-    if splits == 0 and op.name == "SPLIT":
-        return  # split_zero
     if splits != len(op.outputs):
         yield Defect(op, None, f"num_splits is {splits} but the op has "
                                f"{_count(op.outputs, 'output')}")
-        return
-    if op.name != "SPLIT":
-        return
-    data = _input(view, op, check["data_slot"][op.name])
+
+
+def split_even(view, op: Operator, check: dict) -> Iterator[Defect]:
+    splits = op.options.get("num_splits", 0) if op.options_type else 0
+    data = _input(view, op, check["data_slot"])
     rank = _rank(data)
-    _, values = _constant(view, op, check["axis_slot"][op.name])
-    if not rank or not values or len(values) != 1:
+    _, values = _constant(view, op, check["axis_slot"])
+    if splits < 1 or splits != len(op.outputs) or not rank or not values or len(values) != 1:
         return
     resolved = _normalized_axis(values[0], rank, False)
     if resolved is not None and data.shape[resolved] >= 0 and data.shape[resolved] % splits:
@@ -187,37 +182,53 @@ def _dynamic(tensor: Tensor, dim: int) -> bool:
     return bool(signature) and len(signature) > dim and signature[dim] < 0
 
 
-def bias_size(view, op: Operator, check: dict) -> Iterator[Defect]:
+def empty_bias(view, op: Operator, check: dict) -> Iterator[Defect]:
     bias, weights = _input(view, op, 2), _input(view, op, 1)
     if bias is None or weights is None or len(weights.shape) != 4 or bias.is_dynamic:
         return
-    expected = weights.shape[check["filter_dim"]]
-    if bias.element_count != expected and expected > 0:
-        yield Defect(op, bias, f"the bias has {bias.element_count} elements, the filter "
-                               f"{expected} output channels")
+    if bias.element_count == 0 and weights.shape[0] > 0:
+        yield Defect(op, bias, f"the bias has 0 elements for the filter's {weights.shape[0]} "
+                               "output channels")
 
 
 def conv_dims(view, op: Operator, check: dict) -> Iterator[Defect]:
-    """Input and filter dimensions that must be positive; with `grouped`, the input's
-    channels a multiple of the filter's input channels (the group count)."""
+    """Input and filter dimensions that must be positive."""
     data, weights = _input(view, op, 0), _input(view, op, 1)
     texts = [*_non_positive_dims(data, check["input_dims"], "input"),
              *_non_positive_dims(weights, check["filter_dims"], "filter")]
     if texts:
         yield Defect(op, None, texts[0])
-        return
-    if (not check.get("grouped") or data is None or weights is None or len(data.shape) != 4
-            or len(weights.shape) != 4):
-        return
+
+
+def conv_groups(view, op: Operator, check: dict) -> Iterator[Defect]:
+    """The input's channels a multiple of the filter's input channels (the group count),
+    the filter's output channels a multiple of the groups."""
+    data, weights = _input(view, op, 0), _input(view, op, 1)
+    if (data is None or weights is None or len(data.shape) != 4 or len(weights.shape) != 4
+            or min(data.shape[3], *weights.shape) < 1):
+        return  # conv_dims judges sizes below 1
     channels, per_group = data.shape[3], weights.shape[3]
-    if channels % per_group and not _dynamic(data, 3):
+    if _dynamic(data, 3):
+        return
+    if channels % per_group:
         yield Defect(op, weights, f"the input's {channels} channels are not a multiple of "
                                   f"the filter's {per_group} input channels")
+    elif weights.shape[0] % (channels // per_group):
+        yield Defect(op, weights, f"the filter's {weights.shape[0]} output channels are not "
+                                  f"a multiple of the {channels // per_group} groups")
 
 
-def call_cycles(view, ops: list[Operator]) -> Iterator[Defect]:
+def _direct(op: Operator) -> bool:
+    """A call LiteRT's Prepare refuses itself: WHILE with cond == body, CALL_ONCE of the
+    subgraph it is in."""
+    called = op.called_subgraphs
+    return (op.name == "WHILE" and len(called) == 2 and called[0] == called[1]) or \
+        (op.name == "CALL_ONCE" and called == (op.subgraph,))
+
+
+def call_cycles(view, ops: list[Operator], direct: bool) -> Iterator[Defect]:
     """Control-flow ops, in subgraphs the model can run, whose called subgraph leads back
-    to the op's own subgraph."""
+    to the op's own subgraph: those LiteRT refuses itself (`direct`), or the others."""
     reachable = set(view.reachable_subgraphs) | {s.subgraph for s in view.model.signatures}
     pending = list(reachable)
     while pending:  # the subgraphs signatures run, and what those call
@@ -229,7 +240,7 @@ def call_cycles(view, ops: list[Operator]) -> Iterator[Defect]:
                      for called in op.called_subgraphs}
              for index in range(len(view.model.subgraphs))}
     for op in ops:
-        if op.subgraph not in reachable:
+        if op.subgraph not in reachable or _direct(op) != direct:
             continue
         for called in dict.fromkeys(op.called_subgraphs):
             path = _path(calls, called, op.subgraph)
@@ -276,9 +287,10 @@ def optional_inputs(view, ops: list[Operator], table: dict) -> Iterator[Defect]:
 KINDS: dict[str, Callable[..., Iterator[Defect]]] = {
     "option_positive": option_positive, "constant_nonzero": constant_nonzero,
     "integer_divisor": integer_divisor, "segment_ids": segment_ids, "axis": axis,
-    "gather_indices": gather_indices, "svdf_rank": svdf_rank, "split_zero": split_zero,
-    "split_count": split_count,
-    "conv_dims": conv_dims, "bias_size": bias_size,
+    "gather_indices": gather_indices, "svdf_rank": svdf_rank,
+    "split_outputs": split_outputs, "split_even": split_even,
+    "conv_dims": conv_dims, "conv_groups": conv_groups,
+    "empty_bias": empty_bias,
 }
 
 
@@ -288,7 +300,8 @@ def defects(view, data: dict) -> Iterator[tuple[dict, Defect]]:
     for check in data["check"]:
         kind = check["kind"]
         if kind == "call_cycle":
-            found = call_cycles(view, [op for op in ops if op.name in check["ops"]])
+            found = call_cycles(view, [op for op in ops if op.name in check["ops"]],
+                                check["direct"])
         elif kind == "optional_input":
             found = optional_inputs(view, ops, data["optional_inputs"])
         else:

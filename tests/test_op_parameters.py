@@ -6,6 +6,7 @@ and the CVE reproducers it catches.
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -141,14 +142,20 @@ CASES = [
     ("conv filter 0 input channels", conv(filter_shape=(1, 3, 3, 0), filter_input=True),
      at("CONV_2D"), conv(filter_shape=(1, 3, 3, 1), filter_input=True)),
     ("conv channels not a multiple", conv(input_shape=(1, 4, 4, 3), filter_shape=(1, 3, 3, 2)),
+     at("CONV_2D", tensor="w", tensor_index=1), conv(input_shape=(1, 4, 4, 2),
+                                                     filter_shape=(1, 3, 3, 2))),
+    ("conv groups do not divide the output channels",
+     conv(input_shape=(1, 4, 4, 4), filter_shape=(3, 3, 3, 2), bias=3, output_shape=(1, 4, 4, 3)),
      at("CONV_2D", tensor="w", tensor_index=1),
-     conv(input_shape=(1, 4, 4, 4), filter_shape=(1, 3, 3, 2))),  # 2 groups
-    ("conv bias size", conv(bias=2), at("CONV_2D", tensor="b", tensor_index=2), conv(bias=1)),
+     conv(input_shape=(1, 4, 4, 4), filter_shape=(2, 3, 3, 2), bias=2, output_shape=(1, 4, 4, 2))),
+    ("conv empty bias", cve_models.REPRODUCERS["CVE-2022-23557"](),
+     at("CONV_2D", tensor="b", tensor_index=2), conv(bias=1)),
     ("svdf rank 0", _svdf(0, True).build(), at("SVDF"), _svdf(1, True).build()),
     ("svdf rank does not divide", _svdf(3, True).build(), at(
-        "SVDF", tensor="weights_feature", tensor_index=1), _svdf(2, True).build()),
+        "SVDF", tensor="weights_feature", tensor_index=1), _svdf(1, True).build()),
     ("split num_splits 0", split(0, 1), at("SPLIT"), split(1, 1)),
-    ("split count differs", split(2, 1), at("SPLIT"), split(2, 2)),
+    ("split more than its outputs", split(3, 2), at("SPLIT"), split(2, 2)),
+    ("split fewer than its outputs", split(1, 2), at("SPLIT"), split(2, 2)),
     ("split uneven", split(3, 3, width=4), at("SPLIT", tensor="x", tensor_index=1),
      split(2, 2, width=4)),
     ("split axis", split(2, 2, axis=2), at("SPLIT", tensor="axis", tensor_index=0),
@@ -167,6 +174,7 @@ CASES = [
      at("DIV", tensor="d", tensor_index=1), divide(0, "INT8", zero_point=3)),
     ("index -1 in ADD", add(-1), at("ADD"), add(0)),
     ("while calls its own subgraph", while_loop(0, 0), at("WHILE"), while_loop(1, 2)),
+    ("while body is its caller", while_loop(1, 0), at("WHILE"), while_loop(1, 2)),
     ("while body calls back to main", while_loop(1, 2, body_calls_main=True),
      at("WHILE") | at("WHILE", subgraph=2), while_loop(1, 2)),
 ]
@@ -229,3 +237,32 @@ def test_every_cve_it_names_is_caught_by_it():
         for cve in check["cves"]:
             errors = {rule for rule, _ in OUTCOMES[cve]["tfllint"]["errors"]}
             assert "TFL009" in errors, (check["id"], cve)
+
+
+# What a finding's message says each runtime does -> the start of the recorded outcome.
+CLAIMS = {"LiteRT refuses it": ("litert", "refused"),
+          "LiteRT crashes (SIGSEGV)": ("litert", "crashed: SIGSEGV"),
+          "TFLite Micro crashes (SIGSEGV)": ("tflm", "crashed: SIGSEGV"),
+          "TFLite Micro divides by zero (SIGFPE)": ("tflm", "crashed: SIGFPE")}
+
+
+@pytest.mark.parametrize("name, bad, expected, good", CASES, ids=[c[0] for c in CASES])
+def test_runtimes_do_what_the_finding_says(name, bad, expected, good, tmp_path):
+    """Differential: the bad model in ai-edge-litert (and tflite-micro) in a child process
+    does what the finding's message says; the valid neighbour runs in ai-edge-litert and
+    crashes neither runtime."""
+    pytest.importorskip("ai_edge_litert", reason="needs ai-edge-litert: pip install -e .[oracle]")
+    pytest.importorskip("tflite_micro", reason="needs tflite-micro: pip install -e .[oracle]")
+    sys.path.insert(0, str(REPO / "tools"))
+    import cve_catalogue
+
+    messages = [finding.message for finding in lint_bytes(bad, **SETTINGS)]
+    claims = [claim for text, claim in CLAIMS.items() if any(text in m for m in messages)]
+    assert claims and claims[0][0] == "litert", messages
+    path = tmp_path / "model.tflite"
+    path.write_bytes(bad)
+    for runtime, outcome in claims:
+        assert cve_catalogue.run_runtime(runtime, path).startswith(outcome), (runtime, outcome)
+    path.write_bytes(good)
+    assert cve_catalogue.run_runtime("litert", path) == "ran"
+    assert not cve_catalogue.run_runtime("tflm", path).startswith("crashed")
