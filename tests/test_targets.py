@@ -175,3 +175,16 @@ def test_json_targets_section(run_cli, tmp_path):
         "fix": "Replace TANH with ops the test NPU runs (its profile lists them), or move it to "
                "the end of the graph so that only it runs on the CPU."}]
     assert REPO.exists()
+
+
+@pytest.mark.parametrize("target", ["npu-intel", "npu-mediatek", "npu-google-tensor"])
+def test_an_npu_only_accelerator_set_fails_the_compile_for_an_op_left_on_the_cpu(target):
+    flex = (REPO / "models" / "flex_op.tflite").read_bytes()  # FlexMatrixDeterminant: CPU
+    assert target_result(flex, target).model_reasons == ()  # default: npu,cpu
+    result = target_result(flex, target, {"accelerators": ["npu"]})
+    [reason] = result.model_reasons
+    assert reason.code == "no-cpu-fallback"
+    assert "CompiledModel::Create fails for the whole model: op 0 FlexMatrixDeterminant" \
+        in reason.message
+    assert target_result(flex, target, {"accelerators": ["gpu", "cpu"]}).model_reasons[0] \
+        .message.startswith("the accelerator set (gpu,cpu) does not include npu")

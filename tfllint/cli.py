@@ -112,10 +112,10 @@ def add_lint_arguments(lint: argparse.ArgumentParser) -> None:
                       "for gpu)")
     lint.add_argument("--accelerators", metavar="LIST",
                       help="the LiteRT CompiledModel accelerator set the app passes, for "
-                      "CompiledModel targets (gpu-mldrift): gpu,cpu (the default, the "
-                      "target's accelerator and the CPU: ops it leaves off run on the CPU) "
-                      "or gpu (GPU only: one op left off fails CompiledModel::Create for "
-                      "the whole model, TFL302)")
+                      "CompiledModel targets (gpu-mldrift, npu-*): by default the "
+                      "target's accelerator and the CPU (gpu,cpu or npu,cpu: ops it leaves "
+                      "off run on the CPU); without cpu (e.g. gpu) one op left off fails "
+                      "CompiledModel::Create for the whole model (TFL302)")
     lint.add_argument("--max-partitions", type=int, metavar="N",
                       help="report a target whose accelerated partitions exceed N (TFL303)")
     lint.add_argument("--min-on-target", metavar="SHARE",
