@@ -129,6 +129,82 @@ def gather_indices(view, op: Operator, check: dict) -> Iterator[Defect]:
                                  f"of the gathered dimension")
 
 
+def nd_indices(view, op: Operator, check: dict) -> Iterator[Defect]:
+    """GATHER_ND / SCATTER_ND: each coordinate of each constant index row in [0, size) of
+    the dimension it addresses (params' shape, or SCATTER_ND's constant shape input)."""
+    tensor, values = _constant(view, op, check["indices_slot"])
+    if not values or tensor is None or not tensor.shape:
+        return
+    if "params_slot" in check:
+        params = _input(view, op, check["params_slot"])
+        if params is None or params.is_dynamic:
+            return
+        shape = list(params.shape)
+    else:
+        _, shape = _constant(view, op, check["shape_slot"])
+    depth = tensor.shape[-1]
+    if not shape or depth < 1 or depth > len(shape) or len(values) % depth:
+        return
+    for row in range(0, len(values), depth):
+        for dim, coordinate in enumerate(values[row:row + depth]):
+            if not 0 <= coordinate < shape[dim]:
+                yield Defect(op, tensor, f"the constant index {values[row:row + depth]} is "
+                                         f"outside dimension {dim} (size {shape[dim]})")
+                return
+
+
+def empty_input(view, op: Operator, check: dict) -> Iterator[Defect]:
+    """An input with no elements (a static size-0 dimension) read by a kernel that needs
+    some: `dim` (one dimension's size below 1) or the whole input, while `unless_empty`
+    (another input) has elements."""
+    tensor = _input(view, op, check["slot"])
+    if tensor is None or tensor.is_dynamic or not tensor.shape:
+        return
+    if "dim" in check:
+        dim = check["dim"]
+        if len(tensor.shape) > dim and tensor.shape[dim] < 1:
+            yield Defect(op, tensor, f"input {check['slot']} has size {tensor.shape[dim]} in "
+                                     f"dimension {dim}")
+        return
+    other = _input(view, op, check["unless_empty"])
+    if tensor.element_count == 0 and other is not None and other.element_count > 0:
+        yield Defect(op, tensor, f"input {check['slot']} {list(tensor.shape)} has no "
+                                 f"elements while input {check['unless_empty']} has some")
+
+
+INT_MAX = 2**31 - 1
+
+
+def concatenated_size(view, op: Operator, check: dict) -> Iterator[Defect]:
+    """The inputs' sizes along the axis, summed in an int, must not overflow."""
+    first = _input(view, op, 0)
+    rank = _rank(first)
+    if not rank or not op.options_type:
+        return
+    resolved = _normalized_axis(op.options.get("axis", 0), rank, False)
+    inputs = [_input(view, op, slot) for slot in range(len(op.inputs))]
+    if resolved is None or any(t is None or len(t.shape) != rank for t in inputs):
+        return
+    total = sum(t.shape[resolved] for t in inputs)
+    if total > INT_MAX:
+        yield Defect(op, None, f"the inputs' sizes along axis {resolved} sum to {total}, "
+                               f"more than an int holds ({INT_MAX})")
+
+
+def quantization_required(view, op: Operator, check: dict) -> Iterator[Defect]:
+    """A quantized kernel (by the input's type) whose operand has no scale: LiteRT reads
+    a tensor without scales as kTfLiteNoQuantization."""
+    data = _input(view, op, 0)
+    if data is None or data.dtype not in check["input_types"]:
+        return
+    for slot in check["slots"]:
+        tensor = _input(view, op, slot)
+        if tensor is not None and not (tensor.quantization and tensor.quantization.scale):
+            yield Defect(op, tensor, f"the {data.dtype} kernel needs quantization parameters "
+                                     f"on input {slot} ({tensor.dtype}), which has none")
+            return
+
+
 def svdf_rank(view, op: Operator, check: dict) -> Iterator[Defect]:
     if not op.options_type:
         return
@@ -290,7 +366,8 @@ KINDS: dict[str, Callable[..., Iterator[Defect]]] = {
     "gather_indices": gather_indices, "svdf_rank": svdf_rank,
     "split_outputs": split_outputs, "split_even": split_even,
     "conv_dims": conv_dims, "conv_groups": conv_groups,
-    "empty_bias": empty_bias,
+    "empty_bias": empty_bias, "nd_indices": nd_indices, "empty_input": empty_input,
+    "concatenated_size": concatenated_size, "quantization_required": quantization_required,
 }
 
 

@@ -135,6 +135,42 @@ def while_loop(cond: int, body: int, body_calls_main: bool = False) -> bytes:
     return model.build()
 
 
+def gather_nd(index, params=(4, 2)) -> bytes:
+    return _one_op("GATHER_ND", [("params", list(params)), ("indices", _ints([index]), "INT32")],
+                   [1, 2]).build()
+
+
+def scatter_nd(index) -> bytes:
+    return _one_op("SCATTER_ND", [("indices", _ints([index]), "INT32"), ("updates", [1, 2]),
+                                  ("shape", _ints([4, 2]), "INT32")], [4, 2]).build()
+
+
+def lsh_projection(rows: int) -> bytes:
+    return _one_op("LSH_PROJECTION", [("hash", np.ones((2, 2), np.float32), "FLOAT32"),
+                                      ("x", [rows, 3])], [4], out_dtype="INT32",
+                   options=("LSHProjectionOptions", {"type": 2})).build()
+
+
+def concatenate_int8(size: int) -> bytes:
+    return _one_op("CONCATENATION", [("a", [size], "INT8"), ("b", [size], "INT8")],
+                   [min(2 * size, (1 << 31) - 1)], out_dtype="INT8",
+                   options=("ConcatenationOptions", {"axis": 0})).build()
+
+
+def int8_fully_connected(weights_quantized: bool) -> bytes:
+    model = ModelBuilder()
+    main = model.subgraph()
+    quant = {"scale": [0.1], "zero_point": [0]}
+    x = main.tensor("x", [1, 4], "INT8", **quant)
+    w = main.constant("w", np.ones((3, 4), np.int8), "INT8",
+                      **({"scale": [0.1], "zero_point": [0]} if weights_quantized else {}))
+    b = main.constant("b", np.zeros(3, np.int32), "INT32", scale=[0.01], zero_point=[0])
+    y = main.tensor("y", [1, 3], "INT8", **quant)
+    main.op("FULLY_CONNECTED", [x, w, b], [y], options=("FullyConnectedOptions", {}))
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
 # (name, bad model, its exact findings, the valid neighbour)
 CASES = [
     ("conv stride 0", conv(stride=0), at("CONV_2D"), conv()),
@@ -172,6 +208,18 @@ CASES = [
     ("int32 divisor 0", divide(0), at("DIV", tensor="d", tensor_index=1), divide(2)),
     ("int8 divisor at its zero point", divide(3, "INT8", zero_point=3),
      at("DIV", tensor="d", tensor_index=1), divide(0, "INT8", zero_point=3)),
+    ("gather_nd index", gather_nd([4, 0]), at("GATHER_ND", tensor="indices", tensor_index=1),
+     gather_nd([3, 1])),
+    ("gather_nd empty params", gather_nd([0], params=(2, 0)),
+     at("GATHER_ND", tensor="params", tensor_index=0), gather_nd([1], params=(2, 2))),
+    ("scatter_nd index", scatter_nd([-1]), at("SCATTER_ND", tensor="indices", tensor_index=0),
+     scatter_nd([3])),
+    ("lsh_projection no rows", lsh_projection(0), at("LSH_PROJECTION", tensor="x",
+                                                     tensor_index=1), lsh_projection(1)),
+    ("concatenation size overflows", concatenate_int8(1 << 30), at("CONCATENATION"),
+     concatenate_int8(4)),
+    ("int8 fully_connected weights without scales", int8_fully_connected(False),
+     at("FULLY_CONNECTED", tensor="w", tensor_index=1), int8_fully_connected(True)),
     ("index -1 in ADD", add(-1), at("ADD"), add(0)),
     ("while calls its own subgraph", while_loop(0, 0), at("WHILE"), while_loop(1, 2)),
     ("while body is its caller", while_loop(1, 0), at("WHILE"), while_loop(1, 2)),
