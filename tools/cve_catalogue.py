@@ -276,7 +276,10 @@ def docs(rows: list[dict], outcomes: dict) -> str:
     return (DOC_HEAD.format(tflm=VERSION) + counts(rows, outcomes) + ".\n\n"
             + table(rows, outcomes, markdown=True) + "\n\n## Not caught yet: the checks "
             "to add\n\nEach row below is a static precondition tfllint does not report as "
-            "an error yet (rows without a reproducer included).\n\n"
+            "an error yet (rows without a reproducer included). An error means the runtime "
+            "refuses the file or crashes (tfllint's severity policy): a row whose reproducer "
+            "ai-edge-litert runs is a candidate for a warning, and with `--target tflm` "
+            "TFL302 already reports TFLite Micro's refusals.\n\n"
             + gaps(rows, outcomes) + "\n")
 
 
