@@ -43,10 +43,8 @@ CORPUS = Path(os.environ.get("TFLLINT_REAL_MODELS",
 MAX_CODE = 210  # builtin codes probed one by one (schema.fbs ends below this)
 AGREEMENT = 0.98
 # models whose partition count (DISPATCH_OP ops) tfllint gets wrong, and why
-KNOWN_PARTITION_DIFFERENCES = {
-    "composite-odml.rms_norm": "LiteRT drops the decomposition of a composite the plugin "
-                               "selects; tfllint still counts its ops as a partition",
-}
+# (none since the decomposition of a composite the NPU selects is no longer evaluated)
+KNOWN_PARTITION_DIFFERENCES: dict[str, str] = {}
 
 
 def code_probe(code: int) -> bytes:

@@ -121,48 +121,29 @@ def evaluate_target(view, analyses, profile: TargetProfile, settings) -> TargetA
     model_context = ModelContext(view, analyses, profile, settings)
     model_reasons = tuple(_with_fix(reason, profile.requirements.fixes, profile)
                           for reason in _model_reasons(model_context))
-    verdicts: list[OpVerdict] = []
-    partitions = hand_overs = 0
     # An op's profile entry depends only on its operator code: look each code up once.
     supports = {code: _support(profile, code) for code in view.model.operator_codes}
-    shared = profile.support_for("*")
-    shared_fixes = shared.fixes if shared else {}
-    for subgraph_index in sorted(view.reachable_subgraphs):
+    by_subgraph: dict[int, list[OpVerdict]] = {}
+    partitions = hand_overs = 0
+    pending, seen = [0], {0}
+    while pending:  # subgraph 0 and what its ops run (control-flow bodies, decompositions)
+        subgraph_index = pending.pop()
         subgraph = view.model.subgraphs[subgraph_index]
-        reasons = {op.index: tuple(_op_reasons(OpContext(view, analyses, profile, settings, op,
-                                                         supports[op.opcode])))
-                   for op in subgraph.operators}
-        compiled = {op.index for op in subgraph.operators if _compiled_here(op, profile, view)}
-        supported = {i: not r for i, r in reasons.items()}
-        if profile.partitioning == "first-run" and subgraph_index != 0:
-            # the Edge TPU compiler compiles one subgraph; control-flow bodies stay on the CPU
-            delegated, count, moves = set(), 0, 0
-            extra = {i: (Reason("other-subgraph", "only subgraph 0 is compiled",
-                                profile.messages.get("after_first_unsupported")),)
-                     for i, ok in supported.items() if ok}
-        else:
-            delegated, extra, count, moves = _partition(view, subgraph, supported, profile,
-                                                        settings)
+        subgraph_verdicts, count, moves = _subgraph_verdicts(
+            view, analyses, profile, settings, subgraph, supports)
+        by_subgraph[subgraph_index] = subgraph_verdicts
         partitions += count
         if subgraph_index == 0:
             hand_overs = moves
-        for op in subgraph.operators:
-            op_reasons = reasons[op.index] + extra.get(op.index, ())
-            if op.index in compiled:
-                verdict = COMPILED
-            elif op.index in delegated:
-                verdict = ON_TARGET
-            else:
-                verdict = BLOCKS if profile.fallback == "none" else CPU
-            support = supports[op.opcode]
-            # a listed op's fixes have the "*" ones merged in; an op the profile does not
-            # list still gets the "*" ones (its "not-listed" fix, say)
-            fixes = support.fixes if support else shared_fixes
-            kept_reasons = () if verdict in (ON_TARGET, COMPILED) else \
-                tuple(_with_fix(reason, fixes, profile, op.name) for reason in op_reasons)
-            verdicts.append(OpVerdict(
-                subgraph=subgraph_index, op_index=op.index, op=op.name, verdict=verdict,
-                reasons=kept_reasons, macs=op_macs(view, op), fix=combined_fix(kept_reasons)))
+        for op, verdict in zip(subgraph.operators, subgraph_verdicts):
+            if op.opcode.name == "STABLEHLO_COMPOSITE" and \
+                    verdict.verdict in (ON_TARGET, COMPILED):
+                continue  # the accelerator runs the composite whole, never its decomposition
+            for called in op.called_subgraphs:
+                if called not in seen:
+                    seen.add(called)
+                    pending.append(called)
+    verdicts = [verdict for index in sorted(by_subgraph) for verdict in by_subgraph[index]]
     accelerator_reasons = tuple(_with_fix(reason, profile.requirements.fixes, profile)
                                 for reason in _accelerator_reasons(profile, settings, verdicts))
     if accelerator_reasons:  # nothing runs: the compile fails (CompiledModel::Create)
@@ -170,6 +151,48 @@ def evaluate_target(view, analyses, profile: TargetProfile, settings) -> TargetA
         verdicts = [replace(v, verdict=BLOCKS) if v.verdict == CPU else v for v in verdicts]
     return TargetAnalysis(profile=profile, ops=tuple(verdicts), model_reasons=model_reasons,
                           partitions=partitions, transitions=hand_overs)
+
+
+def _subgraph_verdicts(view, analyses, profile: TargetProfile, settings, subgraph,
+                       supports) -> tuple[list[OpVerdict], int, int]:
+    """The verdict of each op of one subgraph, its partitions on the target and its
+    CPU <-> target hand-overs."""
+    subgraph_index = subgraph.index
+    shared = profile.support_for("*")
+    shared_fixes = shared.fixes if shared else {}
+    verdicts: list[OpVerdict] = []
+    reasons = {op.index: tuple(_op_reasons(OpContext(view, analyses, profile, settings, op,
+                                                     supports[op.opcode])))
+               for op in subgraph.operators}
+    compiled = {op.index for op in subgraph.operators if _compiled_here(op, profile, view)}
+    supported = {i: not r for i, r in reasons.items()}
+    if profile.partitioning == "first-run" and subgraph_index != 0:
+        # the Edge TPU compiler compiles one subgraph; control-flow bodies stay on the CPU
+        delegated, count, moves = set(), 0, 0
+        extra = {i: (Reason("other-subgraph", "only subgraph 0 is compiled",
+                            profile.messages.get("after_first_unsupported")),)
+                 for i, ok in supported.items() if ok}
+    else:
+        delegated, extra, count, moves = _partition(view, subgraph, supported, profile,
+                                                    settings)
+    for op in subgraph.operators:
+        op_reasons = reasons[op.index] + extra.get(op.index, ())
+        if op.index in compiled:
+            verdict = COMPILED
+        elif op.index in delegated:
+            verdict = ON_TARGET
+        else:
+            verdict = BLOCKS if profile.fallback == "none" else CPU
+        support = supports[op.opcode]
+        # a listed op's fixes have the "*" ones merged in; an op the profile does not
+        # list still gets the "*" ones (its "not-listed" fix, say)
+        fixes = support.fixes if support else shared_fixes
+        kept_reasons = () if verdict in (ON_TARGET, COMPILED) else \
+            tuple(_with_fix(reason, fixes, profile, op.name) for reason in op_reasons)
+        verdicts.append(OpVerdict(
+            subgraph=subgraph_index, op_index=op.index, op=op.name, verdict=verdict,
+            reasons=kept_reasons, macs=op_macs(view, op), fix=combined_fix(kept_reasons)))
+    return verdicts, count, moves
 
 
 def _accelerator_reasons(profile: TargetProfile, settings, verdicts) -> Iterator[Reason]:
