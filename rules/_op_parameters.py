@@ -205,6 +205,19 @@ def quantization_required(view, op: Operator, check: dict) -> Iterator[Defect]:
             return
 
 
+def variable_input(view, op: Operator, check: dict) -> Iterator[Defect]:
+    """A state input the kernel fetches with GetVariableInput, which gives null for a
+    tensor that is not a variable."""
+    if op.name in check.get("input_counts", {}) and \
+            len(op.inputs) not in check["input_counts"][op.name]:
+        return  # another layout (e.g. the basic LSTM kernel)
+    for slot in check["slots"][op.name]:
+        tensor = _input(view, op, slot)
+        if tensor is not None and not tensor.is_variable:
+            yield Defect(op, tensor, f"input {slot}, the state, is not a variable tensor")
+            return
+
+
 def svdf_rank(view, op: Operator, check: dict) -> Iterator[Defect]:
     if not op.options_type:
         return
@@ -368,6 +381,7 @@ KINDS: dict[str, Callable[..., Iterator[Defect]]] = {
     "conv_dims": conv_dims, "conv_groups": conv_groups,
     "empty_bias": empty_bias, "nd_indices": nd_indices, "empty_input": empty_input,
     "concatenated_size": concatenated_size, "quantization_required": quantization_required,
+    "variable_input": variable_input,
 }
 
 

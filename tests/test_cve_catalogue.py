@@ -137,7 +137,7 @@ def test_caught_rows_as_of_this_record():
         "CVE-2020-15209": "TFL001",
         "CVE-2020-15210": "TFL004",
         "CVE-2021-29592": "TFL001",
-        "CVE-2021-37681": "TFL001",
+        "CVE-2021-37681": "TFL001, TFL009",
         **{cve: "TFL009" for cve in op_parameters},
     }
     assert {cve for cve in CAUGHT if "TFL302" in cve_catalogue.caught_by(

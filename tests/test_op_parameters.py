@@ -171,6 +171,20 @@ def int8_fully_connected(weights_quantized: bool) -> bytes:
     return model.build()
 
 
+def rnn(state_is_variable: bool) -> bytes:
+    model = ModelBuilder()
+    main = model.subgraph()
+    x = main.tensor("x", [1, 3])
+    w = main.constant("w", np.ones((2, 3), np.float32))
+    r = main.constant("r", np.ones((2, 2), np.float32))
+    b = main.constant("b", np.zeros(2, np.float32))
+    h = main.tensor("h", [1, 2], is_variable=state_is_variable)
+    y = main.tensor("y", [1, 2])
+    main.op("RNN", [x, w, r, b, h], [y])
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
 # (name, bad model, its exact findings, the valid neighbour)
 CASES = [
     ("conv stride 0", conv(stride=0), at("CONV_2D"), conv()),
@@ -189,6 +203,9 @@ CASES = [
     ("svdf rank 0", _svdf(0, True).build(), at("SVDF"), _svdf(1, True).build()),
     ("svdf rank does not divide", _svdf(3, True).build(), at(
         "SVDF", tensor="weights_feature", tensor_index=1), _svdf(1, True).build()),
+    ("svdf state not a variable", _svdf(1, False).build(),
+     at("SVDF", tensor="state", tensor_index=4), _svdf(1, True).build()),
+    ("rnn state not a variable", rnn(False), at("RNN", tensor="h", tensor_index=4), rnn(True)),
     ("split num_splits 0", split(0, 1), at("SPLIT"), split(1, 1)),
     ("split more than its outputs", split(3, 2), at("SPLIT"), split(2, 2)),
     ("split fewer than its outputs", split(1, 2), at("SPLIT"), split(2, 2)),
