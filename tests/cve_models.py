@@ -292,18 +292,27 @@ def cve_2021_29597() -> ModelBuilder:
                    [4, 2, 2, 1])
 
 
-def _svdf(rank: int, state_is_variable: bool) -> ModelBuilder:
+def stateful(op: str, input_shape, weights: dict, state: tuple, output_shape, *,
+             state_is_variable: bool, **op_kwargs) -> ModelBuilder:
+    """A recurrent op: a float input, constant float weights (name -> shape, the last a
+    zero bias, the others ones), a state tensor (name, shape) and one output."""
     model, main = _model()
-    x = main.tensor("x", [1, 4])
-    features = main.constant("weights_feature", np.ones((2, 4), np.float32))
-    time = main.constant("weights_time", np.ones((2, 2), np.float32))
-    bias = main.constant("bias", np.zeros(2, np.float32))
-    state = main.tensor("state", [1, 4], is_variable=state_is_variable)
-    y = main.tensor("y", [1, 2])
-    main.op("SVDF", [x, features, time, bias, state], [y],
-            options=("SVDFOptions", {"rank": rank}))
+    x = main.tensor("x", list(input_shape))
+    names = list(weights)
+    constants = [main.constant(name, (np.zeros if name == names[-1] else np.ones)(
+        weights[name], np.float32)) for name in names]
+    memory = main.tensor(state[0], list(state[1]), is_variable=state_is_variable)
+    y = main.tensor("y", list(output_shape))
+    main.op(op, [x, *constants, memory], [y], **op_kwargs)
     main.inputs, main.outputs = [x], [y]
     return model
+
+
+def _svdf(rank: int, state_is_variable: bool) -> ModelBuilder:
+    return stateful("SVDF", (1, 4), {"weights_feature": (2, 4), "weights_time": (2, 2),
+                                     "bias": 2}, ("state", (1, 4)), (1, 2),
+                    state_is_variable=state_is_variable,
+                    options=("SVDFOptions", {"rank": rank}))
 
 
 @reproducer

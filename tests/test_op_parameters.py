@@ -14,7 +14,7 @@ from conftest import REPO, lint_bytes, rule_locations
 
 import cve_models
 from builder import ModelBuilder
-from cve_models import _conv, _ints, _one_op, _svdf
+from cve_models import _conv, _ints, _one_op, _svdf, stateful
 from tfllint.analyses.data import load_data_table
 from tfllint.engine.rule import Location
 from tfllint.reader.decode import OPERATOR_NAMES
@@ -172,17 +172,8 @@ def int8_fully_connected(weights_quantized: bool) -> bytes:
 
 
 def rnn(state_is_variable: bool) -> bytes:
-    model = ModelBuilder()
-    main = model.subgraph()
-    x = main.tensor("x", [1, 3])
-    w = main.constant("w", np.ones((2, 3), np.float32))
-    r = main.constant("r", np.ones((2, 2), np.float32))
-    b = main.constant("b", np.zeros(2, np.float32))
-    h = main.tensor("h", [1, 2], is_variable=state_is_variable)
-    y = main.tensor("y", [1, 2])
-    main.op("RNN", [x, w, r, b, h], [y])
-    main.inputs, main.outputs = [x], [y]
-    return model.build()
+    return stateful("RNN", (1, 3), {"w": (2, 3), "r": (2, 2), "b": 2}, ("h", (1, 2)), (1, 2),
+                    state_is_variable=state_is_variable).build()
 
 
 # (name, bad model, its exact findings, the valid neighbour)
