@@ -120,7 +120,7 @@ def test_report_names_the_runtime_path_of_each_target(run_cli, tmp_path):
     model.write_bytes(int8_chain("ADD"))
     _, out, _ = run_cli(model, "--no-config", "--target", "gpu,tflm,cpu")
     assert "  gpu (classic delegate): runs none of its 1 op" in out
-    assert "  tflm (micro interpreter): can run" in out
+    assert "  tflm (TFLite Micro): can run" in out
     assert "  cpu (interpreter): can run" in out
     _, out, _ = run_cli(model, "--no-config", "--target", "gpu", "--show", "ops")
     assert "    models: classic LiteRT GPU delegate, default options" in out

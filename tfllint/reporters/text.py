@@ -168,10 +168,17 @@ def wrap(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
     return [line.replace(NO_BREAK, " ") for line in lines] or [first.rstrip()]
 
 
+# How the target lines name each runtime path (tfllint.targets.profile.RUNTIME_PATHS).
+RUNTIME_PATH_LABELS = {"interpreter": "interpreter", "classic-delegate": "classic delegate",
+                       "compiledmodel-accelerator": "CompiledModel",
+                       "offline-compiler": "offline compiler",
+                       "micro-interpreter": "TFLite Micro"}
+
+
 def target_name(name: str, target: dict[str, Any]) -> str:
     """'gpu (classic delegate)': the target and the runtime path its profile models."""
     path = target.get("runtime_path")
-    return f"{name} ({path.replace('-', ' ')})" if path else name
+    return f"{name} ({RUNTIME_PATH_LABELS.get(path, path)})" if path else name
 
 
 def target_state(target: dict[str, Any]) -> str:
