@@ -244,7 +244,8 @@ def test_listed_ops_reach_a_qnn_op(probe_dir):
         op = result.subgraphs[0][0] if result.subgraphs else None
         if op is not None:
             reached[op.op] = reached.get(op.op, False) or op.kind != "legalization"
-    listed = set(load_target("npu-qualcomm").ops) - {"*", "STABLEHLO_COMPOSITE"}
+    # DENSIFY is listed only for its fix: it has no builder
+    listed = set(load_target("npu-qualcomm").ops) - {"*", "STABLEHLO_COMPOSITE", "DENSIFY"}
     assert {op for op in listed if not reached.get(op)} == set()
 
 
