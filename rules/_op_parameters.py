@@ -393,8 +393,12 @@ def defects(view, data: dict) -> Iterator[tuple[dict, Defect]]:
         if kind == "call_cycle":
             found = call_cycles(view, [op for op in ops if op.name in check["ops"]],
                                 check["direct"])
-        elif kind == "optional_input":
-            found = optional_inputs(view, ops, data["optional_inputs"])
+        elif kind == "optional_input":  # the ops listed, or every op no entry lists
+            listed = {name for entry in data["check"] if entry["kind"] == kind
+                      for name in entry.get("ops", ())}
+            chosen = [op for op in ops if (op.name in check["ops"] if "ops" in check
+                                           else op.name not in listed)]
+            found = optional_inputs(view, chosen, data["optional_inputs"])
         else:
             function = KINDS[kind]
             found = (defect for op in ops if op.name in check["ops"]

@@ -18,8 +18,10 @@ def consequence(check: dict) -> str:
     litert, tflm = check["litert"], check.get("tflm", "")
     if litert.startswith(CRASH):
         words = [f"LiteRT {litert}"]
-    else:
-        words = [f"LiteRT refuses it ({check['litert_source'].split(' (')[0]})"]
+    else:  # "refuses", or "refuses or crashes (...)"
+        crash = litert.partition(" or ")[2]
+        words = [f"LiteRT refuses it ({check['litert_source'].split(' (')[0]})"
+                 + (f" or {crash}" if crash else "")]
     if tflm.startswith(CRASH):
         words.append(f"TFLite Micro {tflm}")
     cves = f" [{', '.join(check['cves'])}]" if check["cves"] else ""
