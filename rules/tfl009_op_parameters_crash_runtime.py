@@ -41,13 +41,15 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         (or Eval, for a constant) rejects, judged as the kernel judges them: a stride,
         dilation or block size below 1; a 0 in a constant block_shape; an SVDF rank of 0
         or one that does not divide num_filters; a SPLIT whose num_splits is not its
-        output count or does not divide the axis; a CONV_2D whose filter input channels
-        are 0 or do not divide the input's; a constant axis out of range; a constant
-        gather index outside the gathered dimension; segment ids that are not sorted
-        from 0; an integer DIV by a constant 0; a subgraph call cycle (WHILE, IF,
-        CALL_ONCE); the no-tensor index -1 in an input the kernel does not read as
-        optional. The facts per op are rules/data/op_parameters.toml, with the kernel
-        source of each.
+        output count or does not divide the axis; CONV_2D filter input channels of 0 or
+        not dividing the input's; a constant axis out of range; a constant GATHER,
+        GATHER_ND or SCATTER_ND index outside its dimension; segment ids not sorted
+        from 0; an integer DIV by a constant 0; inputs with no rows where the kernel
+        needs some; CONCATENATION sizes that overflow an int; quantized operands without
+        scales; a recurrent op's state that is not a variable; a subgraph call cycle
+        (WHILE, IF, CALL_ONCE); the no-tensor index -1 in an input the kernel does not
+        read as optional. The facts per op are rules/data/op_parameters.toml, with the
+        kernel source of each.
 
     Why it matters:
         These are the preconditions of published TFLite CVEs. LiteRT refuses most of
