@@ -4,6 +4,7 @@
     python bench/op_parameters_agreement.py --real           # and the real-model corpus
                                                              # (12 mutations per model)
     python bench/op_parameters_agreement.py --show-all       # a line per mutated file
+    python bench/op_parameters_agreement.py --tflm           # tflite-micro's crashes too
 
 Each mutation changes one thing that TFL009 judges, in one op of a model that runs: a
 stride, dilation or block size to 0 or -1; an options axis, or a constant axis input, to
@@ -157,6 +158,9 @@ def main() -> int:
     parser.add_argument("--real", action="store_true",
                         help="also the real-model corpus (~/.cache/tfllint-real-models)")
     parser.add_argument("--show-all", action="store_true", help="a line per mutated file")
+    parser.add_argument("--tflm", action="store_true",
+                        help="run each mutated file in tflite-micro as well, and count its "
+                             "crashes TFL009 does not predict")
     parser.add_argument("--per-model", type=int, default=12,
                         help="mutations per real model, evenly spread (default 12)")
     arguments = parser.parse_args()
@@ -168,6 +172,7 @@ def main() -> int:
         paths += [(path, arguments.per_model) for path in sorted(corpus.glob("*.tflite"))
                   if path.stat().st_size <= MAX_BYTES]
     table: Counter = Counter()
+    micro_crashes: Counter = Counter()  # TFL009 error -> tflite-micro crashes
     with tempfile.TemporaryDirectory() as directory:
         for model_path, limit in paths:
             if cve_catalogue.run_runtime("litert", model_path) != "ran":
@@ -182,14 +187,20 @@ def main() -> int:
                 outcome = cve_catalogue.run_runtime("litert", path)
                 kind = outcome.split(":")[0]
                 table[(error, kind)] += 1
-                if arguments.show_all or error != (kind != "ran"):
-                    print(f"{'ERROR' if error else 'none ':5} {outcome[:90]:90} "
-                          f"{model_path.name} {description}", flush=True)
+                micro = cve_catalogue.run_runtime("tflm", path) if arguments.tflm else ""
+                unpredicted = micro.startswith("crashed") and not error
+                micro_crashes[error] += micro.startswith("crashed")
+                if arguments.show_all or error != (kind != "ran") or unpredicted:
+                    print(f"{'ERROR' if error else 'none ':5} {outcome[:70]:70} "
+                          f"{micro[:20]:20} {model_path.name} {description}", flush=True)
     total = sum(table.values())
     agree = table[(True, "refused")] + table[(True, "crashed")] + table[(False, "ran")]
     print(f"{total} mutated files; TFL009 and ai-edge-litert agree on {agree}")
     for (error, kind), count in sorted(table.items()):
         print(f"  TFL009 {'error' if error else 'none '} / ai-edge-litert {kind}: {count}")
+    if arguments.tflm:
+        print(f"  tflite-micro crashed on {sum(micro_crashes.values())}, "
+              f"{micro_crashes[False]} of them without a TFL009 error")
     return 0
 
 

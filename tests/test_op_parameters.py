@@ -347,3 +347,22 @@ def test_runtimes_do_what_the_finding_says(name, bad, expected, good, tmp_path):
     path.write_bytes(good)
     assert cve_catalogue.run_runtime("litert", path) == "ran"
     assert not cve_catalogue.run_runtime("tflm", path).startswith("crashed")
+
+
+def test_mutations_of_a_sample_model_agree_with_litert(tmp_path):
+    """bench/op_parameters_agreement.py on one sample model (each mutation once, in a child
+    process): TFL009 gives an error exactly when ai-edge-litert refuses or crashes."""
+    pytest.importorskip("ai_edge_litert", reason="needs ai-edge-litert: pip install -e .[oracle]")
+    sys.path[:0] = [str(REPO / "tools"), str(REPO / "bench")]
+    import cve_catalogue
+    import op_parameters_agreement as bench
+
+    disagree, count = [], 0
+    for description, data in bench.mutations((REPO / "models" / "cnn_int8.tflite").read_bytes()):
+        path = tmp_path / "mutated.tflite"
+        path.write_bytes(data)
+        count += 1
+        outcome = cve_catalogue.run_runtime("litert", path)
+        if bench.linted(path) != (outcome != "ran"):
+            disagree.append((description, outcome))
+    assert count >= 20 and disagree == []
