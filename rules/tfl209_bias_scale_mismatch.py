@@ -75,18 +75,18 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         bias = use.bias
         if bias is None or bias.dtype not in BIAS_TYPES or affine(bias) is None:
             continue
-        yield from _zero_point(use)
+        if any(bias.quantization.zero_point):
+            yield _zero_point_violation(use)
         comparison = _comparison(use)
-        if (comparison is not None and _off(comparison, tolerance)
+        # _valid after _off: _off is the test every op needs, _valid only those found off
+        if (comparison is not None and _off(comparison, tolerance) and _valid(comparison)
                 and not _all_zero(ctx.view, bias)):
             yield _scale_violation(comparison, tolerance)
 
 
-def _zero_point(use: WeightUse) -> Iterator[Violation]:
+def _zero_point_violation(use: WeightUse) -> Violation:
     bias = use.bias
     zero_points = bias.quantization.zero_point
-    if not any(zero_points):
-        return
     first, count = first_failing(zero_points, lambda value: value != 0)
     total = len(zero_points)
     if len(bias.quantization.scale) > 1:
@@ -96,7 +96,7 @@ def _zero_point(use: WeightUse) -> Iterator[Violation]:
         consequence = f"; LiteRT's {use.op.name} kernel refuses it at allocate_tensors()"
     else:
         consequence = "; LiteRT's kernels ignore it"
-    yield Violation(
+    return Violation(
         f"bias {tensor_label(bias)} of {use.op.name}: "
         f"{indexed('zero_point', first, total)} is {zero_points[first]}"
         f"{share(count, total, 'zero points')}; a quantized bias must have zero point 0"
@@ -129,10 +129,16 @@ def _comparison(use: WeightUse) -> Comparison | None:
         channels = max(weight_count, bias_count)
         weight_scales *= channels // weight_count
         bias_scales *= channels // bias_count
-    if not (positive_finite(source.scale) and positive_finite(weight_scales)
-            and math.isfinite(sum(bias_scales))):
-        return None  # invalid scales are TFL205's
+    if not positive_finite(source.scale):
+        return None  # invalid scales are TFL205's (the others': _valid)
     return Comparison(use, source.scale[0], weight_scales, bias_scales)
+
+
+def _valid(comparison: Comparison) -> bool:
+    """The weight scales are positive finite numbers and the bias scales finite: invalid
+    scales are TFL205's."""
+    return (positive_finite(comparison.weight_scales)
+            and math.isfinite(sum(comparison.bias_scales)))
 
 
 def _all_zero(view, bias: Tensor) -> bool:
@@ -145,12 +151,19 @@ def _all_zero(view, bias: Tensor) -> bool:
 
 
 def _off(comparison: Comparison, tolerance: float) -> bool:
-    """Some channel's bias scale is off by more than `tolerance`, relatively.
+    """Some channel's bias scale is off by more than `tolerance`, relatively, or a weight
+    scale is 0 (_valid then drops the comparison).
 
     |b - i*w| <= tolerance * i*w is i*(1 - tolerance) <= b/w <= i*(1 + tolerance); map()
     keeps the loop over channels in C (a model of 10,000 convolutions has hundreds of
-    thousands of them, and numpy would cost more to import than it saves)."""
-    ratios = list(map(truediv, comparison.bias_scales, comparison.weight_scales))
+    thousands of them, and numpy would cost more to import than it saves). The scales
+    are not checked before: that would pass over the channels three more times for
+    every op, where only those found off need it; on invalid scales the answer here
+    does not matter, as _valid then drops the comparison."""
+    try:
+        ratios = list(map(truediv, comparison.bias_scales, comparison.weight_scales))
+    except ZeroDivisionError:
+        return True
     input_scale = comparison.input_scale
     return (min(ratios) < input_scale * (1 - tolerance)
             or max(ratios) > input_scale * (1 + tolerance))
