@@ -42,6 +42,8 @@ buffers). The figures are the builtin CPU kernels'.
 """
 from __future__ import annotations
 
+from operator import itemgetter
+
 from ..records import record
 from .arena import (ArenaPlan, LiveTensor, PlacedBuffers, align_up, dynamic_shape_note,
                     end_to_end_note, live_bytes, peak_of)
@@ -109,11 +111,14 @@ def _is_hybrid(data, weights) -> bool:
 def _operands(view, op):
     """(first input, second input, first output), None where absent."""
     tensors = view.subgraphs[op.subgraph].tensors
+    inputs = op.inputs
+    return _at(tensors, inputs, 0), _at(tensors, inputs, 1), _at(tensors, op.outputs, 0)
 
-    def at(indices, position):
-        return tensors[indices[position]] if position < len(indices) and \
-            indices[position] >= 0 else None
-    return at(op.inputs, 0), at(op.inputs, 1), at(op.outputs, 0)
+
+def _at(tensors, indices, position):
+    """The tensor at `position` of an op's inputs or outputs; None where absent."""
+    return tensors[indices[position]] if position < len(indices) and \
+        indices[position] >= 0 else None
 
 
 @record
@@ -150,28 +155,22 @@ def _plan_subgraph(view, index: int, outside: set[int]) -> _Arena:
     subgraph = view.subgraphs[index]
     lifetimes = litert_lifetimes(view, index)
     end = max(len(subgraph.operators), 1)
-    alloc, dealloc = lifetimes.alloc_node, lifetimes.dealloc_node
-
-    def last(tensor: int) -> int:
-        node = dealloc.get(tensor, NEVER)
-        return end if node == NEVER else node
-
-    sizes = {t.index: tensor_bytes(t) for t in subgraph.tensors}
+    sizes = [tensor_bytes(t) for t in subgraph.tensors]  # by index; temporaries appended
     count = len(subgraph.tensors)
     persistent_tensors = {t.index for t in subgraph.tensors if t.is_variable}
     persistent_tensors |= cached_outputs(view, index)
-    alloc, dealloc = dict(alloc), dict(dealloc)
+    alloc, dealloc = dict(lifetimes.alloc_node), dict(lifetimes.dealloc_node)
     for op in subgraph.operators:  # kernel temporaries: new tensors alive during the op
         for size, persistent_buffer in temporaries(view, op):
             tensor = len(sizes)
-            sizes[tensor] = size
+            sizes.append(size)
             alloc[tensor] = op.index
             if persistent_buffer:
                 persistent_tensors.add(tensor)
             else:
                 dealloc[tensor] = op.index
     candidates = []  # GetTensorsToAllocate: node by node, tensors by index within a node
-    for tensor, node in sorted(alloc.items(), key=lambda item: (item[1], item[0])):
+    for tensor, node in sorted(alloc.items(), key=itemgetter(1, 0)):
         if tensor in outside:
             continue
         if tensor >= count:
@@ -184,11 +183,12 @@ def _plan_subgraph(view, index: int, outside: set[int]) -> _Arena:
         elif litert_arena_tensor(value) and sizes[tensor] > 0:
             candidates.append(tensor)
 
-    def whole_run(tensor: int) -> bool:
-        return alloc[tensor] == 0 and tensor not in dealloc
-
-    order = sorted(candidates, key=lambda t: (0, t, 0, 0) if whole_run(t) else
-                   (1, 0, -sizes[t], alloc[t]))
+    # CreateTensorAllocationVector: those alive for the whole run first, by index; then
+    # by size, descending, then by allocating node (a stable sort: ties by candidate order)
+    whole_run = sorted(t for t in candidates if alloc[t] == 0 and t not in dealloc)
+    rest = [t for t in candidates if alloc[t] != 0 or t in dealloc]
+    rest.sort(key=lambda t: (-sizes[t], alloc[t]))
+    order = whole_run + rest
     placed = PlacedBuffers(range(end + 1))  # node indices
     offsets: dict[int, int] = {}
     spans = []
@@ -204,7 +204,9 @@ def _plan_subgraph(view, index: int, outside: set[int]) -> _Arena:
         if tensor in persistent_tensors:
             persistent = align_up(persistent, TENSOR_ALIGNMENT) + size
             continue
-        first, final = alloc[tensor], last(tensor)
+        first, final = alloc[tensor], dealloc.get(tensor, NEVER)
+        if final == NEVER:  # not freed before the subgraph ends
+            final = end
         if placed.exhausted:
             offset = align_up(placed.end, TENSOR_ALIGNMENT)
             end_to_end += 1
@@ -273,11 +275,12 @@ def best_fit(placed: PlacedBuffers, size: int, first: int, last: int,
     overlapping time that holds `size` at an aligned offset, else after the last."""
     best_offset, best_gap, current = None, None, 0
     for offset, _, other in placed.overlapping(first, last):
-        aligned = align_up(current, alignment)
+        aligned = -(-current // alignment) * alignment  # align_up, inline: a hot loop
         # the gap is compared from the aligned start but recorded from the unaligned one
         if aligned + size <= offset and (best_gap is None or offset - aligned < best_gap):
             best_offset, best_gap = aligned, offset - current
-        current = max(current, offset + other)
+        if offset + other > current:
+            current = offset + other
         if best_gap == 0:
             break
     return best_offset if best_offset is not None else align_up(current, alignment)
