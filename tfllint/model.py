@@ -105,11 +105,6 @@ class Tensor:
     data_size: int = 0  # bytes of constant data in its buffer (0: an activation)
 
     @property
-    def is_constant(self) -> bool:
-        """Data stored in the file: inline, appended after the flatbuffer, or external."""
-        return self.data_size > 0 or self.external_buffer != 0
-
-    @property
     def numpy_dtype(self) -> str:
         return NUMPY_DTYPE_NAMES.get(self.dtype, self.dtype.lower())
 
@@ -120,18 +115,23 @@ class Tensor:
 
     @property
     def is_dynamic(self) -> bool:
-        return any(dim < 0 for dim in self.signature)
+        signature = self.signature
+        return bool(signature) and min(signature) < 0  # a -1 somewhere; min() runs in C
 
-    # Sizes at the stored shape, computed once here: the planners, rules and reports ask
-    # for them many times per tensor. byte_size is None for types of no fixed size.
+    # Sizes at the stored shape, and whether the data is stored in the file, computed once
+    # here: the planners, rules and reports ask for them many times per tensor.
+    # byte_size is None for types of no fixed size. is_constant: the data is in the file,
+    # inline, appended after the flatbuffer, or external.
     element_count: int = field(init=False, repr=False, compare=False)
     byte_size: int | None = field(init=False, repr=False, compare=False)
+    is_constant: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # the instance dict directly: the frozen class refuses setattr, and this is the
-        # one place these two are set
+        # one place these are set
         count, byte_size = _sizes(self.shape, self.dtype)
-        self.__dict__.update(element_count=count, byte_size=byte_size)
+        self.__dict__.update(element_count=count, byte_size=byte_size,
+                             is_constant=self.data_size > 0 or self.external_buffer != 0)
 
 
 def _sizes(shape: tuple[int, ...], dtype: str) -> tuple[int, int | None]:
@@ -157,7 +157,7 @@ def new_tensor(index: int, name: str, dtype: str, shape: tuple[int, ...],
         "shape_signature": shape_signature, "buffer": buffer, "quantization": quantization,
         "is_variable": is_variable, "sparsity": sparsity, "has_rank": has_rank,
         "external_buffer": external_buffer, "data_size": data_size, "element_count": count,
-        "byte_size": byte_size})
+        "byte_size": byte_size, "is_constant": data_size > 0 or external_buffer != 0})
     return tensor
 
 
