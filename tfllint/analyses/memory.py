@@ -26,21 +26,29 @@ class MemoryAnalysis:
 
 
 def analyze_memory(view) -> MemoryAnalysis:
-    constant_buffers = {t.buffer for s in view.subgraphs for t in s.tensors
-                        if view.buffer_of(t).size > 0}
-    weights = sum(view.model.buffers[b].size for b in constant_buffers)
+    # one pass over the tensors for all four figures: a big model has 25,000 of them
+    buffers = view.model.buffers
+    constant_buffers = set()
     largest = None
+    activations = []
+    variables = 0
     for subgraph in view.subgraphs:
+        activation = 0
         for tensor in subgraph.tensors:
+            if buffers[tensor.buffer].size > 0:  # view.buffer_of(tensor)
+                constant_buffers.add(tensor.buffer)
             size = tensor.byte_size
-            if size is not None and not tensor.is_constant and (
-                    largest is None or size > largest.bytes):
-                largest = TensorSize(subgraph.index, tensor.index, tensor.name, size)
-    activations = tuple(sum(t.byte_size or 0 for t in s.tensors
-                            if not t.is_constant and not t.is_variable)
-                        for s in view.subgraphs)
-    variables = sum(t.byte_size or 0 for s in view.subgraphs for t in s.tensors
-                    if t.is_variable)
+            if size is None:  # no fixed size: counts as 0, and is never the largest
+                continue
+            if tensor.is_variable:
+                variables += size
+            if not tensor.is_constant:
+                if not tensor.is_variable:
+                    activation += size
+                if largest is None or size > largest.bytes:
+                    largest = TensorSize(subgraph.index, tensor.index, tensor.name, size)
+        activations.append(activation)
+    weights = sum(buffers[b].size for b in constant_buffers)
     return MemoryAnalysis(weights_bytes=weights, largest_tensor=largest,
-                          activation_bytes=activations,
+                          activation_bytes=tuple(activations),
                           variable_bytes=variables)
