@@ -393,7 +393,23 @@ def _compile_reader(decoder: Decoder, table: str, plan: tuple) -> Any:
         elif kind == "vector_table":
             lines.append(f"    {value} = table_vector(target, {field.argument!r}, depth + 1, "
                          f"TABLE, {field.name!r})")
-        else:  # unions, string vectors, byte vectors: as Decoder.table reads them
+        elif kind == "union":  # Decoder._reference of a union, with the look-up above
+            # type value -> member table, for the members this decoder reads
+            namespace[f"M{number}"] = {type_value: member for type_value, member
+                                       in decoder.unions[field.argument].items()
+                                       if member in decoder.decoders}
+            member_type = union_types.get(field.name + "_type", "0")
+            lines += [
+                f"    member = M{number}.get({member_type})",
+                "    if member is None:",
+                f"        {value} = (None, {member_type}, {{}})",
+                "    else:",
+                "        reader = readers.get((member, target - I32(data, target)[0]))",
+                f"        if reader is None or depth >= {MAX_DEPTH}:",
+                f"            {value} = (member, {member_type}, table_(target, member, depth + 1))",
+                "        else:",
+                f"            {value} = (member, {member_type}, reader(target, depth + 1))"]
+        else:  # string vectors: as Decoder.table reads them
             member_type = union_types.get(field.name + "_type")
             types = f"{{{field.name + '_type'!r}: {member_type}}}" if member_type else "{}"
             lines.append(f"    {value} = reference(F{number}, target, {types}, depth, TABLE)")
