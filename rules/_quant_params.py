@@ -9,6 +9,7 @@ from tfllint.model import Operator, Quantization, Tensor
 
 # The zero points LiteRT accepts per tensor type. The interpreter stores every zero point
 # as an int32_t (interpreter_builder.cc, ParseQuantization), so none may leave that range.
+# Each range holds 0 (TFL206 passes over all-zero zero points without looking them up).
 INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
 ZERO_POINT_RANGES = {
     "INT8": (-128, 127),
@@ -72,10 +73,13 @@ def weight_uses(view) -> tuple[WeightUse, ...]:
 
 def _quantized_tensors(view) -> Iterator[tuple[int, Tensor, Quantization]]:
     for subgraph in view.subgraphs:
+        index = subgraph.index
         for tensor in subgraph.tensors:
-            quantization = affine(tensor)
-            if quantization is not None:
-                yield subgraph.index, tensor, quantization
+            # affine(tensor), written out: this runs for every tensor of the model
+            quantization = tensor.quantization
+            if (quantization is not None and quantization.details is None
+                    and quantization.scale):
+                yield index, tensor, quantization
 
 
 class WeightUse(NamedTuple):

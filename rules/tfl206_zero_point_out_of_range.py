@@ -48,11 +48,15 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         quantization (16x8 mode of the TFLite converter).
     """
     for subgraph, tensor, quantization in quantized_tensors(ctx.view):
+        zero_points = quantization.zero_point
+        # all 0 (or none): in every type's range, and the common case (weights, biases,
+        # symmetric activations), which one pass tells where min() and max() take two
+        if not any(zero_points):
+            continue
         limits = ZERO_POINT_RANGES.get(tensor.dtype)
-        if limits is None or not quantization.zero_point:
+        if limits is None:
             continue
         low, high = limits
-        zero_points = quantization.zero_point
         if low <= min(zero_points) and max(zero_points) <= high:
             continue
         extra = (INT4_PER_CHANNEL_EXTRA if tensor.dtype == "INT4" and quantization.per_channel

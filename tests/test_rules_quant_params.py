@@ -162,6 +162,13 @@ def test_zero_point_at_the_edge_of_the_range_is_fine(dtype, zero_point):
     assert findings(data) == {}
 
 
+def test_every_zero_point_range_holds_zero():
+    """TFL206 passes over all-zero zero points without looking up their type's range."""
+    from tfllint.rules._quant_params import ZERO_POINT_RANGES
+
+    assert all(low <= 0 <= high for low, high in ZERO_POINT_RANGES.values())
+
+
 def test_per_channel_int4_weights_may_carry_zero_point_8_but_not_per_tensor():
     def int4_constant(scales, zero_points) -> bytes:
         model = ModelBuilder()
