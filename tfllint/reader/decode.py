@@ -170,7 +170,7 @@ def _subgraph(index: int, raw: dict[str, Any], opcodes: tuple[OperatorCode, ...]
                          f"{where} operator {op_index} opcode index")
         options_type, options = _options(raw_op)
         called = (_called_subgraphs(options, options_type, subgraph_count, where, op_index)
-                  if options else ())
+                  if options and _SUBGRAPH_FIELDS[options_type] else ())
         custom = raw_op["custom_options"]
         intermediates = raw_op["intermediates"]
         # by position: 10,000 operators
@@ -200,15 +200,16 @@ def _options(raw_op: dict[str, Any]):
     return None, MappingProxyType({})
 
 
-# options table -> its enum fields, (field name, enum name)
-_ENUM_FIELDS = {table: tuple((name, argument[0]) for name, kind, argument, _ in fields
-                             if kind == "enum")
+# options table -> its enum fields, (field name, {value: name} of the field's enum)
+_ENUM_FIELDS = {table: tuple((name, schema.ENUMS[argument[0]])
+                             for name, kind, argument, _ in fields if kind == "enum")
                 for table, fields in schema.TABLES.items()}
 
 
 def _name_enums(table: str, fields: dict[str, Any]) -> dict[str, Any]:
-    for name, enum in _ENUM_FIELDS[table]:
-        fields[name] = enum_name(enum, fields[name])
+    for name, names in _ENUM_FIELDS[table]:  # enum_name, without a call per field
+        value = fields[name]
+        fields[name] = names.get(value) or unknown(value)
     return fields
 
 
