@@ -277,15 +277,15 @@ class Decoder:
         offsets = self._offset_vector(position, (parent, field))
         data, size, read_table, readers, values = self.data, self.size, self._table, \
             self._readers, []
-        append = values.append
+        append, u32, i32 = values.append, _U32.unpack_from, _I32.unpack_from  # the loop's
         if depth > MAX_DEPTH:  # Decoder._table raises at the first element
             readers = {}
         for at in offsets:
-            target = at + _U32.unpack_from(data, at)[0]
+            target = at + u32(data, at)[0]
             if target + 4 > size:
                 self._follow(at, parent, field)  # raises with the explanation
             # Decoder._table's look-up of a compiled reader, without its call
-            reader = readers.get((table, target - _I32.unpack_from(data, target)[0]))
+            reader = readers.get((table, target - i32(data, target)[0]))
             append(read_table(target, table, depth) if reader is None
                    else reader(target, depth))
         return tuple(values)
