@@ -98,8 +98,13 @@ def _unmodelled(view, op) -> str | None:
     name = op.opcode.display_name
     if name in UNMODELLED_TEMPORARIES:
         return name
-    if name in UNMODELLED_HYBRID_TEMPORARIES and _is_hybrid(*_operands(view, op)[:2]):
-        return f"hybrid {name}"
+    if name in UNMODELLED_HYBRID_TEMPORARIES:
+        tensors = view.subgraphs[op.subgraph].tensors
+        data = _at(tensors, op.inputs, 0)
+        # the weights only for a float input: most such ops of a model are not hybrid
+        if data is not None and data.dtype == "FLOAT32" and \
+                _is_hybrid(data, _at(tensors, op.inputs, 1)):
+            return f"hybrid {name}"
     return None
 
 
