@@ -282,3 +282,16 @@ def test_a_wrong_profile_disagrees(tmp_path, probe_dir):
     compare("EXP-int8", path, oracle_results(probe_dir)[path], tally, target=str(profile))
     assert (tally.compared, tally.agreeing) == (1, 0)
     assert list(tally.disagreements) == ["EXP-int8 0:0"]
+
+
+def test_block_wise_weights_stop_the_partition_step(tmp_path):
+    """The plugin refuses block-wise quantization in ConvertTensor, as npu-qualcomm's
+    qualcomm-tensor-types says (the reason's tool line is the plugin's log line)."""
+    from rule_examples._generative import blockwise_fully_connected
+
+    model = tmp_path / "blockwise.tflite"
+    model.write_bytes(blockwise_fully_connected(8, 64))
+    [result] = qnn_oracle.partition_all([model])
+    assert result.returncode != 0 and "Unsupported quantization type." in result.log
+    [reason] = target_result(model.read_bytes(), "npu-qualcomm").model_reasons
+    assert reason.tool == "Unsupported quantization type."

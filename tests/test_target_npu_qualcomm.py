@@ -180,6 +180,20 @@ def test_a_resource_tensor_fails_the_partition_of_the_whole_model():
     assert ("TFL302", Location()) in rule_locations(findings)
 
 
+def test_block_wise_weights_fail_the_partition_of_the_whole_model():
+    """ConvertTensor has no QNN form for kLiteRtQuantizationBlockWise; the real plugin
+    exits 1 with "Unsupported quantization type." (test_npu_qualcomm_differential)."""
+    from rule_examples._generative import blockwise_fully_connected
+
+    result = qualcomm(blockwise_fully_connected(8, 64))
+    [reason] = result.model_reasons
+    assert (reason.code, reason.tool) == ("qualcomm-tensor-types",
+                                          "Unsupported quantization type.")
+    assert reason.message.startswith("op 0 FULLY_CONNECTED of subgraph 0 has tensor "
+                                     "'weights' INT4 quantized block-wise, which the Qualcomm")
+    assert verdicts(result) == [(0, "FULLY_CONNECTED", "cpu", ("qualcomm-partition-fails",))]
+
+
 # -- partitioning, the share on the NPU, compiled models ----------------------------------------
 
 def test_each_run_of_selected_ops_in_op_order_is_a_partition(tmp_path):

@@ -33,10 +33,12 @@ KV_CACHE_RANK = 4  # the select's condition is [N, 1, 1], N = the operand's dime
 _UNCONVERTIBLE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _unconvertible(view) -> list[tuple[int, int, str, str, str]]:
-    """(subgraph, op index, op, tensor name, type) of each op input or output whose type
-    the plugin cannot convert, in the subgraphs LiteRT offers the plugin: every one but
-    composites' decompositions (litert/compiler/plugin/compiler_plugin.cc PartitionModel)."""
+def _unconvertible(view) -> list[tuple[int, int, str, str, str, str]]:
+    """(subgraph, op index, op, tensor name, what it is, the plugin's log line) of each op
+    input or output the plugin cannot convert, in the subgraphs LiteRT offers the plugin:
+    every one but composites' decompositions (litert/compiler/plugin/compiler_plugin.cc
+    PartitionModel). ConvertTensor refuses a type QNN has no data type for, and block-wise
+    quantization (kLiteRtQuantizationBlockWise: "Unsupported quantization type.")."""
     if view not in _UNCONVERTIBLE:
         skipped = decompositions(view)
         found = []
@@ -50,9 +52,16 @@ def _unconvertible(view) -> list[tuple[int, int, str, str, str]]:
                     tensor = subgraph.tensors[index]
                     if tensor.dtype not in QNN_TYPES:
                         found.append((subgraph.index, op.index, op.name, tensor.name,
-                                      tensor.dtype))
+                                      f"of type {tensor.dtype}", _log_line(tensor.dtype)))
+                    elif tensor.quantization and tensor.quantization.blockwise:
+                        found.append((subgraph.index, op.index, op.name, tensor.name,
+                                      f"{tensor.dtype} quantized block-wise",
+                                      BLOCKWISE_LOG_LINE))
         _UNCONVERTIBLE[view] = found
     return _UNCONVERTIBLE[view]
+
+
+BLOCKWISE_LOG_LINE = "Unsupported quantization type."  # qnn_compose_graph.cc ConvertTensor
 
 
 def _log_line(dtype: str) -> str:
@@ -64,20 +73,20 @@ def _log_line(dtype: str) -> str:
                  "RFFT, resource variables of streaming models, strings) out of the model "
                  "for the NPU: compute them in the app or in a separate CPU model, or "
                  "rewrite the op (RFFT as a matrix product with constant DFT weights, "
-                 "variables as explicit state inputs and outputs).")
+                 "variables as explicit state inputs and outputs). Quantize block-wise "
+                 "(int4) weights per channel instead for the Qualcomm NPU.")
 def tensor_types(ctx: ModelContext) -> Found:
     """An op reads or writes a tensor whose type QNN has no data type for (COMPLEX64,
-    RESOURCE, STRING, ...): ConvertTensor fails inside the plugin's Partition, which
+    RESOURCE, STRING, ...) or that is quantized block-wise: ConvertTensor fails inside the plugin's Partition, which
     returns the error, so the whole model fails to partition and the ahead-of-time
     compile (aot_compile, apply_plugin_main) fails; nothing runs on the NPU."""
     first = _unconvertible(ctx.view)
     if first:
-        subgraph, index, op, name, dtype = first[0]
+        subgraph, index, op, name, what, log_line = first[0]
         more = f" (and {len(first) - 1} more)" if len(first) > 1 else ""
-        yield (f"op {index} {op} of subgraph {subgraph} has tensor '{name}' of type {dtype}"
-               f"{more}, which the Qualcomm plugin cannot convert to a QNN type: its "
-               "partition step fails for the whole model, and the NPU compile with it",
-               _log_line(dtype))
+        yield (f"op {index} {op} of subgraph {subgraph} has tensor '{name}' {what}{more}, "
+               "which the Qualcomm plugin cannot convert to a QNN tensor: its partition "
+               "step fails for the whole model, and the NPU compile with it", log_line)
 
 
 @op_check("qualcomm-partition-fails",
@@ -88,10 +97,10 @@ def partition_fails(ctx: OpContext) -> Found:
     the NPU: Partition stops at the first unconvertible tensor."""
     first = _unconvertible(ctx.view)
     if first:
-        subgraph, index, op, name, dtype = first[0]
+        subgraph, index, op, name, what, log_line = first[0]
         yield (f"the plugin's partition step fails for the whole model at op {index} {op} "
-               f"of subgraph {subgraph} (tensor '{name}' is {dtype}); no op is selected",
-               _log_line(dtype))
+               f"of subgraph {subgraph} (tensor '{name}' {what}); no op is selected",
+               log_line)
 
 
 @op_check("qualcomm-kv-cache-update",
