@@ -171,7 +171,8 @@ def test_int64_and_int4_constants_map_but_block_wise_int4_does_not():
     blockwise = mediatek_result(fully_connected())
     assert verdicts(blockwise) == [(0, "FULLY_CONNECTED", "cpu", ("mediatek-tensor-types",))]
     assert blockwise.ops[0].reasons[0].message == (
-        "input 'w' is INT4 (none quantization), which maps to no Neuron tensor type")
+        "input 'w' is INT4 (quantized block-wise, which the plugin reads as no quantization), "
+        "which maps to no Neuron tensor type")
     assert blockwise.ops[0].reasons[0].tool == "Int4 is not supported."
 
 

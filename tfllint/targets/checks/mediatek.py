@@ -85,8 +85,10 @@ def tensor_types(ctx: OpContext) -> Found:
             problem = neuron_type_problem(tensor)
             if problem and (tensor.dtype, problem) not in seen:
                 seen.add((tensor.dtype, problem))
-                yield (f"{role} '{tensor.name}' is {tensor.dtype} "
-                       f"({quantization_kind(tensor)} quantization), which maps to no "
+                blockwise = tensor.quantization and tensor.quantization.blockwise
+                how = "quantized block-wise, which the plugin reads as no quantization" \
+                    if blockwise else f"{quantization_kind(tensor)} quantization"
+                yield (f"{role} '{tensor.name}' is {tensor.dtype} ({how}), which maps to no "
                        "Neuron tensor type", problem)
 
 
