@@ -16,6 +16,11 @@ cve_catalogue.py: load, allocate, invoke on zero inputs), and linted with
 (error and refused or crashed; no error and ran), and each file on which they do not.
 Mutations are deterministic (the first MAX_PER_KIND ops of each kind in each model).
 Needs the `oracle` extra (ai-edge-litert); about a second per mutated file.
+
+Last run (ai-edge-litert 2.3.0, tflite-micro 0.dev20261023182759; `--real --tflm`, the 11
+samples and the 40 real models up to 8 MB): 646 mutated files, TFL009 and ai-edge-litert
+agree on all 646 (502 refused and 125 crashed, each with a TFL009 error; 19 ran, none
+with one); tflite-micro crashed on 40, each with a TFL009 error. About 10 minutes.
 """
 from __future__ import annotations
 
