@@ -188,3 +188,23 @@ def test_an_npu_only_accelerator_set_fails_the_compile_for_an_op_left_on_the_cpu
         in reason.message
     assert target_result(flex, target, {"accelerators": ["gpu", "cpu"]}).model_reasons[0] \
         .message.startswith("the accelerator set (gpu,cpu) does not include npu")
+
+
+def test_soc_picks_the_profile_that_describes_it(run_cli, tmp_path):
+    model = tmp_path / "m.tflite"
+    model.write_bytes(int8_chain("ADD"))
+    code, out, _ = run_cli(model, "--no-config", "--target", "npu-qualcomm,gpu", "--soc",
+                           "sm8450", "--format", "json")
+    assert code == 0
+    assert list(json.loads(out)["models"][0]["targets"]) == ["npu-qualcomm-v69", "gpu"]
+    code, out, _ = run_cli(model, "--no-config", "--target", "npu-qualcomm", "--soc", "SM8750",
+                           "--format", "json")
+    assert list(json.loads(out)["models"][0]["targets"]) == ["npu-qualcomm"]
+    code, out, err = run_cli(model, "--no-config", "--target", "npu-qualcomm", "--soc", "SM1")
+    assert code == 2 and out == "" and "--soc SM1: no Qualcomm profile describes it" in err
+    code, _, err = run_cli(model, "--no-config", "--target", "gpu", "--soc", "SM8450")
+    assert code == 2 and "none of the targets depends on the SoC" in err
+    code, _, err = run_cli(model, "--no-config", "--soc", "SM8450")
+    assert code == 2 and "name an NPU target with --target" in err
+    _, out, _ = run_cli("targets", "npu-qualcomm-sm8450")
+    assert "SoCs          SM8350, SA8295, SM8450, SM8475 (--soc picks" in out

@@ -116,6 +116,11 @@ def add_lint_arguments(lint: argparse.ArgumentParser) -> None:
                       "target's accelerator and the CPU (gpu,cpu or npu,cpu: ops it leaves "
                       "off run on the CPU); without cpu (e.g. gpu) one op left off fails "
                       "CompiledModel::Create for the whole model (TFL302)")
+    lint.add_argument("--soc", metavar="NAME",
+                      help="the SoC, for NPU targets whose verdicts differ by SoC: "
+                      "npu-qualcomm describes SM8650 and the other HTP v73+ SoCs; --soc "
+                      "SM8450 (or SM8350, SM8475, SA8295) checks npu-qualcomm-v69 instead "
+                      "(`tfllint targets npu-qualcomm` lists them)")
     lint.add_argument("--max-partitions", type=int, metavar="N",
                       help="report a target whose accelerated partitions exceed N (TFL303)")
     lint.add_argument("--min-on-target", metavar="SHARE",
@@ -273,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 # -- lint ---------------------------------------------------------------------------------
 
 LINT_KEYS = ("format", "fail_on", "select", "ignore", "runtime_version", "android_api",
-             "max_delegated_partitions", "accelerators", "max_partitions", "min_on_target",
+             "max_delegated_partitions", "accelerators", "soc", "max_partitions", "min_on_target",
              "memory_budget", "weights_budget", "tflm_word_size", "preview", "baseline")
 
 

@@ -15,7 +15,7 @@ import os
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from . import __version__
-from .errors import ModelReadError, TfllintError, raised_at
+from .errors import ConfigError, ModelReadError, TfllintError, raised_at
 from .gc_pause import cyclic_gc_paused
 from .records import record, replace
 
@@ -161,10 +161,15 @@ class LintRun:
         settings, all_rules = load_settings_and_rules(overrides, config=config,
                                                       use_config=use_config, source=source)
         if settings.targets:  # a bad target name or profile is a usage error, now
-            from .targets import cached_profile
+            from .targets import cached_profile, targets_for_soc
 
             for name in settings.targets:
                 cached_profile(name)
+            if settings.soc:
+                settings = replace(settings, targets=targets_for_soc(settings.targets,
+                                                                     settings.soc))
+        elif settings.soc:
+            raise ConfigError(f"--soc {settings.soc}: name an NPU target with --target")
         baseline = None
         if settings.baseline and use_baseline:
             from .baseline import Baseline

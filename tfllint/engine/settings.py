@@ -49,6 +49,7 @@ class Settings:
     # CompiledModel accelerator target leaves off fails the whole compile (TFL302); None:
     # each such target's accelerator with the CPU, the set whose compile partitions
     accelerators: tuple[str, ...] | None = None
+    soc: str | None = None  # --soc: the SoC of NPU targets whose verdicts differ by SoC
     max_partitions: int | None = None  # TFL303: more accelerated partitions is a finding
     min_on_target: float | None = None  # TFL304: smaller share of ops or MACs (0..1)
     memory_budget: int | None = None  # bytes of RAM for activations (TFL401, TFL402)
@@ -106,6 +107,7 @@ _KEYS = {
     "max-delegated-partitions": ("max_delegated_partitions",
                                  lambda v: _positive_int(v, "max-delegated-partitions")),
     "accelerators": ("accelerators", lambda v: _accelerators(v, "accelerators")),
+    "soc": ("soc", lambda v: _string(v, "soc").upper() or None),
     "max-partitions": ("max_partitions", lambda v: _positive_int(v, "max-partitions")),
     "min-on-target": ("min_on_target", lambda v: _share(v, "min-on-target")),
     "memory-budget": ("memory_budget", lambda v: _size(v, "memory-budget")),

@@ -39,6 +39,8 @@ def render_target(profile: TargetProfile, width: int = 100) -> str:
     if profile.runtime_path:
         lines += field("path", f"{profile.runtime_path}: {RUNTIME_PATHS[profile.runtime_path]}")
     lines += field("describes", profile.describes)
+    if profile.socs:
+        lines += field("SoCs", ", ".join(profile.socs) + " (--soc picks the profile of a SoC)")
     if profile.deprecated:
         lines += field("deprecated", profile.deprecated)
     lines += field("runs", _runs(profile))

@@ -169,6 +169,9 @@ class TargetProfile:
     # a compiled_op shared by several targets (LiteRT's DISPATCH_OP) is this target's only
     # when the model's LiteRtStamp names this SoC manufacturer (tfllint.targets.compiled)
     soc_manufacturer: str | None = None
+    # the SoCs whose verdicts this profile describes (--soc picks among the profiles of one
+    # soc_manufacturer); empty: the target does not depend on the SoC
+    socs: tuple[str, ...] = ()
     # what other targets call the accelerator a compiled_op op was compiled for
     compiled_for: str | None = None
     # whose arena planning the model's activations get: "tflm" for TFLite Micro and what
@@ -340,7 +343,7 @@ def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProf
                      {"name", "title", "describes", "aliases", "partitioning", "fallback",
                       "op_table", "dtypes", "max_rank", "max_delegated_partitions",
                       "min_nodes_per_partition", "absorbs_fp16_dequantize", "compiled_op",
-                      "soc_manufacturer",
+                      "soc_manufacturer", "socs",
                       "compiled_for", "arena_planner", "deprecated", "sources", "extends",
                       "runtime_path", "cannot_know", "accelerator", "release"})
     name = target.get("name", str)
@@ -377,6 +380,7 @@ def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProf
         absorbs_fp16_dequantize=target.get("absorbs_fp16_dequantize", bool, False),
         compiled_op=target.get("compiled_op", str),
         soc_manufacturer=target.get("soc_manufacturer", str),
+        socs=tuple(soc.upper() for soc in target.strings("socs") or ()),
         compiled_for=target.get("compiled_for", str),
         arena_planner=target.choice("arena_planner", ARENA_PLANNERS, "litert"),
         requirements=ModelRequirements(
