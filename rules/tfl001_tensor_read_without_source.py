@@ -25,6 +25,7 @@ ELEMENTS_DIFFER = "num_input_elements != num_output_elements ({input} != {output
 
 
 @rule(id="TFL001", name="tensor-read-without-source", severity="error",
+      untrusted_severity="error",
       evidence=(
           "runtime+source: tests/test_runtime_semantics.py (LiteRT refuses the op at invoke, "
           "'Input tensor N lacks data', tensorflow/lite/core/subgraph.cc; TFLite Micro reads "

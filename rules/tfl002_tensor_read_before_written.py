@@ -9,6 +9,7 @@ from ._locations import at_op, tensor_label
 
 
 @rule(id="TFL002", name="tensor-read-before-written", severity="error",
+      untrusted_severity="error",
       evidence=(
           "runtime: tests/test_rule_evidence.py (the builtin kernels run the ops in file "
           "order, so the op reads what the previous call left; XNNPACK reorders them: one "

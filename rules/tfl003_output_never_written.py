@@ -9,6 +9,7 @@ from ._locations import at_tensor, tensor_label
 
 
 @rule(id="TFL003", name="output-never-written", severity="error",
+      untrusted_severity="error",
       evidence=(
           "runtime: tests/test_rule_evidence.py (LiteRT fails when the output is read: "
           "\"Tensor data is null\")"))

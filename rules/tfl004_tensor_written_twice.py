@@ -9,6 +9,7 @@ from ._locations import at_op, tensor_label
 
 
 @rule(id="TFL004", name="tensor-written-twice", severity="error",
+      untrusted_severity="error",
       evidence=(
           "runtime: tests/test_rule_evidence.py (the last writer wins: the other op's "
           "result is lost)"))

@@ -13,6 +13,7 @@ UNCHECKED_TYPES = frozenset({"STRING", "RESOURCE", "VARIANT", "INT4", "UINT4", "
 
 
 @rule(id="TFL008", name="constant-buffer-too-small", severity="error",
+      untrusted_severity="error",
       evidence="runtime: tests/test_rule_evidence.py (LiteRT refuses the model at load)")
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """A constant tensor whose buffer has fewer bytes than its shape and type require.

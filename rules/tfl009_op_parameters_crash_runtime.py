@@ -8,6 +8,7 @@ from tfllint.engine.rule import RuleContext, Violation, rule
 
 from ._locations import at_op
 from ._op_parameters import DATA, defects
+from ._runtimes import tflm_in_scope
 
 CRASH = ("crashes", "divides by zero")
 
@@ -18,6 +19,8 @@ def consequence(check: dict) -> str:
     litert, tflm = check["litert"], check.get("tflm", "")
     if litert.startswith(CRASH):
         words = [f"LiteRT {litert}"]
+    elif litert == "ran":  # a check only TFLite Micro dies of (reported for it alone)
+        words = ["LiteRT runs it"]
     else:  # "refuses", or "refuses or crashes (...)"
         crash = litert.partition(" or ")[2]
         words = [f"LiteRT refuses it ({check['litert_source'].split(' (')[0]})"
@@ -29,6 +32,7 @@ def consequence(check: dict) -> str:
 
 
 @rule(id="TFL009", name="op-parameters-crash-runtime", severity="error", preview=True,
+      untrusted_severity="error",
       evidence=("runtime+source: tests/test_cve_catalogue.py (the reproducers' recorded "
                 "outcomes in ai-edge-litert 2.3.0 and tflite-micro), tests/"
                 "test_op_parameters.py; each check cites the kernel's Prepare in "
@@ -49,7 +53,9 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         scales; a recurrent op's state that is not a variable; a subgraph call cycle
         (WHILE, IF, CALL_ONCE); the no-tensor index -1 in an input the kernel does not
         read as optional. The facts per op are rules/data/op_parameters.toml, with the
-        kernel source of each.
+        kernel source of each. A check whose data says LiteRT runs the model and only
+        TFLite Micro crashes is reported when a --target runs the model on TFLite Micro
+        (tflm, ethos-u*) and in untrusted mode (--untrusted).
 
     Why it matters:
         These are the preconditions of published TFLite CVEs. LiteRT refuses most of
@@ -68,7 +74,10 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         a model from outside that has this finding.
     """
     data = load_data_table(DATA)
+    tflm = tflm_in_scope(ctx.settings)
     for entry, defect in defects(ctx.view, data):
+        if entry["litert"] == "ran" and not tflm:
+            continue  # only TFLite Micro crashes: reported when it runs the model
         yield Violation(f"{defect.op.name}: {defect.text}: {consequence(entry)}",
                         at_op(defect.op, defect.tensor),
                         fix="re-export the model; do not run a file from outside with this",

@@ -10,6 +10,7 @@ from ._locations import at_op
 
 
 @rule(id="TFL101", name="flex-op-needs-flex-delegate", severity="error",
+      untrusted_severity="error",
       evidence=(
           "runtime: tests/test_rule_evidence.py, tests/test_rule_branches.py (LiteRT "
           "without the Flex delegate fails with the quoted error)"))

@@ -16,7 +16,8 @@ def provider_of(custom_code: str) -> tuple[str, dict] | None:
     return None
 
 
-@rule(id="TFL102", name="custom-op-needs-registration", severity="warning")
+@rule(id="TFL102", name="custom-op-needs-registration", severity="warning",
+      untrusted_severity="warning")
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """A custom op the stock LiteRT runtime does not register; the app must provide it.
 

@@ -9,6 +9,7 @@ from ._locations import at_op, opcode_location
 
 
 @rule(id="TFL103", name="unknown-op-code", severity="error",
+      untrusted_severity="error",
       evidence=(
           "runtime: tests/test_rule_evidence.py (LiteRT fails: \"Op builtin_code out of "
           "range\")"))

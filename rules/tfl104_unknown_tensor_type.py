@@ -9,6 +9,7 @@ from ._locations import at_tensor, tensor_label
 
 
 @rule(id="TFL104", name="unknown-tensor-type", severity="error",
+      untrusted_severity="error",
       evidence="runtime: tests/test_rule_evidence.py (LiteRT fails: \"Unsupported data type\")")
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """A tensor type or quantization scheme newer than the schema tfllint knows.

@@ -10,6 +10,7 @@ from ._locations import opcode_location
 
 
 @rule(id="TFL105", name="op-without-builtin-kernel", severity="error",
+      untrusted_severity="error",
       evidence=(
           "runtime: tests/test_rule_evidence.py (LiteRT fails: \"Didn't find op for builtin "
           "opcode\")"))

@@ -17,6 +17,7 @@ def invalid(scale: float) -> bool:
 
 
 @rule(id="TFL205", name="invalid-quantization-scale", severity="error",
+      untrusted_severity="error",
       evidence=(
           "runtime: tests/test_rule_evidence.py (a zero scale makes its channel a constant, "
           "whatever the input)"))

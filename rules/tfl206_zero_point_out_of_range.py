@@ -15,6 +15,7 @@ INT4_PER_CHANNEL_EXTRA = 8
 
 
 @rule(id="TFL206", name="zero-point-out-of-range", severity="error",
+      untrusted_severity="error",
       evidence=(
           "runtime: tests/test_rule_evidence.py (LiteRT's default XNNPACK delegate refuses "
           "the zero point)"))

@@ -47,6 +47,7 @@ def plural(count: int, noun: str) -> str:
 
 
 @rule(id="TFL207", name="per-channel-scale-count-mismatch", severity="error",
+      untrusted_severity="error",
       evidence="runtime: tests/test_rule_evidence.py (LiteRT refuses the model at load)")
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """Quantization parameters that make LiteRT refuse to load the model.

@@ -1,7 +1,8 @@
 """The rule catalogue (`tfllint rules`) and one rule's documentation (`tfllint explain`).
 
 Each rule's state is shown: stable, or preview (runs only with --preview), and a preview
-severity (the higher severity --preview applies) where a rule has one.
+severity (the higher severity --preview applies) where a rule has one; and, for the rules
+untrusted mode runs (--untrusted), their severity there.
 
 `tfllint rules --format markdown` writes docs/rules.md; a test keeps that file fresh.
 """
@@ -18,6 +19,7 @@ def render_catalogue(rules: tuple[Rule, ...], output_format: str) -> str:
     if output_format == "json":
         return json.dumps([{"id": r.id, "name": r.name, "severity": r.severity,
                             "state": r.state, "preview_severity": r.preview_severity,
+                            "untrusted_severity": r.untrusted_severity,
                             "summary": r.summary, "origin": r.origin,
                             "evidence": r.evidence or None,
                             "options": [{"name": o.name, "type": o.type.__name__,
@@ -39,13 +41,16 @@ def state(rule: Rule) -> str:
 
 
 def _state_sentence(rule: Rule) -> str:
+    untrusted = (f" Untrusted mode (`--untrusted`) runs it"
+                 f"{', without `--preview` too,' if rule.preview else ''} at severity "
+                 f"**{rule.untrusted_severity}**." if rule.untrusted_severity else "")
     if rule.preview:
         return ("Preview: runs only with `--preview` (or `preview = true`); a default rule "
-                "from the next minor release.")
+                "from the next minor release." + untrusted)
     if rule.preview_severity:
         return (f"Preview: severity **{rule.preview_severity}** with `--preview` (or "
-                f"`preview = true`); the default from the next minor release.")
-    return ""
+                f"`preview = true`); the default from the next minor release." + untrusted)
+    return untrusted.strip()
 
 
 def markdown_catalogue(rules: tuple[Rule, ...]) -> str:

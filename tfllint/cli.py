@@ -145,6 +145,13 @@ def add_lint_arguments(lint: argparse.ArgumentParser) -> None:
                       "and rising severities, default from the next minor release; "
                       "`tfllint rules` shows each rule's state); --no-preview overrides "
                       "preview = true in the config")
+    lint.add_argument("--untrusted", action=argparse.BooleanOptionalAction, default=None,
+                      help="the model comes from outside (a hub, another team): run every "
+                      "check that matters for such a file, preview ones (TFL009, ...) "
+                      "included, at its untrusted severity: runtime crashes, Flex ops that "
+                      "touch files, custom ops that run native code, 32-bit size overflows, "
+                      "and TFLite Micro's crashes as with --target tflm (README: Untrusted "
+                      "models); --no-untrusted overrides untrusted = true in the config")
     lint.add_argument("--baseline", metavar="FILE",
                       help="report only findings that FILE (written by --write-baseline) "
                       "does not record: a grouped finding keeps only its new places; "
@@ -279,7 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 LINT_KEYS = ("format", "fail_on", "select", "ignore", "runtime_version", "android_api",
              "max_delegated_partitions", "accelerators", "soc", "max_partitions", "min_on_target",
-             "memory_budget", "weights_budget", "tflm_word_size", "preview", "baseline")
+             "memory_budget", "weights_budget", "tflm_word_size", "preview", "untrusted",
+             "baseline")
 
 
 def command_line_settings(options: argparse.Namespace) -> dict[str, Any]:

@@ -99,13 +99,24 @@ def rule_problems(rule: Rule) -> list[str]:
         problems.append(f"name {rule.name!r} is not kebab-case")
     if rule.severity not in SEVERITIES:
         problems.append(f"severity {rule.severity!r} is not one of {', '.join(SEVERITIES)}")
-    problems += _preview_problems(rule)
+    problems += _preview_problems(rule) + _untrusted_problems(rule)
     if not rule.summary:
         problems.append("docstring is missing")
     missing = [title for title in DOC_SECTIONS if not doc_sections(rule.doc).get(title)]
     if missing:
         problems.append("docstring lacks section(s): " + ", ".join(missing))
     return problems
+
+
+def _untrusted_problems(rule: Rule) -> list[str]:
+    severity = rule.untrusted_severity
+    if severity is None:
+        return []
+    if severity not in SEVERITIES:
+        return [f"untrusted_severity {severity!r} is not one of {', '.join(SEVERITIES)}"]
+    if rule.severity in SEVERITIES and SEVERITY_RANK[severity] < SEVERITY_RANK[rule.severity]:
+        return [f"untrusted_severity {severity!r} is lower than severity {rule.severity!r}"]
+    return []
 
 
 def _preview_problems(rule: Rule) -> list[str]:

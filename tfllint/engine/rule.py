@@ -22,6 +22,16 @@ release the rule graduates: `preview=True` is dropped, or `preview_severity` bec
 `severity`, and CHANGELOG.md says so. A preview severity must be higher than the stable
 one (a severity that falls breaks no pipeline and needs no preview), and a preview rule
 has no preview severity (its `severity` is the one preview applies).
+
+Untrusted mode (`--untrusted`, `untrusted = true`): a rule that matters for a model from
+outside declares `untrusted_severity`, its severity in that mode (at least `severity`):
+
+    @rule(id="TFL110", name="...", severity="warning", preview=True,
+          untrusted_severity="error")
+
+Untrusted mode runs every such rule, a preview one too (without turning on the other
+preview rules), on top of the selection, and applies its untrusted severity; --ignore and
+a user's --severity still win.
 """
 from __future__ import annotations
 
@@ -159,14 +169,20 @@ class Rule:
     # Preview (see the module docstring): the whole rule, or only a higher severity.
     preview: bool = False
     preview_severity: str | None = None
+    # Untrusted mode (see the module docstring): the rule's severity there; None: not
+    # one of the untrusted-mode rules.
+    untrusted_severity: str | None = None
 
     @property
     def state(self) -> str:
         """"preview" for a rule that runs only with preview on, else "stable"."""
         return "preview" if self.preview else "stable"
 
-    def default_severity(self, preview: bool = False) -> str:
-        """The severity before user overrides: the preview severity only with preview on."""
+    def default_severity(self, preview: bool = False, untrusted: bool = False) -> str:
+        """The severity before user overrides: the untrusted severity in untrusted mode,
+        the preview severity only with preview on."""
+        if untrusted and self.untrusted_severity:
+            return self.untrusted_severity
         return self.preview_severity if preview and self.preview_severity else self.severity
 
     @property
@@ -188,17 +204,20 @@ class Rule:
 
 def rule(*, id: str, name: str, severity: str, options: Iterable[Option] = (),
          scope: str = "model", evidence: str = "", preview: bool = False,
-         preview_severity: str | None = None) -> Callable[[CheckFunction], Rule]:
+         preview_severity: str | None = None,
+         untrusted_severity: str | None = None) -> Callable[[CheckFunction], Rule]:
     """Declare a rule; the decorated function's docstring is its documentation.
 
     `preview=True`: a new rule, run only with preview on; `preview_severity`: the higher
-    severity a rule will have in the next minor release, applied only with preview on."""
+    severity a rule will have in the next minor release, applied only with preview on;
+    `untrusted_severity`: the rule is one untrusted mode runs, with this severity."""
 
     def declare(check: CheckFunction) -> Rule:
         return Rule(id=id, name=name, severity=severity, check=check,
                     doc=clean_docstring(check.__doc__ or ""), options=tuple(options),
                     scope=scope, origin=check.__module__, evidence=evidence,
-                    preview=preview, preview_severity=preview_severity)
+                    preview=preview, preview_severity=preview_severity,
+                    untrusted_severity=untrusted_severity)
 
     return declare
 

@@ -59,6 +59,10 @@ class Settings:
     tflm_word_size: int = 64
     # run preview rules and apply preview severities (--preview; see tfllint.engine.rule)
     preview: bool = False
+    # untrusted mode (--untrusted): the model comes from outside; run every rule declared
+    # with an untrusted_severity, preview or not, at that severity, and the checks that
+    # hold only for TFLite Micro as if a TFLM target were named (see tfllint.engine.rule)
+    untrusted: bool = False
     # a baseline file (tfllint.baseline): findings recorded in it are not reported
     baseline: str | None = None
     config_path: str | None = None
@@ -114,6 +118,7 @@ _KEYS = {
     "weights-budget": ("weights_budget", lambda v: _size(v, "weights-budget")),
     "tflm-word-size": ("tflm_word_size", lambda v: _word_size(v, "tflm-word-size")),
     "preview": ("preview", lambda v: _boolean(v, "preview")),
+    "untrusted": ("untrusted", lambda v: _boolean(v, "untrusted")),
     "baseline": ("baseline", lambda v: _string(v, "baseline") or None),
 }
 CONFIG_KEYS = tuple(_KEYS)
@@ -250,24 +255,29 @@ def enabled_rules(settings: Settings, rules: tuple[Rule, ...]) -> tuple[Rule, ..
     Selecting one by its full ID or name without preview is an error (ruff warns that the
     selection has no effect): the rule the user asked for would silently not run. A prefix
     or ALL leaves preview rules out without a word."""
+    def untrusted(rule: Rule) -> bool:  # a rule untrusted mode adds, preview or not
+        return settings.untrusted and rule.untrusted_severity is not None
+
     def enabled(rule: Rule) -> bool:
         selected = not settings.select or any(selector_matches(s, rule) for s in settings.select)
-        return selected and not any(selector_matches(s, rule) for s in settings.ignore)
+        return (selected or untrusted(rule)) and \
+            not any(selector_matches(s, rule) for s in settings.ignore)
 
     if not settings.preview:
         for rule in rules:
             named = [s for s in settings.select
                      if s.strip().upper() == rule.id or s.strip() == rule.name]
-            if rule.preview and named:
+            if rule.preview and named and not untrusted(rule):
                 raise ConfigError(f"select {named[0]!r}: {rule.id} is a preview rule; "
                                   "add --preview (or preview = true in the config) to run it")
-    return tuple(rule for rule in rules if enabled(rule) and (settings.preview or not rule.preview))
+    return tuple(rule for rule in rules
+                 if enabled(rule) and (settings.preview or not rule.preview or untrusted(rule)))
 
 
 def severity_for(rule: Rule, settings: Settings) -> str:
     # The most specific override wins: a full ID or name beats a prefix. Without one, a
-    # preview severity applies only with preview on.
-    best, best_length = rule.default_severity(settings.preview), -1
+    # preview severity applies only with preview on, an untrusted one in untrusted mode.
+    best, best_length = rule.default_severity(settings.preview, settings.untrusted), -1
     for selector, severity in settings.severity.items():
         if selector_matches(selector, rule) and len(selector) > best_length:
             best, best_length = severity, len(selector)

@@ -1,0 +1,284 @@
+"""Untrusted mode (--untrusted, `untrusted = true`) and its rules: TFL010 (32-bit size
+overflow), TFL110 (Flex ops that touch files), TFL111 (custom ops run by native code),
+and TFL009's TFLite Micro-only crashes, reported for a TFLM target and in untrusted mode."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import MODELS, lint_bytes, rule_locations, view_of
+
+from builder import relu_model
+from tfllint.analyses import Analyses
+from tfllint.analyses.data import load_data_table
+from tfllint.engine.registry import load_rules
+from tfllint.engine.rule import Location, RuleContext
+from tfllint.engine.settings import enabled_rules, settings_from_mapping, severity_for
+from tfllint.model import Buffer
+from tfllint.records import replace
+from tfllint.view import ModelView
+
+sys.path.insert(0, str(Path(__file__).parent / "rule_examples"))
+from rule_examples import tfl009, tfl010, tfl102, tfl110  # noqa: E402
+
+RULES = load_rules()
+BY_ID = {rule.id: rule for rule in RULES}
+# The untrusted-mode rules: what README "Untrusted models" lists.
+UNTRUSTED = {"TFL001", "TFL002", "TFL003", "TFL004", "TFL008", "TFL009", "TFL010",
+             "TFL101", "TFL102", "TFL103", "TFL104", "TFL105", "TFL110", "TFL111",
+             "TFL205", "TFL206", "TFL207"}
+
+
+def enabled(**settings) -> set[str]:
+    return {rule.id for rule in enabled_rules(settings_from_mapping(settings, "test"), RULES)}
+
+
+def of(rule: str, data: bytes, **settings) -> list:
+    """The findings of one rule (untrusted mode runs its other rules too)."""
+    return [finding for finding in lint_bytes(data, **settings) if finding.rule == rule]
+
+
+def findings(data: bytes, **settings) -> dict[str, tuple[str, set]]:
+    """rule -> (severity, locations) of each finding of the selected rules."""
+    result: dict[str, tuple[str, set]] = {}
+    selected = settings.get("select", ())
+    for finding in lint_bytes(data, **settings):
+        if selected and finding.rule not in selected:
+            continue
+        severity, places = result.setdefault(finding.rule, (finding.severity, set()))
+        places.update(finding.locations)
+    return result
+
+
+# -- the mode --------------------------------------------------------------------------
+
+def test_the_untrusted_rules_are_the_ones_documented():
+    assert {rule.id for rule in RULES if rule.untrusted_severity} == UNTRUSTED
+
+
+def test_untrusted_mode_adds_its_preview_rules_and_no_other_preview_rule():
+    plain, untrusted = enabled(), enabled(untrusted=True)
+    assert untrusted - plain == {"TFL009", "TFL010", "TFL110", "TFL111"}
+    assert plain - untrusted == set()
+    preview_only = {r.id for r in RULES if r.preview and not r.untrusted_severity}
+    assert preview_only and not preview_only & untrusted  # e.g. TFL306 stays off
+
+
+def test_untrusted_mode_adds_to_a_selection_and_ignore_still_wins():
+    assert enabled(select=["TFL5"], untrusted=True) == \
+        {r.id for r in RULES if r.id.startswith("TFL5") and not r.preview} | UNTRUSTED
+    assert "TFL110" not in enabled(ignore=["TFL110"], untrusted=True)
+    # naming a preview rule that untrusted mode runs needs no --preview
+    assert enabled(select=["TFL009"], untrusted=True) == UNTRUSTED
+
+
+def test_untrusted_severity_applies_only_in_untrusted_mode_and_a_user_severity_wins():
+    rule = BY_ID["TFL110"]
+    assert severity_for(rule, settings_from_mapping({"preview": True}, "t")) == "warning"
+    assert severity_for(rule, settings_from_mapping({"untrusted": True}, "t")) == "error"
+    assert severity_for(rule, settings_from_mapping(
+        {"untrusted": True, "severity": {"TFL110": "info"}}, "t")) == "info"
+
+
+def test_an_untrusted_severity_lower_than_the_rule_s_is_refused(tmp_path, run_cli):
+    (tmp_path / "acme.py").write_text('''
+from tfllint.engine.rule import rule
+
+@rule(id="ACME100", name="acme", severity="error", untrusted_severity="warning")
+def check(ctx):
+    """Acme.
+
+    What it finds:
+        x
+    Why it matters:
+        x
+    Example:
+        x
+    How to fix:
+        x
+    """
+    return []
+''')
+    model = tmp_path / "m.tflite"
+    model.write_bytes(relu_model().build())
+    code, _, err = run_cli("--no-config", "--rules-path", tmp_path, model)
+    assert code == 2
+    assert "untrusted_severity 'warning' is lower than severity 'error'" in err
+
+
+def test_the_command_line_and_the_config_key(tmp_path, run_cli, monkeypatch):
+    model = tmp_path / "read.tflite"
+    model.write_bytes(tfl110.bad())
+    code, out, _ = run_cli("--no-config", "--format", "json", model)
+    assert code == 1 and '"TFL110"' not in out  # preview: off by default
+    code, out, _ = run_cli("--no-config", "--untrusted", "--select", "TFL110",
+                           "--format", "json", model)
+    assert code == 1 and '"rule": "TFL110"' in out and '"severity": "error"' in out
+    (tmp_path / "tfllint.toml").write_text("untrusted = true\nselect = [\"TFL110\"]\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli("--format", "json", "read.tflite")
+    assert code == 1 and '"rule": "TFL110"' in out
+    # without untrusted mode the selected TFL110 is a preview rule again
+    code, _, err = run_cli("--no-untrusted", "read.tflite")
+    assert code == 2 and "TFL110 is a preview rule; add --preview" in err
+    (tmp_path / "tfllint.toml").write_text("untrusted = \"yes\"\n")
+    code, _, err = run_cli("read.tflite")
+    assert code == 2 and "untrusted must be true or false" in err
+
+
+def test_help_documents_the_option(capsys):
+    from tfllint.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["lint", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--untrusted" in out and "(README: Untrusted models)" in out
+
+
+# -- TFL110: Flex ops that touch files ------------------------------------------------
+
+FILE_OPS = load_data_table("flex_file_ops")
+
+
+@pytest.mark.parametrize("tf_op, action", [
+    ("ReadFile", "reads files"), ("WriteFile", "writes files"), ("SaveV2", "writes files"),
+    ("RestoreV2", "reads files"), ("InitializeTableFromTextFileV2", "reads files"),
+    ("TFRecordReaderV2", "reads files"), ("TextLineDataset", "reads files"),
+    ("ImmutableConst", "reads files"), ("LoadAndRemapMatrix", "reads files"),
+    ("MergeV2Checkpoints", "writes files"), ("CacheDatasetV2", "reads and writes files"),
+    ("FileSystemSetConfiguration", "changes a file system's configuration"),
+    ("PrintV2", "can write a file: its output_stream attribute may name a file")])
+def test_each_file_op_is_reported_with_what_it_does(tf_op, action):
+    found = of("TFL110", tfl110.flex_model(f"Flex{tf_op}"), untrusted=True)
+    assert [(f.rule, f.severity, f.locations) for f in found] == \
+        [("TFL110", "error", (Location(subgraph=0, op_index=0, op=f"Flex{tf_op}"),))]
+    assert f"Flex{tf_op} is TensorFlow op {tf_op}, which {action}" in found[0].message
+
+
+def test_ops_that_touch_no_file_and_non_flex_custom_ops_are_not_reported():
+    for code in ("FlexStringUpper", "FlexMatrixDeterminant", "ReadFile", "MyReadFile"):
+        assert findings(tfl110.flex_model(code), untrusted=True, select=["TFL110"]) == {}
+
+
+def test_the_file_op_lists_do_not_overlap():
+    lists = [set(FILE_OPS[key]) for key in ("reads", "writes", "reads_and_writes", "configures")]
+    lists.append(set(FILE_OPS["via"]))
+    assert sum(map(len, lists)) == len(set().union(*lists))
+
+
+# -- TFL111: custom ops run by native code ---------------------------------------------
+
+@pytest.mark.parametrize("code, expected", [
+    ("MyCompanyResize", "has no known provider: the app must link or load native code"),
+    ("edgetpu-custom-op", "runs in libedgetpu, a shared library the app loads at run time"),
+    ("DISPATCH_OP", "runs in the SoC vendor's dispatch library")])
+def test_custom_ops_whose_native_code_comes_from_outside_the_app(code, expected):
+    found = of("TFL111", tfl102.custom_model(code), untrusted=True)
+    assert [(f.rule, f.severity, f.locations) for f in found] == \
+        [("TFL111", "warning", (Location(subgraph=0, op_index=0, op=code),))]
+    assert expected in found[0].message
+
+
+@pytest.mark.parametrize("code", ["TFLite_Detection_PostProcess", "MaxUnpooling2D", "ethos-u",
+                                  "FlexReadFile"])
+def test_stock_linked_and_flex_custom_ops_are_not_tfl111(code):
+    assert findings(tfl102.custom_model(code), untrusted=True, select=["TFL111"]) == {}
+
+
+# -- TFL010: 32-bit size overflow ------------------------------------------------------
+
+def test_an_element_count_past_int32_is_an_error_everywhere():
+    x, y = Location(subgraph=0, tensor="x", tensor_index=0), \
+        Location(subgraph=0, tensor="y", tensor_index=1)
+    assert findings(tfl010.add_model([2, 2**30]), preview=True, select=["TFL010"]) == \
+        {"TFL010": ("error", {x, y})}
+    assert findings(tfl010.add_model([2, 2**30 - 1]), preview=True, select=["TFL010"]) == {}
+
+
+def test_a_byte_size_past_int32_is_reported_for_tflite_micro_and_in_untrusted_mode():
+    # 2^29 FLOAT32 elements fit an int; their 2^31 bytes do not (TFLM's AddBuffer)
+    data = tfl010.add_model([2**29])
+    x, y = Location(subgraph=0, tensor="x", tensor_index=0), \
+        Location(subgraph=0, tensor="y", tensor_index=1)
+    assert findings(data, preview=True, select=["TFL010"]) == {}
+    for settings in ({"target": ["tflm"]}, {"target": ["ethos-u55"]}, {"untrusted": True}):
+        assert findings(data, preview=True, select=["TFL010"], **settings) == \
+            {"TFL010": ("error", {x, y})}, settings
+    assert findings(tfl010.add_model([2**29 - 1]), untrusted=True, select=["TFL010"]) == {}
+
+
+def _appended_at(offset: int) -> ModelView:
+    """A model whose buffer 1 claims to be stored after the flatbuffer at `offset`: the
+    reader refuses one past the file's end, so the view is made by hand."""
+    view = view_of(relu_model().build())
+    model = replace(view.model, buffers=(*view.model.buffers[:1],
+                                         Buffer(1, offset, 16, appended=True)))
+    return ModelView(replace(view.file, model=model))
+
+
+@pytest.mark.parametrize("word_size, offset, expected", [
+    (32, 2**32 - 16, False), (32, 2**32 - 15, True), (64, 2**33, False)])
+def test_a_buffer_past_4_gib_is_reported_for_a_32_bit_tflite_micro(word_size, offset, expected):
+    settings = settings_from_mapping({"target": ["tflm"], "tflm-word-size": word_size}, "t")
+    view = _appended_at(offset)
+    ctx = RuleContext(view, Analyses(view, settings), {}, settings)
+    locations = [v.location for v in BY_ID["TFL010"].check(ctx)]
+    assert locations == ([Location(buffer=1)] if expected else [])
+
+
+# -- TFL009: crashes only TFLite Micro has ---------------------------------------------
+
+def test_a_crash_only_tflite_micro_has_is_reported_for_it_and_in_untrusted_mode(monkeypatch):
+    """No check in op_parameters.toml is TFLite Micro-only today (LiteRT refuses or
+    crashes on each); one that were, LiteRT running the file, is reported only when TFLite
+    Micro is in scope."""
+    module = sys.modules[BY_ID["TFL009"].check.__module__]
+    data = load_data_table("op_parameters")
+    only_tflm = [dict(check, litert="ran", tflm="divides by zero (SIGFPE)")
+                 if check["id"] == "block-shape" else check for check in data["check"]]
+    assert only_tflm != data["check"]
+    monkeypatch.setattr(module, "load_data_table", lambda name: {**data, "check": only_tflm})
+    bad = tfl009.bad()
+    assert findings(bad, preview=True, select=["TFL009"]) == {}
+    expected = {"TFL009": ("error", {next(iter(tfl009.BAD))[1]})}
+    for settings in ({"target": ["tflm"]}, {"target": ["ethos-u55"]}, {"untrusted": True}):
+        found = of("TFL009", bad, preview=True, **settings)
+        assert findings(bad, preview=True, select=["TFL009"], **settings) == expected
+        assert "LiteRT runs it; TFLite Micro divides by zero (SIGFPE)" in found[0].message
+
+
+def test_tflite_micro_crashes_are_named_for_a_tflm_target_and_in_untrusted_mode():
+    """The data's TFLite Micro crashes (LiteRT refuses the same files) are errors whose
+    message names TFLite Micro's crash, with --target tflm and with --untrusted alone."""
+    tflm_crashes = [c for c in load_data_table("op_parameters")["check"]
+                    if c.get("tflm", "").startswith(("crashes", "divides"))]
+    assert tflm_crashes
+    for settings in ({"target": ["tflm"], "preview": True}, {"untrusted": True}):
+        found = lint_bytes(tfl009.bad(), **settings)
+        assert [(f.rule, f.severity) for f in found if f.rule == "TFL009"] == \
+            [("TFL009", "error")]
+        assert "TFLite Micro divides by zero (SIGFPE)" in \
+            next(f.message for f in found if f.rule == "TFL009")
+
+
+# -- no false positives ----------------------------------------------------------------
+
+def _corpus() -> list[Path]:
+    real = Path.home() / ".cache" / "tfllint-real-models" / "models"
+    return sorted(MODELS.glob("*.tflite")) + sorted(real.glob("**/*.tflite"))
+
+
+def test_the_new_rules_find_nothing_in_the_sample_and_real_models():
+    """The sample models and the real-model corpus (where fetched): no TFL010, TFL110 or
+    TFL111 in untrusted mode, whatever the target."""
+    found = {}
+    for path in _corpus():
+        data = path.read_bytes()
+        for target in ([], ["tflm"]):
+            rules = {f.rule for f in lint_bytes(data, untrusted=True, target=target)
+                     if f.rule in ("TFL010", "TFL110", "TFL111")}
+            if rules:
+                found[path.name] = rules
+    assert found == {}
+
