@@ -281,4 +281,3 @@ def test_the_new_rules_find_nothing_in_the_sample_and_real_models():
             if rules:
                 found[path.name] = rules
     assert found == {}
-

@@ -334,7 +334,7 @@ class _Reader:
 
 
 def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProfile:
-    from .checks import known_check
+    from .checks import check_problem, known_check
 
     document = _resolve_extends(document, where)
     top = _Reader(document, where, {"target", "requirements", "inputs", "messages", "memory",
@@ -360,7 +360,7 @@ def profile_from_document(document: Mapping[str, Any], where: str) -> TargetProf
     for check in (*model_checks, *(c for op in ops.values() for c in op.checks),
                   *(bug.check for bug in bugs)):
         if not known_check(check):
-            raise ConfigError(f"{where}: unknown check {check!r}")
+            raise ConfigError(f"{where}: {check_problem(check) or f'unknown check {check!r}'}")
     memory = top.get("memory", dict, {})
     if not all(isinstance(v, int) for v in memory.values()):
         raise ConfigError(f"{where} [memory]: values must be integers (bytes)")

@@ -146,13 +146,34 @@ def get_check(name: str) -> Check | None:
         _load_builtin(name)
     if name not in _CHECKS and ":" in name:
         module_name, _, function_name = name.partition(":")
+        # A user profile's own check: the one place where tfllint imports and runs code a
+        # configuration names (README, "Untrusted models"); never a name from a model.
         try:
-            function = getattr(importlib.import_module(module_name), function_name)
-        except (ImportError, AttributeError):
+            module = importlib.import_module(module_name)
+        except Exception as error:  # noqa: BLE001 - any failure of the user's import
+            _PROBLEMS[name] = f"importing {module_name} failed ({type(error).__name__}: {error})"
+            return None
+        function = getattr(module, function_name, None)
+        if not callable(function):
+            _PROBLEMS[name] = f"module {module_name} has no function {function_name!r}"
             return None
         _CHECKS[name] = Check(name, getattr(function, "scope", "op"), function,
                               getattr(function, "fix", None))
     return _CHECKS.get(name)
+
+
+_PROBLEMS: dict[str, str] = {}  # module:function check -> why it could not be loaded
+
+
+def check_problem(name: str) -> str | None:
+    """Why check `name` is unknown: for a `module:function` check, the import error or the
+    missing function, said as such; None for an unknown built-in name."""
+    if get_check(name) is not None:
+        return None
+    if name in _PROBLEMS:
+        return (f"check {name!r} is a module:function check, which tfllint imports and "
+                f"runs: {_PROBLEMS[name]}")
+    return None
 
 
 def known_check(name: str) -> bool:
