@@ -8,6 +8,7 @@ constant inputs, so nothing here guesses a value the runtime computes.
 """
 from __future__ import annotations
 
+import math
 from typing import Callable, Iterator, NamedTuple
 
 from tfllint.model import Operator, Tensor
@@ -373,6 +374,31 @@ def optional_inputs(view, ops: list[Operator], table: dict) -> Iterator[Defect]:
                                    f"{name} kernel does not read as optional")
 
 
+def output_size(view, op: Operator, check: dict) -> Iterator[Defect]:
+    """An elementwise op whose inputs have one shape and whose output, as the file sizes
+    it, holds fewer elements. LiteRT resizes the output itself; TFLite Micro plans the
+    arena from the file's shape and, for inputs of one shape, writes as many elements as
+    they hold (inputs that broadcast take its broadcast kernels, which loop over the
+    output's own shape)."""
+    inputs = [_input(view, op, slot) for slot in range(min(len(op.inputs), check["inputs"]))]
+    if not op.outputs or op.outputs[0] < 0 or not inputs or None in inputs:
+        return
+    output = view.tensor(op.subgraph, op.outputs[0])
+    tensors = [*inputs, output]
+    if any(t.is_dynamic or _rank(t) is None for t in tensors):
+        return
+    if len({t.shape for t in inputs}) > 1:
+        return  # TFLite Micro's broadcast kernels loop over the output's own shape
+    shape = inputs[0].shape
+    if min(shape, default=1) < 0:
+        return
+    needed = math.prod(shape)
+    if output.element_count < needed:
+        yield Defect(op, output, f"the output {list(output.shape)} holds "
+                                 f"{output.element_count} elements, the result "
+                                 f"{list(shape)} {needed}")
+
+
 KINDS: dict[str, Callable[..., Iterator[Defect]]] = {
     "option_positive": option_positive, "constant_nonzero": constant_nonzero,
     "integer_divisor": integer_divisor, "segment_ids": segment_ids, "axis": axis,
@@ -381,7 +407,7 @@ KINDS: dict[str, Callable[..., Iterator[Defect]]] = {
     "conv_dims": conv_dims, "conv_groups": conv_groups,
     "empty_bias": empty_bias, "nd_indices": nd_indices, "empty_input": empty_input,
     "concatenated_size": concatenated_size, "quantization_required": quantization_required,
-    "variable_input": variable_input,
+    "variable_input": variable_input, "output_size": output_size,
 }
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import MODELS, lint_bytes, rule_locations, view_of
 
-from builder import relu_model
+from builder import ModelBuilder, relu_model
 from tfllint.analyses import Analyses
 from tfllint.analyses.data import load_data_table
 from tfllint.engine.registry import load_rules
@@ -229,23 +229,76 @@ def test_a_buffer_past_4_gib_is_reported_for_a_32_bit_tflite_micro(word_size, of
 
 # -- TFL009: crashes only TFLite Micro has ---------------------------------------------
 
-def test_a_crash_only_tflite_micro_has_is_reported_for_it_and_in_untrusted_mode(monkeypatch):
-    """No check in op_parameters.toml is TFLite Micro-only today (LiteRT refuses or
-    crashes on each); one that were, LiteRT running the file, is reported only when TFLite
-    Micro is in scope."""
-    module = sys.modules[BY_ID["TFL009"].check.__module__]
-    data = load_data_table("op_parameters")
-    only_tflm = [dict(check, litert="ran", tflm="divides by zero (SIGFPE)")
-                 if check["id"] == "block-shape" else check for check in data["check"]]
-    assert only_tflm != data["check"]
-    monkeypatch.setattr(module, "load_data_table", lambda name: {**data, "check": only_tflm})
-    bad = tfl009.bad()
+def elementwise(op: str, inputs: list[list[int]], output: list[int]) -> bytes:
+    """One elementwise op, its inputs and its output as the file sizes it; inputs given
+    as one shape twice are one tensor read twice."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    tensors = [main.tensor(f"x{n}", shape) for n, shape in enumerate(inputs)
+               if n == 0 or shape != inputs[0]]
+    y = main.tensor("y", output)
+    options = {"ADD": ("AddOptions", {}), "MUL": ("MulOptions", {})}.get(op)
+    main.op(op, [tensors[min(n, len(tensors) - 1)] for n in range(len(inputs))], [y],
+            options=options)
+    main.inputs, main.outputs = tensors, [y]
+    return model.build()
+
+
+TFLM_SCOPES = ({"target": ["tflm"]}, {"target": ["ethos-u55"]}, {"untrusted": True})
+
+
+@pytest.mark.parametrize("op, inputs, output, text", [
+    ("RELU", [[1, 4]], [1, 1], "the output [1, 1] holds 1 elements, the result [1, 4] 4"),
+    ("ADD", [[1, 4], [1, 4]], [1, 1], "the output [1, 1] holds 1 elements, the result "
+                                      "[1, 4] 4"),
+    ("MUL", [[2, 3], [2, 3]], [3], "the output [3] holds 3 elements, the result [2, 3] 6")])
+def test_an_output_smaller_than_the_result_is_a_crash_only_tflite_micro_has(op, inputs, output,
+                                                                          text):
+    """LiteRT resizes the output itself and runs the model; TFLite Micro writes the whole
+    result into the file's smaller output: reported for a TFLM target and in untrusted
+    mode, not otherwise."""
+    bad = elementwise(op, inputs, output)
+    place = Location(subgraph=0, op_index=0, op=op, tensor="y", tensor_index=1)
     assert findings(bad, preview=True, select=["TFL009"]) == {}
-    expected = {"TFL009": ("error", {next(iter(tfl009.BAD))[1]})}
-    for settings in ({"target": ["tflm"]}, {"target": ["ethos-u55"]}, {"untrusted": True}):
-        found = of("TFL009", bad, preview=True, **settings)
-        assert findings(bad, preview=True, select=["TFL009"], **settings) == expected
-        assert "LiteRT runs it; TFLite Micro divides by zero (SIGFPE)" in found[0].message
+    for settings in TFLM_SCOPES:
+        [found] = of("TFL009", bad, preview=True, **settings)
+        assert (found.severity, found.locations) == ("error", (place,)), settings
+        assert found.message == f"{op}: {text}: LiteRT runs it; TFLite Micro crashes " + \
+            ("(SIGSEGV or SIGABRT)" if len(inputs) == 2 else "(SIGSEGV)") + \
+            ": it writes the whole result past the output's arena buffer"
+
+
+@pytest.mark.parametrize("op, inputs, output", [
+    ("RELU", [[1, 4]], [1, 4]), ("ADD", [[1, 4], [1, 4]], [1, 4]),
+    ("ADD", [[1, 4], [4, 1]], [1, 4]),  # broadcast: TFLite Micro loops over the output
+    ("ADD", [[1, 4], [1]], [1, 1]),
+    ("EXP", [[1, 4]], [1, 1])])  # TFLite Micro's exp.cc checks the output's bytes
+def test_outputs_the_kernel_fills_exactly_are_not_reported(op, inputs, output):
+    for settings in TFLM_SCOPES:
+        assert [f for f in of("TFL009", elementwise(op, inputs, output), preview=True,
+                                **settings) if "output" in f.message] == []
+
+
+def test_the_runtimes_do_what_the_output_size_finding_says(tmp_path):
+    """Differential: ai-edge-litert runs a RELU of a [1, 250000] input and an ADD of it to
+    itself into a [1, 1] output; tflite-micro (1 MiB arena) crashes on both, and runs
+    them at [1, 1000] with the output sized right, and the ADD of a broadcast [1] into
+    [1, 1]."""
+    pytest.importorskip("ai_edge_litert", reason="needs ai-edge-litert: pip install -e .[oracle]")
+    pytest.importorskip("tflite_micro", reason="needs tflite-micro: pip install -e .[oracle]")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    import cve_catalogue
+
+    path = tmp_path / "model.tflite"
+    for op, inputs in (("RELU", [[1, 250000]]), ("ADD", [[1, 250000]] * 2)):
+        path.write_bytes(elementwise(op, inputs, [1, 1]))
+        assert cve_catalogue.run_runtime("litert", path) == "ran", op
+        assert cve_catalogue.run_runtime("tflm", path).startswith("crashed: SIG"), op
+        path.write_bytes(elementwise(op, [[1, 1000]] * len(inputs), [1, 1000]))
+        assert (cve_catalogue.run_runtime("litert", path),
+                cve_catalogue.run_runtime("tflm", path)) == ("ran", "ran"), op
+    path.write_bytes(elementwise("ADD", [[1, 250000], [1]], [1, 1]))
+    assert cve_catalogue.run_runtime("tflm", path) == "ran"
 
 
 def test_tflite_micro_crashes_are_named_for_a_tflm_target_and_in_untrusted_mode():
