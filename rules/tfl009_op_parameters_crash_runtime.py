@@ -53,9 +53,11 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         scales; a recurrent op's state that is not a variable; a subgraph call cycle
         (WHILE, IF, CALL_ONCE); the no-tensor index -1 in an input the kernel does not
         read as optional. The facts per op are rules/data/op_parameters.toml, with the
-        kernel source of each. A check whose data says LiteRT runs the model and only
-        TFLite Micro crashes is reported when a --target runs the model on TFLite Micro
-        (tflm, ethos-u*) and in untrusted mode (--untrusted).
+        kernel source of each. Checks whose data says LiteRT runs the model and only
+        TFLite Micro crashes (an elementwise op whose output the file sizes smaller than
+        its inputs: LiteRT resizes it, TFLite Micro writes the whole result past it) are
+        reported when a --target runs the model on TFLite Micro (tflm, ethos-u*) and in
+        untrusted mode (--untrusted).
 
     Why it matters:
         These are the preconditions of published TFLite CVEs. LiteRT refuses most of
