@@ -252,8 +252,8 @@ TFLM_SCOPES = ({"target": ["tflm"]}, {"target": ["ethos-u55"]}, {"untrusted": Tr
     ("ADD", [[1, 4], [1, 4]], [1, 1], "the output [1, 1] holds 1 elements, the result "
                                       "[1, 4] 4"),
     ("MUL", [[2, 3], [2, 3]], [3], "the output [3] holds 3 elements, the result [2, 3] 6")])
-def test_an_output_smaller_than_the_result_is_a_crash_only_tflite_micro_has(op, inputs, output,
-                                                                          text):
+def test_an_output_smaller_than_the_result_is_a_crash_only_tflite_micro_has(
+        op, inputs, output, text):
     """LiteRT resizes the output itself and runs the model; TFLite Micro writes the whole
     result into the file's smaller output: reported for a TFLM target and in untrusted
     mode, not otherwise."""
@@ -275,8 +275,8 @@ def test_an_output_smaller_than_the_result_is_a_crash_only_tflite_micro_has(op, 
     ("EXP", [[1, 4]], [1, 1])])  # TFLite Micro's exp.cc checks the output's bytes
 def test_outputs_the_kernel_fills_exactly_are_not_reported(op, inputs, output):
     for settings in TFLM_SCOPES:
-        assert [f for f in of("TFL009", elementwise(op, inputs, output), preview=True,
-                                **settings) if "output" in f.message] == []
+        found = of("TFL009", elementwise(op, inputs, output), preview=True, **settings)
+        assert [f for f in found if "output" in f.message] == []
 
 
 def test_the_runtimes_do_what_the_output_size_finding_says(tmp_path):
