@@ -33,11 +33,11 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-import flatbuffers
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "tools"), str(REPO / "tests")]
+from fuzz_semantic import load, op_names, pack  # noqa: E402  (LiteRT's object API)
 MAX_PER_KIND = 2  # ops mutated per model and kind of mutation
 MAX_BYTES = 8 << 20  # real models larger than this are left out (run time)
 
@@ -55,25 +55,6 @@ OPTION_AXES = {"CONCATENATION": 0, "GATHER": 0}  # op -> the input whose rank bo
 AXIS_INPUTS = {"SUM": (1, 0), "MEAN": (1, 0), "REDUCE_MAX": (1, 0), "REDUCE_MIN": (1, 0),
                "REDUCE_PROD": (1, 0), "ARG_MAX": (1, 0), "ARG_MIN": (1, 0),
                "SPLIT": (0, 1), "SPLIT_V": (2, 0), "EXPAND_DIMS": (1, 0)}  # (axis, data)
-
-
-def load(data: bytes):
-    from ai_edge_litert import schema_py_generated as schema
-
-    return schema, schema.ModelT.InitFromObj(schema.Model.GetRootAs(data, 0))
-
-
-def pack(model) -> bytes:
-    builder = flatbuffers.Builder(1024)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output())
-
-
-def op_names(schema, model) -> list[str]:
-    names = {value: name for name, value in vars(schema.BuiltinOperator).items()
-             if not name.startswith("_")}
-    return [names.get(max(code.builtinCode, code.deprecatedBuiltinCode), "?")
-            for code in model.operatorCodes]
 
 
 def mutations(data: bytes):
