@@ -53,6 +53,17 @@ def option_positive(view, op: Operator, check: dict) -> Iterator[Defect]:
         yield Defect(op, None, f"{', '.join(bad)} (each must be at least 1)")
 
 
+def option_known(view, op: Operator, check: dict) -> Iterator[Defect]:
+    """Enum options whose value the schema does not name (the reader keeps them as
+    UNKNOWN(n)): the runtime's option parser has no case for them."""
+    if not op.options_type:
+        return
+    bad = [f"{name} is {op.options[name]}" for name in check["fields"]
+           if str(op.options.get(name, "")).startswith("UNKNOWN(")]
+    if bad:
+        yield Defect(op, None, f"{', '.join(bad)} (not a value the option parser knows)")
+
+
 def constant_nonzero(view, op: Operator, check: dict) -> Iterator[Defect]:
     tensor, values = _constant(view, op, check["slot"])
     if values is not None and 0 in values:
@@ -400,7 +411,8 @@ def output_size(view, op: Operator, check: dict) -> Iterator[Defect]:
 
 
 KINDS: dict[str, Callable[..., Iterator[Defect]]] = {
-    "option_positive": option_positive, "constant_nonzero": constant_nonzero,
+    "option_positive": option_positive, "option_known": option_known,
+    "constant_nonzero": constant_nonzero,
     "integer_divisor": integer_divisor, "segment_ids": segment_ids, "axis": axis,
     "gather_indices": gather_indices, "svdf_rank": svdf_rank,
     "split_outputs": split_outputs, "split_even": split_even,

@@ -103,6 +103,13 @@ def fully_connected(bias_index: int | None) -> bytes:
     return model.build()
 
 
+def fully_connected_options(**options) -> bytes:
+    """FULLY_CONNECTED [1, 4] x [3, 4] with these options (weights_format,
+    quantized_bias_type as the numbers the file holds)."""
+    return _one_op("FULLY_CONNECTED", [("x", [1, 4]), ("w", np.ones((3, 4), np.float32))],
+                   [1, 3], options=("FullyConnectedOptions", options)).build()
+
+
 def add(second: int) -> bytes:
     model = ModelBuilder()
     main = model.subgraph()
@@ -248,6 +255,11 @@ CASES = [
      concatenate_int8(4)),
     ("int8 fully_connected weights without scales", int8_fully_connected(False),
      at("FULLY_CONNECTED", tensor="w", tensor_index=1), int8_fully_connected(True)),
+    ("fully_connected weights_format unknown", fully_connected_options(weights_format=2),
+     at("FULLY_CONNECTED"), fully_connected_options(weights_format=0)),
+    ("fully_connected quantized_bias_type unknown",
+     fully_connected_options(quantized_bias_type=-1), at("FULLY_CONNECTED"),
+     fully_connected_options(quantized_bias_type=2)),
     ("index -1 in ADD", add(-1), at("ADD"), add(0)),
     ("index -1 in RESHAPE's shape", reshape(-1), at("RESHAPE"), reshape(1)),
     ("index -1 in CONV_2D's input", conv_without_input(), at("CONV_2D"), conv()),
@@ -291,7 +303,8 @@ def test_every_check_has_a_known_kind_ops_and_sources():
                                    "refuses or crashes (SIGSEGV)", "ran"), check["id"]
         if check["litert"] == "ran":  # reported only for TFLite Micro: it must crash there
             assert check["tflm"].startswith("crashes"), check["id"]
-        assert "tflite/kernels/" in check["litert_source"], check["id"]
+        assert any(source in check["litert_source"] for source in (
+            "tflite/kernels/", "tflite/core/api/flatbuffer_conversions.cc")), check["id"]
         for op in check.get("ops", ()):
             assert op in OPS, op
     for op in DATA["optional_inputs"]:
