@@ -319,6 +319,28 @@ def conv_groups(view, op: Operator, check: dict) -> Iterator[Defect]:
                                   f"a multiple of the {channels // per_group} groups")
 
 
+def while_signature(view, op: Operator, check: dict) -> Iterator[Defect]:
+    """WHILE's operand counts against its cond and body subgraphs, as its Prepare counts
+    them: outputs, cond inputs, body inputs and body outputs one per input; one cond
+    output. (Types are not compared: the kernel copies the inputs' types into the body
+    and its ops' Prepare propagate them, so the file's body types are not the ones
+    Prepare compares.)"""
+    called, subgraphs = op.called_subgraphs, view.model.subgraphs
+    if len(called) != 2 or called[0] == called[1] or max(called) >= len(subgraphs):
+        return  # the call checks and the reader judge these
+    cond, body = subgraphs[called[0]], subgraphs[called[1]]
+    count = len(op.inputs)
+    for what, have, need in (("outputs", len(op.outputs), count),
+                             ("cond subgraph inputs", len(cond.inputs), count),
+                             ("cond subgraph outputs", len(cond.outputs), 1),
+                             ("body subgraph inputs", len(body.inputs), count),
+                             ("body subgraph outputs", len(body.outputs), count)):
+        if have != need:
+            yield Defect(op, None, f"{have} {what} for its {_count(op.inputs, 'input')} "
+                                   f"(the kernel needs {need})")
+            return
+
+
 def _direct(op: Operator) -> bool:
     """A call LiteRT's Prepare refuses itself: WHILE with cond == body, CALL_ONCE of the
     subgraph it is in."""
@@ -420,6 +442,7 @@ KINDS: dict[str, Callable[..., Iterator[Defect]]] = {
     "empty_bias": empty_bias, "nd_indices": nd_indices, "empty_input": empty_input,
     "concatenated_size": concatenated_size, "quantization_required": quantization_required,
     "variable_input": variable_input, "output_size": output_size,
+    "while_signature": while_signature,
 }
 
 

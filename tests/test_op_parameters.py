@@ -142,6 +142,25 @@ def while_loop(cond: int, body: int, body_calls_main: bool = False) -> bytes:
     return model.build()
 
 
+def while_operands(inputs: int = 1) -> bytes:
+    """WHILE over subgraphs 1 and 2 (one INT32 loop variable each) with `inputs`
+    INT32 operands."""
+    model = ModelBuilder()
+    main, first, second = (model.subgraph(name) for name in ("main", "cond", "body"))
+    xs = [main.tensor(f"x{i}", [1], "INT32") for i in range(inputs)]
+    ys = [main.tensor(f"y{i}", [1], "INT32") for i in range(inputs)]
+    main.op("WHILE", xs, ys, options=("WhileOptions", {"cond_subgraph_index": 1,
+                                                       "body_subgraph_index": 2}))
+    main.inputs, main.outputs = xs, ys
+    a, flag = first.tensor("a", [1], "INT32"), first.tensor("flag", [1], "BOOL")
+    first.op("LESS", [a, a], [flag])
+    first.inputs, first.outputs = [a], [flag]
+    b, c = second.tensor("b", [1], "INT32"), second.tensor("c", [1], "INT32")
+    second.op("ADD", [b, b], [c], options=("AddOptions", {}))
+    second.inputs, second.outputs = [b], [c]
+    return model.build()
+
+
 def gather_nd(index, params=(4, 2)) -> bytes:
     return _one_op("GATHER_ND", [("params", list(params)), ("indices", _ints([index]), "INT32")],
                    [1, 2]).build()
@@ -260,6 +279,8 @@ CASES = [
     ("fully_connected quantized_bias_type unknown",
      fully_connected_options(quantized_bias_type=-1), at("FULLY_CONNECTED"),
      fully_connected_options(quantized_bias_type=2)),
+    ("while with more inputs than its subgraphs", while_operands(inputs=2), at("WHILE"),
+     while_operands()),
     ("index -1 in ADD", add(-1), at("ADD"), add(0)),
     ("index -1 in RESHAPE's shape", reshape(-1), at("RESHAPE"), reshape(1)),
     ("index -1 in CONV_2D's input", conv_without_input(), at("CONV_2D"), conv()),
