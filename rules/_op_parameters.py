@@ -278,6 +278,12 @@ def _non_positive_dims(tensor: Tensor | None, dims, role: str) -> Iterator[str]:
             yield f"the {role} has size {tensor.shape[dim]} in dimension {dim}"
 
 
+def _written(view, op: Operator, position: int) -> bool:
+    """Whether another op of the subgraph writes the op's input at `position`."""
+    index = op.inputs[position] if position < len(op.inputs) else -1
+    return index >= 0 and view.producer(op.subgraph, index) is not None
+
+
 def _dynamic(tensor: Tensor, dim: int) -> bool:
     signature = tensor.shape_signature
     return bool(signature) and len(signature) > dim and signature[dim] < 0
@@ -293,8 +299,11 @@ def empty_bias(view, op: Operator, check: dict) -> Iterator[Defect]:
 
 
 def conv_dims(view, op: Operator, check: dict) -> Iterator[Defect]:
-    """Input and filter dimensions that must be positive."""
-    data, weights = _input(view, op, 0), _input(view, op, 1)
+    """Input and filter dimensions that must be positive. Only the sizes the file fixes
+    are judged: a tensor another op writes gets its size from that op's Prepare, whatever
+    the file says (a DEQUANTIZE'd filter with a 0 in its file shape runs in LiteRT)."""
+    data, weights = (None if _written(view, op, position) else _input(view, op, position)
+                     for position in (0, 1))
     texts = [*_non_positive_dims(data, check["input_dims"], "input"),
              *_non_positive_dims(weights, check["filter_dims"], "filter")]
     if texts:

@@ -43,10 +43,14 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     What it finds:
         Op options, input indices and constant inputs that the builtin kernel's Prepare
         (or Eval, for a constant) rejects, judged as the kernel judges them: a stride,
-        dilation or block size below 1; a 0 in a constant block_shape; an SVDF rank of 0
+        dilation or block size below 1; an enum option the option parser has no case
+        for (FULLY_CONNECTED's weights_format, a quantized_bias_type that is not a
+        TensorType); a WHILE whose outputs or cond/body subgraph inputs and outputs do
+        not match its input count; a 0 in a constant block_shape; an SVDF rank of 0
         or one that does not divide num_filters; a SPLIT whose num_splits is not its
         output count or does not divide the axis; CONV_2D filter input channels of 0 or
-        not dividing the input's; a constant axis out of range; a constant GATHER,
+        not dividing the input's (sizes the file fixes: an op's Prepare recomputes a
+        tensor another op writes); a constant axis out of range; a constant GATHER,
         GATHER_ND or SCATTER_ND index outside its dimension; segment ids not sorted
         from 0; an integer DIV by a constant 0; inputs with no rows where the kernel
         needs some; CONCATENATION sizes that overflow an int; quantized operands without
