@@ -565,23 +565,31 @@ def slice_op(ctx: OpContext) -> Found:
                          f"{rank} dimensional tensors."))
 
 
+def strided_slice_form(ctx: OpContext, name: str, shrink_words: str) -> Found:
+    """What both GPU paths refuse in any STRIDED_SLICE: an ellipsis, new-axis or
+    shrink-axis mask, or begin, end and strides inputs missing. `name` and `shrink_words`
+    are how the path's message words the op and the shrink-axis case (the classic
+    delegate and ML Drift differ by a word and a space)."""
+    options = ctx.op.options
+    for mask, words in (("ellipsis_mask", "ellipsis_mask."), ("new_axis_mask", "new_axis_mask."),
+                        ("shrink_axis_mask", f"shrink_axis_mask {shrink_words}")):
+        if options.get(mask):
+            yield (f"{mask} = {options[mask]} is not supported (slice without it, then RESHAPE "
+                   "with a constant shape)", _log(ctx, f"{name} does not support {words}"))
+            return
+    if len(ctx.op.inputs) < 4:
+        yield "needs begin, end and strides inputs", _log(ctx, "STRIDED_SLICE requires 4 inputs.")
+
+
 @op_check("gpu-strided-slice",
           fix="Slice a 3-D or 4-D tensor without ellipsis, new-axis or shrink-axis masks (keep "
               "the dimensions, then RESHAPE with a constant shape).")
 def strided_slice(ctx: OpContext) -> Found:
     """STRIDED_SLICE: no ellipsis, new-axis or shrink-axis mask; begin, end and strides
     inputs present; a 3-D or 4-D input."""
-    options = ctx.op.options
-    for mask, reason in (("ellipsis_mask", "StridedSlice does not support ellipsis_mask."),
-                         ("new_axis_mask", "StridedSlice does not support new_axis_mask."),
-                         ("shrink_axis_mask", "StridedSlice does not support shrink_axis_mask "
-                                              "parameter.")):
-        if options.get(mask):
-            yield (f"{mask} = {options[mask]} is not supported (slice without it, then RESHAPE "
-                   "with a constant shape)", _log(ctx, reason))
-            return
-    if len(ctx.op.inputs) < 4:
-        yield "needs begin, end and strides inputs", _log(ctx, "STRIDED_SLICE requires 4 inputs.")
+    refused = list(strided_slice_form(ctx, "StridedSlice", "parameter."))
+    if refused:
+        yield from refused
         return
     rank = len(_dims(_input(ctx, 0)))
     if rank not in (3, 4):

@@ -18,7 +18,7 @@ from typing import Iterator
 
 from ...model import Tensor
 from . import OpContext, op_check
-from .gpu import _log
+from .gpu import _log, strided_slice_form
 
 Found = Iterator[tuple[str, str]]
 
@@ -242,17 +242,9 @@ def strided_slice(ctx: OpContext) -> Found:
     """STRIDED_SLICE (StridedSliceOperationParser's own CheckGpuDelegateCompatibility): no
     ellipsis, new-axis or shrink-axis mask; begin, end and strides inputs; as many begin
     values as the input has axes, or one fewer (the batch left out)."""
-    options = ctx.op.options
-    for mask, reason in (("ellipsis_mask", "Slice does not support ellipsis_mask."),
-                         ("new_axis_mask", "Slice does not support new_axis_mask."),
-                         ("shrink_axis_mask", "Slice does not support shrink_axis_mask "
-                                              "parameter. ")):
-        if options.get(mask):
-            yield (f"{mask} = {options[mask]} is not supported (slice without it, then RESHAPE "
-                   "with a constant shape)", _log(ctx, reason))
-            return
-    if len(ctx.op.inputs) < 4:
-        yield "needs begin, end and strides inputs", _log(ctx, "STRIDED_SLICE requires 4 inputs.")
+    refused = list(strided_slice_form(ctx, "Slice", "parameter. "))
+    if refused:
+        yield from refused
         return
     source, begin = _input(ctx, 0), _input(ctx, 1)
     if source is None or begin is None or not begin.shape:
