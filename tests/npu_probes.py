@@ -17,6 +17,7 @@ Types: "float32", "float16" (activations in float16), "int8" / "uint8" (8-bit qu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
@@ -593,3 +594,16 @@ def write_probes(directory, **selection) -> list[tuple[Probe, str]]:
             handle.write(probe.build())
         written.append((probe, path))
     return written
+
+
+def write_probes(directory: Path, extra: dict[str, bytes]) -> dict[str, Path]:
+    """Every probe of probes() and the `extra` models a vendor's test adds, each written
+    to directory/<name>.tflite: {name: path}."""
+    models = {probe.name: probe.build() for probe in probes()}
+    models.update(extra)
+    found = {}
+    for name, data in models.items():
+        path = directory / f"{name}.tflite"
+        path.write_bytes(data)
+        found[name] = path
+    return found

@@ -33,7 +33,7 @@ require_oracle("the Intel NPU differential test")
 
 from builder import ModelBuilder  # noqa: E402
 from conftest import SAMPLE_MODELS, target_result  # noqa: E402
-from npu_probes import probes  # noqa: E402
+from npu_probes import write_probes  # noqa: E402
 from test_target_npu_intel import rank_model, topk  # noqa: E402
 
 from tfllint.targets.evaluate import ON_TARGET  # noqa: E402
@@ -124,14 +124,7 @@ def run_set(models: dict[str, Path]) -> Tally:
 
 @pytest.fixture(scope="module")
 def probe_dir(tmp_path_factory) -> dict[str, Path]:
-    directory = tmp_path_factory.mktemp("intel-probes")
-    found = {}
-    built = {probe.name: probe.build() for probe in probes()}
-    for name, data in {**built, **intel_probes()}.items():
-        path = directory / f"{name}.tflite"
-        path.write_bytes(data)
-        found[name] = path
-    return found
+    return write_probes(tmp_path_factory.mktemp("intel-probes"), intel_probes())
 
 
 def check(tally: Tally, label: str) -> None:

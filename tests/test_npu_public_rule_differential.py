@@ -31,7 +31,7 @@ from builder import ModelBuilder  # noqa: E402
 from conftest import MODELS as MODELS_DIR  # noqa: E402
 from conftest import SAMPLE_MODELS, target_result  # noqa: E402
 from intel_oracle import composite_model  # noqa: E402
-from npu_probes import probes  # noqa: E402
+from npu_probes import write_probes  # noqa: E402
 from test_target_npu_mediatek import INT8, unary  # noqa: E402
 
 from tfllint.targets.evaluate import COMPILED, ON_TARGET  # noqa: E402
@@ -167,14 +167,7 @@ def check(target: str, models: dict[str, Path], label: str) -> Tally:
 
 @pytest.fixture(scope="module")
 def probe_dir(tmp_path_factory) -> dict[str, Path]:
-    directory = tmp_path_factory.mktemp("npu-public-rule-probes")
-    found = {}
-    built = {probe.name: probe.build() for probe in probes()}
-    for name, data in {**built, **own_probes()}.items():
-        path = directory / f"{name}.tflite"
-        path.write_bytes(data)
-        found[name] = path
-    return found
+    return write_probes(tmp_path_factory.mktemp("npu-public-rule-probes"), own_probes())
 
 
 @pytest.mark.parametrize("target", TARGETS)
