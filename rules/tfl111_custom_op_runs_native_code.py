@@ -11,9 +11,7 @@ from .tfl102_custom_op_needs_registration import provider_of
 
 
 @rule(id="TFL111", name="custom-op-runs-native-code", severity="warning", preview=True,
-      untrusted_severity="warning",
-      evidence=("source: rules/data/custom_op_providers.toml (each provider's native code "
-                "and how the app gets it, cited); tests/test_untrusted.py"))
+      untrusted_severity="warning")
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """A custom op whose kernel is native code from a shared library, or from no known provider.
 
