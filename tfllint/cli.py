@@ -28,8 +28,9 @@ COMMANDS = ("lint", "inspect", "rules", "explain", "targets", "diff")
 TOP_LEVEL_OPTIONS = ("-h", "--help", "--version")
 SHOW_CHOICES = ("findings", "memory", "io", "ops", "all")
 LINT_DESCRIPTION = ("Lint .tflite models: files, directories (searched recursively for "
-                    "*.tflite) and glob patterns. Options may come before, between or after "
-                    "the paths.")
+                    "*.tflite and the .task and .litertlm bundles whose models are linted one "
+                    "by one, as BUNDLE!MEMBER) and glob patterns. Options may come before, "
+                    "between or after the paths.")
 
 
 class _HelpFormatter(argparse.HelpFormatter):
