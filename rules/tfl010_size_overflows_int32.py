@@ -11,6 +11,19 @@ from ._runtimes import tflm_in_scope
 
 INT32_MAX = 2**31 - 1  # the largest int: RuntimeShape::FlatSize, TFLM's planner sizes
 UINT32_MAX = 2**32 - 1  # the largest size_t of a 32-bit build
+# types BytesRequired is not called for: sized by their contents (core/subgraph.cc)
+UNSIZED = frozenset({"STRING", "RESOURCE", "VARIANT"})
+
+
+def refused_at_load(tensor) -> bool:
+    """Whether LiteRT refuses the tensor when it loads the model: every tensor's file shape
+    goes through BytesRequired (tflite/util.cc, CheckedNumElements: "BytesRequired number
+    of elements overflowed" for a negative dimension), except strings, resources and
+    variants, and constants that are sparse or held in an external buffer
+    (tflite/core/subgraph.cc SetTensorParametersReadOnly / ReadWrite)."""
+    if tensor.dtype in UNSIZED or min(tensor.shape, default=0) >= 0:
+        return False
+    return not (tensor.is_constant and (tensor.sparsity is not None or tensor.external_buffer))
 
 
 @rule(id="TFL010", name="size-overflows-int32", severity="error", preview=True,
@@ -25,7 +38,9 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
 
     What it finds:
         Tensors whose shape holds more than 2^31-1 elements (the product of the stored
-        dimensions). With a --target that runs the model on TFLite Micro (tflm, ethos-u*)
+        dimensions), for LiteRT only where the file fixes the size (a tensor an op writes
+        is sized by that op's Prepare); a negative dimension in a tensor's shape, which
+        LiteRT's BytesRequired refuses when it loads the model. With a --target that runs the model on TFLite Micro (tflm, ethos-u*)
         or in untrusted mode (--untrusted), also tensors whose byte size (elements times
         the element size) is more than 2^31-1; with --tflm-word-size 32, buffers stored
         after the flatbuffer whose offset plus size lies past 2^32-1.
@@ -52,9 +67,20 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     """
     tflm = tflm_in_scope(ctx.settings)
     for subgraph in ctx.view.subgraphs:
+        written = {index for op in subgraph.operators for index in op.outputs}
         for tensor in subgraph.tensors:
+            # LiteRT loads every tensor at its file shape (BytesRequired), then sizes a
+            # tensor an op writes in that op's Prepare; TFLite Micro plans the file's sizes
+            fixed = tensor.index not in written
             label = f"tensor {tensor_label(tensor)}, {tensor.dtype} {list(tensor.shape)}"
-            if tensor.element_count > INT32_MAX:
+            if refused_at_load(tensor):
+                yield Violation(
+                    f"{label}: a negative dimension: LiteRT refuses the model when it loads "
+                    "it (\"BytesRequired number of elements overflowed\")",
+                    at_tensor(subgraph.index, tensor),
+                    fix="do not run it; a dimension known only at run time is stored as 1 in "
+                        "`shape` and as -1 in `shape_signature`")
+            elif fixed and tensor.element_count > INT32_MAX:
                 yield Violation(
                     f"{label}: {tensor.element_count} elements, more than an int holds "
                     f"({INT32_MAX}): RuntimeShape::FlatSize wraps and the kernels index "

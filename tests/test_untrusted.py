@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MODELS, lint_bytes, rule_locations, view_of
+from conftest import MODELS, REPO, lint_bytes, rule_locations, view_of
 
 from builder import ModelBuilder, relu_model
 from tfllint.analyses import Analyses
@@ -191,8 +191,11 @@ def test_stock_linked_and_flex_custom_ops_are_not_tfl111(code):
 def test_an_element_count_past_int32_is_an_error_everywhere():
     x, y = Location(subgraph=0, tensor="x", tensor_index=0), \
         Location(subgraph=0, tensor="y", tensor_index=1)
+    # y, ADD's output, is sized by ADD's Prepare in LiteRT; TFLite Micro plans its file size
     assert findings(tfl010.add_model([2, 2**30]), preview=True, select=["TFL010"]) == \
-        {"TFL010": ("error", {x, y})}
+        {"TFL010": ("error", {x})}
+    assert findings(tfl010.add_model([2, 2**30]), preview=True, select=["TFL010"],
+                    target=["tflm"]) == {"TFL010": ("error", {x, y})}
     assert findings(tfl010.add_model([2, 2**30 - 1]), preview=True, select=["TFL010"]) == {}
 
 
@@ -206,6 +209,26 @@ def test_a_byte_size_past_int32_is_reported_for_tflite_micro_and_in_untrusted_mo
         assert findings(data, preview=True, select=["TFL010"], **settings) == \
             {"TFL010": ("error", {x, y})}, settings
     assert findings(tfl010.add_model([2**29 - 1]), untrusted=True, select=["TFL010"]) == {}
+
+
+def test_a_negative_dimension_the_loader_refuses(tmp_path):
+    """LiteRT loads every tensor at its file shape through BytesRequired, which refuses a
+    negative dimension (CheckedNumElements); a sparse constant is not checked."""
+    x, y = Location(subgraph=0, tensor="x", tensor_index=0), \
+        Location(subgraph=0, tensor="y", tensor_index=1)
+    for shape in ([1, 8, -1], [1, -1]):
+        assert findings(tfl010.add_model(shape), preview=True, select=["TFL010"]) == \
+            {"TFL010": ("error", {x, y})}, shape  # an op's output too: loaded as filed
+    assert findings(tfl010.add_model([1, 8, 4]), preview=True, select=["TFL010"]) == {}
+    pytest.importorskip("ai_edge_litert", reason="needs ai-edge-litert: pip install -e .[oracle]")
+    sys.path.insert(0, str(REPO / "tools"))
+    import cve_catalogue
+
+    path = tmp_path / "model.tflite"
+    for shape in ([1, 8, -1], [1, -1]):
+        path.write_bytes(tfl010.add_model(shape))
+        assert cve_catalogue.run_runtime("litert", path) == \
+            "refused: tflite/util.cc BytesRequired number of elements overflowed.", shape
 
 
 def _appended_at(offset: int) -> ModelView:
