@@ -40,9 +40,9 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         Tensors whose shape holds more than 2^31-1 elements (the product of the stored
         dimensions), for LiteRT only where the file fixes the size (a tensor an op writes
         is sized by that op's Prepare); a negative dimension in a tensor's shape, which
-        LiteRT's BytesRequired refuses when it loads the model. With a --target that runs the model on TFLite Micro (tflm, ethos-u*)
-        or in untrusted mode (--untrusted), also tensors whose byte size (elements times
-        the element size) is more than 2^31-1; with --tflm-word-size 32, buffers stored
+        LiteRT's BytesRequired refuses when it loads the model. With a --target that runs
+        the model on TFLite Micro (tflm, ethos-u*) or in untrusted mode (--untrusted), also
+        tensors whose byte size (elements times the element size) is more than 2^31-1; with --tflm-word-size 32, buffers stored
         after the flatbuffer whose offset plus size lies past 2^32-1.
 
     Why it matters:
