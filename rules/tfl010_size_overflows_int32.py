@@ -42,8 +42,9 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         is sized by that op's Prepare); a negative dimension in a tensor's shape, which
         LiteRT's BytesRequired refuses when it loads the model. With a --target that runs
         the model on TFLite Micro (tflm, ethos-u*) or in untrusted mode (--untrusted), also
-        tensors whose byte size (elements times the element size) is more than 2^31-1; with --tflm-word-size 32, buffers stored
-        after the flatbuffer whose offset plus size lies past 2^32-1.
+        tensors whose byte size (elements times the element size) is more than 2^31-1;
+        with --tflm-word-size 32, buffers stored after the flatbuffer whose offset plus
+        size lies past 2^32-1.
 
     Why it matters:
         The kernels count elements with RuntimeShape::FlatSize, an int product of the
