@@ -583,27 +583,26 @@ def probes(ops: Iterable[str] | None = None, dtypes: Iterable[str] | None = None
     return found
 
 
-def write_probes(directory, **selection) -> list[tuple[Probe, str]]:
-    """Write the selected probes as <directory>/<name>.tflite; (probe, path) pairs."""
-    import os
-
-    written = []
-    for probe in probes(**selection):
-        path = os.path.join(str(directory), f"{probe.name}.tflite")
-        with open(path, "wb") as handle:
-            handle.write(probe.build())
-        written.append((probe, path))
-    return written
-
-
-def write_probes(directory: Path, extra: dict[str, bytes]) -> dict[str, Path]:
-    """Every probe of probes() and the `extra` models a vendor's test adds, each written
-    to directory/<name>.tflite: {name: path}."""
-    models = {probe.name: probe.build() for probe in probes()}
-    models.update(extra)
+def write_probes(directory: Path, extra: dict[str, bytes] | None = None,
+                 **selection) -> dict[str, Path]:
+    """Write the selected probes (probes(**selection)) and the `extra` models a vendor's
+    test adds, each as directory/<name>.tflite: {name: path}."""
+    models = {probe.name: probe.build() for probe in probes(**selection)}
+    models.update(extra or {})
     found = {}
     for name, data in models.items():
-        path = directory / f"{name}.tflite"
+        path = Path(directory) / f"{name}.tflite"
         path.write_bytes(data)
         found[name] = path
     return found
+
+
+def code_probe(code: int) -> bytes:
+    """x -> builtin `code` -> y, float32 [1, 8]: a plugin's partition step reads only the
+    op code (the vendor tests probe every builtin code with it)."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    x, y = main.tensor(f"code{code}-x", [1, 8]), main.tensor(f"code{code}-y", [1, 8])
+    main.op(code, [x], [y])
+    main.inputs, main.outputs = [x], [y]
+    return model.build()

@@ -31,9 +31,8 @@ from intel_oracle import compile_for_cpu, composite_model, partition, require_or
 
 require_oracle("the Intel NPU differential test")
 
-from builder import ModelBuilder  # noqa: E402
 from conftest import SAMPLE_MODELS, target_result  # noqa: E402
-from npu_probes import write_probes  # noqa: E402
+from npu_probes import code_probe, write_probes  # noqa: E402
 from test_target_npu_intel import rank_model, topk  # noqa: E402
 
 from tfllint.targets.evaluate import ON_TARGET  # noqa: E402
@@ -45,16 +44,6 @@ AGREEMENT = 0.98
 # models whose partition count (DISPATCH_OP ops) tfllint gets wrong, and why
 # (none since the decomposition of a composite the NPU selects is no longer evaluated)
 KNOWN_PARTITION_DIFFERENCES: dict[str, str] = {}
-
-
-def code_probe(code: int) -> bytes:
-    """x -> builtin `code` -> y: the plugin's partition step reads only the op code."""
-    model = ModelBuilder()
-    main = model.subgraph()
-    x, y = main.tensor(f"code{code}-x", [1, 8]), main.tensor(f"code{code}-y", [1, 8])
-    main.op(code, [x], [y])
-    main.inputs, main.outputs = [x], [y]
-    return model.build()
 
 
 def intel_probes() -> dict[str, bytes]:

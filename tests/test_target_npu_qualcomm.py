@@ -12,7 +12,7 @@ from builder import ModelBuilder
 from conftest import SAMPLE_MODELS, lint_bytes, rule_locations, target_result, verdicts
 from intel_oracle import composite_model
 from npu_probes import probes
-from test_target_npu_intel import chain
+from test_target_npu_intel import SAMPLES, chain  # the same verdicts on the samples
 
 from tfllint.engine.rule import Location
 from tfllint.targets.profile import load_target
@@ -227,15 +227,6 @@ def test_dispatch_ops_are_compiled_and_the_partition_steps_output_is_refused():
     assert verdicts(result) == [(0, "DISPATCH_OP", "compiled", ())]
     # without custom options it names no bytecode: the partition step's output, not compiled
     assert [r.code for r in result.model_reasons] == ["npu-dispatch-without-bytecode"]
-
-
-SAMPLES = {  # model: (ops selected, ops, partitions, {(subgraph, op): codes} of the others)
-    "cnn_float16": (19, 19, 1, {}), "cnn_float32": (9, 9, 1, {}), "cnn_int8": (9, 9, 1, {}),
-    "cnn_int8_metadata": (9, 9, 1, {}), "cnn_int8_uint8io": (11, 11, 1, {}),
-    "dense_dynamic_range": (3, 3, 1, {}), "dynamic_batch": (3, 3, 1, {}),
-    "flex_op": (2, 3, 1, {(0, 0): ("not-listed",)}), "micro_int8": (3, 3, 1, {}),
-    "two_inputs": (5, 5, 1, {}), "while_loop": (5, 6, 2, {(0, 0): ("not-listed",)}),
-}
 
 
 def test_every_sample_model_end_to_end():
