@@ -441,6 +441,24 @@ def output_size(view, op: Operator, check: dict) -> Iterator[Defect]:
                                  f"{list(shape)} {needed}")
 
 
+def input_smaller_than_read(view, op: Operator, check: dict) -> Iterator[Defect]:
+    """FULLY_CONNECTED in TFLite Micro, which resizes nothing: it reads the output's batches
+    (the product of all but its last dimension, as the file sizes it) times the filter's
+    depth (its last dimension) from the input, whatever the input holds."""
+    data, weights = _input(view, op, 0), _input(view, op, 1)
+    if not op.outputs or op.outputs[0] < 0 or data is None or weights is None:
+        return
+    output = view.tensor(op.subgraph, op.outputs[0])
+    tensors = (data, weights, output)
+    if any(t.is_dynamic or not t.shape or min(t.shape) < 0 for t in tensors):
+        return
+    batches, depth = math.prod(output.shape[:-1]), weights.shape[-1]
+    if data.element_count < batches * depth:
+        yield Defect(op, data, f"the input {list(data.shape)} holds {data.element_count} "
+                               f"elements, the kernel reads {batches * depth} ({batches} "
+                               f"row(s) of the filter's depth {depth})")
+
+
 KINDS: dict[str, Callable[..., Iterator[Defect]]] = {
     "option_positive": option_positive, "option_known": option_known,
     "constant_nonzero": constant_nonzero,
@@ -451,7 +469,7 @@ KINDS: dict[str, Callable[..., Iterator[Defect]]] = {
     "empty_bias": empty_bias, "nd_indices": nd_indices, "empty_input": empty_input,
     "concatenated_size": concatenated_size, "quantization_required": quantization_required,
     "variable_input": variable_input, "output_size": output_size,
-    "while_signature": while_signature,
+    "while_signature": while_signature, "input_smaller_than_read": input_smaller_than_read,
 }
 
 

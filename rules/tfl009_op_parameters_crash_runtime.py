@@ -84,7 +84,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     for entry, defect in defects(ctx.view, data):
         if entry["litert"] == "ran" and not tflm:
             continue  # only TFLite Micro crashes: reported when it runs the model
-        yield Violation(f"{defect.op.name}: {defect.text}: {consequence(entry)}",
+        yield Violation(f"{defect.text}: {consequence(entry)}",
                         at_op(defect.op, defect.tensor),
                         fix="re-export the model; do not run a file from outside with this",
                         cause=f"{entry['id']}:{defect.op.subgraph}:{defect.op.index}")

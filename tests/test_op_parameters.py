@@ -306,7 +306,7 @@ def test_space_to_batch_zero_names_the_tflite_micro_crash():
     [finding] = lint_bytes(data, **SETTINGS)
     assert finding.severity == "error"
     assert finding.message == (
-        "SPACE_TO_BATCH_ND: the constant block_shape [2, 0] holds a 0: LiteRT refuses it "
+        "the constant block_shape [2, 0] holds a 0: LiteRT refuses it "
         "(tflite/kernels/space_to_batch_nd.cc ResizeOutputTensor); TFLite Micro divides by "
         "zero (SIGFPE) [CVE-2021-29597]")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import MODELS, REPO, lint_bytes, rule_locations, view_of
 
@@ -286,7 +287,7 @@ def test_an_output_smaller_than_the_result_is_a_crash_only_tflite_micro_has(
     for settings in TFLM_SCOPES:
         [found] = of("TFL009", bad, preview=True, **settings)
         assert (found.severity, found.locations) == ("error", (place,)), settings
-        assert found.message == f"{op}: {text}: LiteRT runs it; TFLite Micro crashes " + \
+        assert found.message == f"{text}: LiteRT runs it; TFLite Micro crashes " + \
             ("(SIGSEGV or SIGABRT)" if len(inputs) == 2 else "(SIGSEGV)") + \
             ": it writes the whole result past the output's arena buffer"
 
@@ -322,6 +323,60 @@ def test_the_runtimes_do_what_the_output_size_finding_says(tmp_path):
                 cve_catalogue.run_runtime("tflm", path)) == ("ran", "ran"), op
     path.write_bytes(elementwise("ADD", [[1, 250000], [1]], [1, 1]))
     assert cve_catalogue.run_runtime("tflm", path) == "ran"
+
+
+def fully_connected(input_shape: list[int], depth: int = 8) -> bytes:
+    """A float FULLY_CONNECTED from a graph input to a [1, 4] output through a [4, depth]
+    filter, no bias."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    x, y = main.tensor("x", input_shape), main.tensor("y", [1, 4])
+    weights = main.constant("w", np.ones((4, depth), np.float32))
+    main.op("FULLY_CONNECTED", [x, weights, -1], [y],
+            options=("FullyConnectedOptions", {}))
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
+@pytest.mark.parametrize("input_shape, expected", [
+    ([1, 0], "the input [1, 0] holds 0 elements, the kernel reads 8 (1 row(s) of the "
+             "filter's depth 8)"),
+    ([1, 5], "the input [1, 5] holds 5 elements, the kernel reads 8 (1 row(s) of the "
+             "filter's depth 8)"),
+    ([1, 8], None), ([2, 4], None)])
+def test_a_fully_connected_input_smaller_than_tflite_micro_reads(input_shape, expected):
+    """TFLite Micro takes FULLY_CONNECTED's rows from the output's shape and reads them
+    from the input whatever it holds; LiteRT sizes the output from the input."""
+    data = fully_connected(input_shape)
+    assert findings(data, preview=True, select=["TFL009"]) == {}
+    place = Location(subgraph=0, op_index=0, op="FULLY_CONNECTED", tensor="x",
+                     tensor_index=0)
+    for settings in TFLM_SCOPES:
+        found = of("TFL009", data, preview=True, **settings)
+        if expected is None:
+            assert found == [], settings
+            continue
+        [finding] = found
+        assert (finding.severity, finding.locations) == ("error", (place,)), settings
+        assert finding.message == f"{expected}: LiteRT runs it; TFLite Micro crashes " \
+            "(SIGSEGV on an empty input): it reads past the input"
+
+
+def test_the_runtimes_do_what_the_fully_connected_input_finding_says(tmp_path):
+    """Differential: an empty [1, 0] input into FULLY_CONNECTED runs in ai-edge-litert and
+    takes tflite-micro down; the [1, 8] input it expects runs in both."""
+    pytest.importorskip("ai_edge_litert", reason="needs ai-edge-litert: pip install -e .[oracle]")
+    pytest.importorskip("tflite_micro", reason="needs tflite-micro: pip install -e .[oracle]")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    import cve_catalogue
+
+    path = tmp_path / "model.tflite"
+    path.write_bytes(fully_connected([1, 0]))
+    assert cve_catalogue.run_runtime("litert", path) == "ran"
+    assert cve_catalogue.run_runtime("tflm", path) == "crashed: SIGSEGV"
+    path.write_bytes(fully_connected([1, 8]))
+    assert (cve_catalogue.run_runtime("litert", path),
+            cve_catalogue.run_runtime("tflm", path)) == ("ran", "ran")
 
 
 def test_tflite_micro_crashes_are_named_for_a_tflm_target_and_in_untrusted_mode():
