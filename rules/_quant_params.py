@@ -71,6 +71,34 @@ def weight_uses(view) -> tuple[WeightUse, ...]:
     return _once_per_view(view, "weight_uses", _weight_uses)
 
 
+# LiteRT's kernels of these ops take the bias scale to be input scale * weight scale; only
+# GetQuantizedConvolutionMultipler (kernels/kernel_util.cc) reads the stored one, and it
+# is called for a FULLY_CONNECTED with per-tensor weights (fully_connected.cc PrepareImpl)
+# and for the convolutions of a UINT8 input (PopulateConvolutionQuantizationParams).
+BIAS_SCALE_OPS = frozenset({"FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D",
+                            "TRANSPOSE_CONV"})
+
+
+def bias_scale_read(use: WeightUse) -> bool:
+    """Whether LiteRT's builtin kernel of `use` reads its bias's stored scale."""
+    if use.op.name == "FULLY_CONNECTED":
+        weights = use.weights.quantization
+        return weights is not None and len(weights.scale) == 1
+    return use.op.name not in BIAS_SCALE_OPS or (
+        use.input is not None and use.input.dtype == "UINT8")
+
+
+def unread_bias_scales(view) -> set[tuple[int, int]]:
+    """(subgraph, tensor index) of the biases whose stored scale no kernel reading them
+    reads (TFL205 leaves them to TFL209's warning)."""
+    read, unread = set(), set()
+    for use in weight_uses(view):
+        if use.bias is not None:
+            key = (use.op.subgraph, use.op.inputs[WEIGHT_OPS[use.op.name][2]])
+            (read if bias_scale_read(use) else unread).add(key)
+    return unread - read
+
+
 def _quantized_tensors(view) -> Iterator[tuple[int, Tensor, Quantization]]:
     for subgraph in view.subgraphs:
         index = subgraph.index

@@ -9,8 +9,8 @@ from tfllint.engine.rule import Option, RuleContext, Violation, rule
 from tfllint.model import Tensor
 
 from ._locations import at_op, tensor_label
-from ._quant_params import (WeightUse, affine, first_failing, indexed, number, positive_finite,
-                            share, weight_uses)
+from ._quant_params import (WeightUse, affine, bias_scale_read, first_failing, indexed, number,
+                            positive_finite, share, weight_uses)
 
 # Converters store scales as float32 and compute the bias scale as the float32 (or
 # float64, then rounded) product of two float32 scales: the stored value is within one
@@ -135,10 +135,11 @@ def _comparison(use: WeightUse) -> Comparison | None:
 
 
 def _valid(comparison: Comparison) -> bool:
-    """The weight scales are positive finite numbers and the bias scales finite: invalid
-    scales are TFL205's."""
+    """The weight scales are positive finite numbers and the bias scales finite, or not
+    read by the kernel: other invalid scales are TFL205's."""
     return (positive_finite(comparison.weight_scales)
-            and math.isfinite(sum(comparison.bias_scales)))
+            and (math.isfinite(sum(comparison.bias_scales))
+                 or not bias_scale_read(comparison.use)))
 
 
 def _all_zero(view, bias: Tensor) -> bool:
@@ -166,7 +167,8 @@ def _off(comparison: Comparison, tolerance: float) -> bool:
         return True
     input_scale = comparison.input_scale
     return (min(ratios) < input_scale * (1 - tolerance)
-            or max(ratios) > input_scale * (1 + tolerance))
+            or max(ratios) > input_scale * (1 + tolerance)
+            or not math.isfinite(sum(ratios)))  # min and max pass over a NaN
 
 
 def _scale_violation(comparison: Comparison, tolerance: float) -> Violation:
@@ -174,7 +176,7 @@ def _scale_violation(comparison: Comparison, tolerance: float) -> Violation:
     expected = [comparison.input_scale * w for w in comparison.weight_scales]
     actual = comparison.bias_scales
     differences = [abs(b - e) / e for b, e in zip(actual, expected)]
-    first, count = first_failing(differences, lambda difference: difference > tolerance)
+    first, count = first_failing(differences, lambda difference: not difference <= tolerance)
     if first < 0:  # _off's test and this one can round apart right at the tolerance
         first, count = differences.index(max(differences)), 1
     channels, stored = len(actual), len(use.bias.quantization.scale)
@@ -191,10 +193,8 @@ def _scale_violation(comparison: Comparison, tolerance: float) -> Violation:
 
 def _consequence(use: WeightUse, first_product: float) -> str:
     """What LiteRT's builtin kernel does with the mismatch."""
-    checked = ((use.op.name == "FULLY_CONNECTED" and len(use.weights.quantization.scale) == 1)
-               or (use.op.name in CONV_FAMILY and use.input.dtype == "UINT8"))
     output = affine(use.output) if use.output else None
-    if checked and output is not None and len(output.scale) == 1 and output.scale[0] > 0:
+    if bias_scale_read(use) and output is not None and len(output.scale) == 1 and output.scale[0] > 0:
         # The kernel reads the legacy per-tensor parameters: 0 for a per-channel bias.
         bias_scales = use.bias.quantization.scale
         kernel_bias_scale = bias_scales[0] if len(bias_scales) == 1 else 0.0

@@ -515,6 +515,57 @@ def test_messages_agree_with_litert_builtin_kernels(case):
             assert first in error, (first, error)
 
 
+NOT_A_NUMBER = float("nan")
+
+
+@pytest.mark.parametrize("data", [
+    int8_conv(bias_scales=[NOT_A_NUMBER, 0.0625]),  # per-channel weights: the scale is never read
+    dense(weights_scale=[0.25, 0.25], bias_scale=[0.0, 0.125])])
+def test_a_bias_scale_the_kernel_never_reads_is_tfl209s_warning(data):
+    """LiteRT's convolutions of an int8 input, and FULLY_CONNECTED with per-channel
+    weights, take the bias scale to be input scale * weight scale: an invalid stored one
+    changes nothing (the differential test below), so it is a warning, not TFL205's
+    error."""
+    (rule, location), message = only(data)
+    assert rule == "TFL209" and location.tensor == "b", (rule, location)
+    assert message.endswith("LiteRT's kernels add the bias as if its scale were input "
+                            "scale * weight scale")
+
+
+def test_a_bias_scale_the_kernel_reads_is_tfl205s_error():
+    """FULLY_CONNECTED with per-tensor weights checks the bias scale
+    (GetQuantizedConvolutionMultipler): NaN fails it."""
+    key, message = only(dense(bias_scale=[NOT_A_NUMBER]))
+    assert key == ("TFL205", at("b", 2))
+
+
+def outputs(data: bytes) -> list:
+    """The model's outputs in ai-edge-litert (XNNPACK on) for one fixed input."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=data)
+    interpreter.allocate_tensors()
+    for detail in interpreter.get_input_details():
+        values = np.arange(np.prod(detail["shape"])) % 50 - 25
+        interpreter.set_tensor(detail["index"],
+                               values.reshape(detail["shape"]).astype(detail["dtype"]))
+    interpreter.invoke()
+    return [interpreter.get_tensor(d["index"]).tolist()
+            for d in interpreter.get_output_details()]
+
+
+def test_the_runtime_reads_the_bias_scale_where_tfl205_says_it_does():
+    """Differential: an invalid bias scale the kernel never reads gives the valid model's
+    outputs; one it reads makes the builtin kernel refuse the model."""
+    pytest.importorskip("ai_edge_litert.interpreter", reason="LiteRT (the oracle extra) is "
+                        "not installed")
+    assert outputs(int8_conv(bias_scales=[NOT_A_NUMBER, 0.0625])) == outputs(int8_conv())
+    dense_per_channel = dict(weights_scale=[0.25, 0.25])
+    assert outputs(dense(**dense_per_channel, bias_scale=[0.0, 0.125])) == \
+        outputs(dense(**dense_per_channel))
+    assert builtin_kernels_load(dense(bias_scale=[NOT_A_NUMBER])) is not None
+
+
 @pytest.mark.parametrize("case", ["conv per-channel bias zero point",
                                   "dense asymmetric per-channel weights"])
 def test_xnnpack_failures_the_messages_name_happen(case):
