@@ -1,0 +1,335 @@
+"""Operand shapes a builtin kernel's Prepare refuses, judged from the shapes it would see.
+
+The facts (which ops, which operands, the kernel source) are
+rules/data/kernel_operand_shapes.toml; this module has one function per `kind` of check
+there, each yielding Defect(op, tensor, text) for one op.
+
+The runtime recomputes the shape of every tensor an op writes in that op's Prepare, so the
+shape a kernel sees for such a tensor is that op's result, not necessarily the file's.
+`Shapes.seen` gives a tensor's shape only where it is certain: a constant, a graph input of
+the entry subgraph whose shape_signature has no -1, a tensor no op writes, or a tensor an
+earlier op of a kind in [propagate] writes when that op's shape computation, run on known
+input shapes, gives exactly the file's shape. Everywhere else it is None and no check
+judges the op.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Iterator, NamedTuple
+
+from tfllint.model import Operator, Tensor
+
+DATA = "kernel_operand_shapes"
+
+
+class Defect(NamedTuple):
+    op: Operator
+    tensor: Tensor | None
+    text: str  # e.g. "the bias has 6 elements for the filter's 4 output units"
+
+
+Shape = tuple[int, ...]
+
+
+def broadcast_shape(first: Shape, second: Shape) -> Shape | None:
+    """CalculateShapeForBroadcast (tflite/kernels/kernel_util.cc), None where it refuses."""
+    rank = max(len(first), len(second))
+    out = []
+    for i in range(rank):
+        a = first[len(first) - 1 - i] if i < len(first) else 1
+        b = second[len(second) - 1 - i] if i < len(second) else 1
+        if not (a == b or a == 1 or b == 1):
+            return None
+        out.append(0 if 0 in (a, b) else max(a, b))
+    return tuple(reversed(out))
+
+
+def _out_size(padding, size: int, filter_size: int, stride: int,
+              dilation: int) -> int | None:
+    """ComputeOutSizeChecked (tflite/kernels/padding.h), None where it fails."""
+    if size < 0 or filter_size < 1 or stride < 1 or dilation < 1:
+        return None
+    effective = (filter_size - 1) * dilation + 1
+    if padding == "SAME":
+        value = (size + stride - 1) // stride
+    elif padding == "VALID":
+        numerator = size + stride - effective
+        value = -((-numerator) // stride) if numerator < 0 else numerator // stride
+    else:
+        return None
+    return value if 0 <= value <= 2**31 - 1 else None
+
+
+class Shapes:
+    """The shapes the kernels of one model see, where the file fixes them."""
+
+    def __init__(self, view, propagate: dict) -> None:
+        self.view = view
+        self.kinds = {op: kind for kind, ops in propagate.items() for op in ops}
+        self.entries = {0} | {s.subgraph for s in view.model.signatures}
+        self.cache: dict[tuple[int, int], Shape | None] = {}
+
+    def seen(self, op: Operator, slot: int) -> Shape | None:
+        """The shape op's kernel sees for its input `slot`, or None when not certain."""
+        if slot >= len(op.inputs) or op.inputs[slot] < 0:
+            return None
+        index = op.inputs[slot]
+        producer = self.view.producer(op.subgraph, index)
+        if producer is not None and producer.index >= op.index:
+            return None  # read before written: TFL002's concern, not judged here
+        return self.shape(op.subgraph, index)
+
+    def shape(self, subgraph: int, index: int) -> Shape | None:
+        key = (subgraph, index)
+        if key not in self.cache:
+            self.cache[key] = None  # a cycle gives up
+            self.cache[key] = self._shape(subgraph, index)
+        return self.cache[key]
+
+    def _shape(self, subgraph: int, index: int) -> Shape | None:
+        view = self.view
+        tensor = view.tensor(subgraph, index)
+        if not tensor.shape and not tensor.has_rank and not tensor.is_constant:
+            return None  # a shapeless tensor: unknown rank
+        if tensor.is_dynamic or min(tensor.shape, default=0) < 0:
+            return None
+        producer = view.producer(subgraph, index)
+        if producer is None:
+            if view.is_input(subgraph, index) and subgraph not in self.entries:
+                return None  # a called subgraph's input: its caller sizes it
+            return tuple(tensor.shape)
+        if producer.outputs[:1] != (index,) or producer.name not in self.kinds:
+            return None
+        computed = self._computed(producer)
+        return computed if computed == tuple(tensor.shape) else None
+
+    def _computed(self, op: Operator) -> Shape | None:
+        kind = self.kinds[op.name]
+        first = self.seen(op, 0)
+        if first is None:
+            return None
+        if kind == "copy":
+            return first
+        if kind == "reshape":
+            new_shape = _new_shape(self, op)
+            resolved = None if new_shape is None else _resolve(first, new_shape)
+            return None if resolved is None or math.prod(resolved) != math.prod(first) \
+                else resolved
+        if kind == "pad":
+            return self._padded(op, first)
+        if kind == "fully_connected":
+            return self._fully_connected(op, first)
+        if kind == "broadcast":
+            second = self.seen(op, 1)
+            if second is None:
+                return None
+            return first if first == second else broadcast_shape(first, second)
+        if len(first) != 4 or not op.options_type:
+            return None
+        options = op.options
+        if kind == "pool":
+            window = (options.get("filter_height", 0), options.get("filter_width", 0))
+            channels, dilation = first[3], (1, 1)
+        else:
+            weights = self.seen(op, 1)
+            if weights is None or len(weights) != 4:
+                return None
+            window = weights[1:3]
+            channels = weights[0] if kind == "conv" else weights[3]
+            dilation = (options.get("dilation_h_factor", 1),
+                        options.get("dilation_w_factor", 1))
+        height, width = (_out_size(options.get("padding"), first[1 + axis], window[axis],
+                                   options.get(("stride_h", "stride_w")[axis], 0),
+                                   dilation[axis]) for axis in (0, 1))
+        if height is None or width is None:
+            return None
+        return (first[0], height, width, channels)
+
+
+    def _padded(self, op: Operator, first: Shape) -> Shape | None:
+        """pad.cc ResizeOutputTensor: each dimension plus its constant paddings."""
+        paddings = _tensor(self.view, op, 1)
+        if paddings is None or not paddings.is_constant or \
+                tuple(paddings.shape) != (len(first), 2):
+            return None
+        values = self.view.tensor_data(paddings)
+        if values is None or values.min(initial=0) < 0:
+            return None
+        flat = [int(v) for v in values.reshape(-1)]
+        return tuple(size + flat[2 * i] + flat[2 * i + 1] for i, size in enumerate(first))
+
+    def _fully_connected(self, op: Operator, first: Shape) -> Shape | None:
+        """fully_connected.cc PrepareImpl / UpdateOutputSize: [input elements / filter
+        dimension 1, filter dimension 0], or with keep_num_dims the input's shape with
+        the last dimension the filter's dimension 0."""
+        weights = self.seen(op, 1)
+        if weights is None or len(weights) != 2 or weights[1] < 1 or not first or \
+                op.options.get("weights_format", "DEFAULT") != "DEFAULT":
+            return None
+        if op.options.get("keep_num_dims", False):
+            return (*first[:-1], weights[0]) if first[-1] == weights[1] else None
+        return (math.prod(first) // weights[1], weights[0])
+
+
+def _tensor(view, op: Operator, slot: int) -> Tensor | None:
+    if slot >= len(op.inputs) or op.inputs[slot] < 0:
+        return None
+    return view.tensor(op.subgraph, op.inputs[slot])
+
+
+def _dims(shape: Shape) -> str:
+    return f"{list(shape)}"
+
+
+def rank(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:
+    shape = shapes.seen(op, check["slot"])
+    if shape is not None and len(shape) != check["rank"]:
+        yield Defect(op, _tensor(shapes.view, op, check["slot"]),
+                     f"the {check['role']} {_dims(shape)} has rank {len(shape)}, not "
+                     f"{check['rank']}")
+
+
+def bias_size(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:
+    bias_tensor = _tensor(shapes.view, op, 2)
+    if bias_tensor is None:
+        return  # no bias: FULLY_CONNECTED's is optional; conv.cc refuses a missing one
+    weights, bias = shapes.seen(op, 1), shapes.seen(op, 2)
+    if weights is None or bias is None or len(weights) != check["filter_rank"]:
+        return
+    if "input_rank" in check:
+        data = shapes.seen(op, 0)
+        if data is None or len(data) != check["input_rank"]:
+            return
+    skip = check.get("skip_if_filter_dim_zero")
+    if skip is not None and weights[skip] == 0:
+        return
+    if op.name == "DEPTHWISE_CONV_2D" and _depthwise_channels(shapes, op) is not True:
+        return  # refused before the bias check, or not known
+    if check.get("xnnpack_takes_static_bias") and len(bias) == 1 and (
+            bias_tensor.is_constant or _producer_name(shapes, op, 2) == "DEQUANTIZE"):
+        return  # XNNPACK delegates the node and does not compare the bias: it runs
+    units = weights[check["filter_dim"]]
+    if "bias_rank" in check and len(bias) != check["bias_rank"]:
+        yield Defect(op, bias_tensor, f"the bias {_dims(bias)} has rank {len(bias)}, not "
+                                      f"{check['bias_rank']}")
+        return
+    count = math.prod(bias)
+    if count != units:
+        yield Defect(op, bias_tensor, f"the bias has {count} element{'s' * (count != 1)} "
+                                      f"for the filter's {units} {check['units']}")
+
+
+def _producer_name(shapes: Shapes, op: Operator, slot: int) -> str | None:
+    producer = shapes.view.producer(op.subgraph, op.inputs[slot])
+    return None if producer is None else producer.name
+
+
+def _depthwise_channels(shapes: Shapes, op: Operator) -> bool | None:
+    """Whether depthwise_conv.cc Prepare gets past its checks up to the channel multiple:
+    None when a shape is unknown or an earlier check refuses; else whether the filter's
+    output channels are a multiple of the input's channels."""
+    data, weights = shapes.seen(op, 0), shapes.seen(op, 1)
+    if data is None or weights is None or len(data) != 4 or len(weights) != 4:
+        return None
+    if min(*data[1:], *weights[1:]) < 1 or weights[0] != 1:
+        return None  # TFL009 judges sizes below 1; a filter dimension 0 not 1 refuses first
+    return weights[3] % data[3] == 0
+
+
+def channel_multiple(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:
+    if _depthwise_channels(shapes, op) is False:
+        data, weights = shapes.seen(op, 0), shapes.seen(op, 1)
+        yield Defect(op, _tensor(shapes.view, op, 1),
+                     f"the filter's {weights[3]} output channels are not a multiple of the "
+                     f"input's {data[3]} channels")
+
+
+def element_count(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:
+    shape = shapes.seen(op, check["slot"])
+    if shape is not None and math.prod(shape) != check["count"]:
+        yield Defect(op, _tensor(shapes.view, op, check["slot"]),
+                     f"the {check['role']} {_dims(shape)} has {math.prod(shape)} elements, "
+                     f"not {check['count']}")
+
+
+def _new_shape(shapes: Shapes, op: Operator) -> list[int] | None:
+    """The shape reshape.cc GetOutputShape reads, when Prepare resolves it (input 1
+    constant or absent), else None."""
+    view = shapes.view
+    if len(op.inputs) == 2:
+        shape_tensor = _tensor(view, op, 1)
+        if shape_tensor is None or not shape_tensor.is_constant:
+            return None  # not constant: decided in Eval, or the optional-input check's
+        if shape_tensor.dtype == "INT32" and len(shape_tensor.shape) == 1:
+            values = view.tensor_data(shape_tensor)
+            return None if values is None else [int(v) for v in values.reshape(-1)]
+    elif len(op.inputs) != 1:
+        return None
+    if op.options_type not in (None, "ReshapeOptions"):
+        return None
+    new_shape = list(op.options.get("new_shape") or [])
+    return [] if new_shape == [0] else new_shape
+
+
+def _resolve(data: Shape, new_shape: list[int]) -> Shape | None:
+    """The new shape with its -1 inferred as ResolveOutputShape (reshape_utils.h) does, or
+    None where it refuses for another reason (two -1s, a negative size)."""
+    if new_shape.count(-1) > 1 or any(value < -1 for value in new_shape):
+        return None
+    if -1 not in new_shape:
+        return tuple(new_shape)
+    fixed = math.prod(value for value in new_shape if value != -1)
+    if math.prod(data) == 0 and fixed != 0:
+        inferred = 0
+    else:
+        inferred = math.prod(d for d in data if d) // max(
+            math.prod(v for v in new_shape if v not in (0, -1)), 1)
+    return tuple(inferred if value == -1 else value for value in new_shape)
+
+
+def reshape_elements(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:
+    view = shapes.view
+    if not op.outputs or op.outputs[0] < 0 or \
+            view.tensor(op.subgraph, op.outputs[0]).dtype == "STRING":
+        return  # string outputs are sized in Eval
+    data = shapes.seen(op, 0)
+    new_shape = _new_shape(shapes, op)
+    resolved = None if data is None or new_shape is None else _resolve(data, new_shape)
+    if resolved is not None and math.prod(resolved) != math.prod(data):
+        yield Defect(op, _tensor(view, op, 0),
+                     f"the input {_dims(data)} has {math.prod(data)} elements, the new "
+                     f"shape {new_shape} {math.prod(resolved)}")
+
+
+def broadcast(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:
+    first, second = shapes.seen(op, 0), shapes.seen(op, 1)
+    if first is None or second is None or first == second:
+        return
+    if broadcast_shape(first, second) is None:
+        yield Defect(op, None, f"the inputs {_dims(first)} and {_dims(second)} do not "
+                               "broadcast")
+
+
+KINDS: dict[str, Callable[..., Iterator[Defect]]] = {
+    "rank": rank, "bias_size": bias_size, "channel_multiple": channel_multiple,
+    "element_count": element_count, "reshape_elements": reshape_elements,
+    "broadcast": broadcast,
+}
+
+
+def defects(view, data: dict) -> Iterator[tuple[dict, Defect]]:
+    """(check, defect), at most one per op (the first check, in the data's order, that
+    refuses it), for the ops of the subgraphs the model can run."""
+    shapes = Shapes(view, data["propagate"])
+    runnable = set(view.reachable_subgraphs) | {s.subgraph for s in view.model.signatures}
+    found: set[tuple[int, int]] = set()
+    for check in data["check"]:
+        function = KINDS[check["kind"]]
+        for op in view.operators():
+            key = (op.subgraph, op.index)
+            if op.name not in check["ops"] or op.subgraph not in runnable or key in found:
+                continue
+            for defect in function(shapes, op, check):
+                found.add(key)
+                yield check, defect
+                break

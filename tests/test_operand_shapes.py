@@ -1,0 +1,240 @@
+"""TFL012 (operand-shapes-kernel-refuses): each check of
+rules/data/kernel_operand_shapes.toml on a tiny model with the defect (the exact finding)
+and on its nearest valid neighbour (nothing), the shapes it judges only where the runtime
+is certain to see them, and the differential: the bad models refused by ai-edge-litert
+2.3.0 in a child process, the good ones run.
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+from conftest import REPO, lint_bytes, rule_locations
+
+from builder import ModelBuilder
+from cve_models import _conv, _ints, _one_op
+from test_arena import StreamingBuilder
+from tfllint.analyses.data import load_data_table
+from tfllint.engine.rule import Location
+from tfllint.reader.decode import OPERATOR_NAMES
+from tfllint.rules._operand_shapes import KINDS
+
+DATA = load_data_table("kernel_operand_shapes")
+SETTINGS = {"runtime-version": "2.21", "preview": True, "select": ["TFL012"]}
+NEEDS_LITERT = "needs ai-edge-litert: pip install -e .[oracle]"
+VALID = {"padding": 1, "stride_w": 1, "stride_h": 1}  # Padding.VALID
+
+
+def found(data: bytes) -> set:
+    return rule_locations(lint_bytes(data, **SETTINGS))
+
+
+def at(op: str, index: int = 0, tensor: str | None = None, tensor_index: int | None = None):
+    return {("TFL012", Location(subgraph=0, op_index=index, op=op, tensor=tensor,
+                                tensor_index=tensor_index))}
+
+
+def fully_connected(weights=(3, 4), bias: int | None = 3) -> bytes:
+    inputs = [("x", [1, 4]), ("w", np.ones(weights, np.float32))]
+    if bias is not None:
+        inputs.append(("b", np.zeros(bias, np.float32)))
+    return _one_op("FULLY_CONNECTED", inputs, [1, weights[0]],
+                   options=("FullyConnectedOptions", {})).build()
+
+
+def _bias_input(model: ModelBuilder, count: int) -> ModelBuilder:
+    """The conv's bias made a graph input of `count` elements: not static, so XNNPACK
+    declines the node and the kernel's Prepare judges it."""
+    main = model.subgraphs[0]
+    operator = main.operators[0]
+    bias = main.tensor("bias", [count])
+    operator["inputs"] = [*operator["inputs"][:2], bias]
+    main.inputs.append(bias)
+    return model
+
+
+def conv(bias: int, static: bool = False) -> bytes:
+    """CONV_2D [1, 4, 4, 1] x [1, 3, 3, 1] with a bias of `bias` elements, a constant
+    (`static`) or a graph input."""
+    options = ("Conv2DOptions", {"padding": 0, "stride_w": 1, "stride_h": 1})
+    if static:
+        return _conv("CONV_2D", options, bias=bias).build()
+    return _bias_input(_conv("CONV_2D", options, bias=1), bias).build()
+
+
+def depthwise(input_shape=(1, 4, 4, 1), filter_shape=(1, 3, 3, 1), bias=1,
+              static: bool = True) -> bytes:
+    multiplier = max(filter_shape[-1] // max(input_shape[-1], 1), 1)
+    model = _conv("DEPTHWISE_CONV_2D", ("DepthwiseConv2DOptions", {
+        "padding": 0, "stride_w": 1, "stride_h": 1, "depth_multiplier": multiplier}),
+        input_shape=input_shape, filter_shape=filter_shape, bias=bias,
+        output_shape=(1, 4, 4, filter_shape[-1]))
+    return model.build() if static else _bias_input(model, bias).build()
+
+
+def max_pool(input_shape) -> bytes:
+    return _one_op("MAX_POOL_2D", [("x", list(input_shape))], [1, 2, 2, 1], options=(
+        "Pool2DOptions", {**VALID, "filter_width": 2, "filter_height": 2, "stride_w": 2,
+                          "stride_h": 2})).build()
+
+
+def read_variable(constant_id: bool) -> bytes:
+    """VAR_HANDLE, ASSIGN_VARIABLE of the input, READ_VARIABLE of the handle, or (bad) of
+    a constant INT32 [2] in the resource id's place."""
+    model = StreamingBuilder()  # VarHandleOptions' strings
+    main = model.subgraph()
+    x, y = main.tensor("x", [1, 2]), main.tensor("y", [1, 2])
+    handle = main.tensor("handle", [], "RESOURCE")
+    main.op("VAR_HANDLE", [], [handle], options=(
+        "VarHandleOptions", {"container": "", "shared_name": "v"}))
+    main.op("ASSIGN_VARIABLE", [handle, x], [])
+    source = main.constant("id", _ints([0, 0]), "INT32") if constant_id else handle
+    main.op("READ_VARIABLE", [source], [y])
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
+def reshape(new_shape, input_shape=(1, 4)) -> bytes:
+    inputs = [("x", list(input_shape)), ("shape", _ints(new_shape), "INT32")]
+    return _one_op("RESHAPE", inputs, [max(v, 1) for v in new_shape]).build()
+
+
+def add(first, second) -> bytes:
+    return _one_op("ADD", [("a", list(first)), ("b", list(second))],
+                   [max(a, b) for a, b in zip(first, second)],
+                   options=("AddOptions", {})).build()
+
+
+def conv_then_add(bias_shape) -> bytes:
+    """CONV_2D [1, 4, 4, 1] x [2, 3, 3, 1] VALID -> [1, 2, 2, 2] (a shape the conv computes,
+    as the file gives it), then ADD of a constant `bias_shape`."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    x = main.tensor("x", [1, 4, 4, 1])
+    w = main.constant("w", np.ones((2, 3, 3, 1), np.float32))
+    b = main.constant("b", np.zeros(2, np.float32))
+    h = main.tensor("h", [1, 2, 2, 2])
+    main.op("CONV_2D", [x, w, b], [h], options=("Conv2DOptions", VALID))
+    c = main.constant("c", np.ones(bias_shape, np.float32))
+    y = main.tensor("y", [1, 2, 2, 2])
+    main.op("ADD", [h, c], [y], options=("AddOptions", {}))
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
+def reshape_of_add(file_shape) -> bytes:
+    """ADD of two [1, 4] inputs (Prepare gives [1, 4]) whose output the file gives as
+    `file_shape`, then RESHAPE to [2, 2]: the file's shape is not the one the kernel
+    sees."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    x = main.tensor("x", [1, 4])
+    h = main.tensor("h", list(file_shape))
+    main.op("ADD", [x, x], [h], options=("AddOptions", {}))
+    shape = main.constant("shape", _ints([2, 2]), "INT32")
+    y = main.tensor("y", [2, 2])
+    main.op("RESHAPE", [h, shape], [y])
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
+# (name, bad model, its exact findings, the valid neighbour)
+CASES = [
+    ("fully_connected filter rank", fully_connected(weights=(4,), bias=None),
+     at("FULLY_CONNECTED", tensor="w", tensor_index=1), fully_connected(bias=None)),
+    ("fully_connected bias size", fully_connected(bias=2),
+     at("FULLY_CONNECTED", tensor="b", tensor_index=2), fully_connected(bias=3)),
+    ("conv bias size", conv(bias=2), at("CONV_2D", tensor="bias", tensor_index=4),
+     conv(bias=1)),
+    ("depthwise input rank", depthwise(input_shape=(1, 4, 4)),
+     at("DEPTHWISE_CONV_2D", tensor="x", tensor_index=0), depthwise()),
+    ("depthwise filter rank", depthwise(filter_shape=(3, 3, 1)),
+     at("DEPTHWISE_CONV_2D", tensor="w", tensor_index=1), depthwise()),
+    ("depthwise channel multiple", depthwise((1, 4, 4, 2), (1, 3, 3, 3), bias=3),
+     at("DEPTHWISE_CONV_2D", tensor="w", tensor_index=1),
+     depthwise((1, 4, 4, 2), (1, 3, 3, 4), bias=4)),
+    ("depthwise bias size", depthwise(filter_shape=(1, 3, 3, 2), bias=3, static=False),
+     at("DEPTHWISE_CONV_2D", tensor="bias", tensor_index=4),
+     depthwise(filter_shape=(1, 3, 3, 2), bias=2, static=False)),
+    ("pool input rank", max_pool((1, 4, 4)), at("MAX_POOL_2D", tensor="x", tensor_index=0),
+     max_pool((1, 4, 4, 1))),
+    ("read_variable resource id", read_variable(True),
+     at("READ_VARIABLE", index=2, tensor="id", tensor_index=3), read_variable(False)),
+    ("reshape element count", reshape([3]), at("RESHAPE", tensor="x", tensor_index=0),
+     reshape([2, 2])),
+    ("reshape stretch", reshape([-1, 3], input_shape=(1, 4)),
+     at("RESHAPE", tensor="x", tensor_index=0), reshape([-1, 2], input_shape=(1, 4))),
+    ("add broadcast", add((1, 4), (1, 3)), at("ADD"), add((1, 4), (1, 1))),
+    ("add of a conv output", conv_then_add((3,)), at("ADD", index=1), conv_then_add((2,))),
+]
+
+
+@pytest.mark.parametrize("name, bad, expected, good", CASES, ids=[c[0] for c in CASES])
+def test_check_finds_exactly_the_defect(name, bad, expected, good):
+    assert found(bad) == expected
+    assert found(good) == set()
+
+
+def test_message_names_the_kernel():
+    [finding] = lint_bytes(fully_connected(bias=2), **SETTINGS)
+    assert finding.severity == "error"
+    assert finding.message == ("op0 FULLY_CONNECTED: the bias has 2 elements for the "
+                               "filter's 3 output units (LiteRT's kernel refuses it: "
+                               "fully_connected.cc Prepare)")
+
+
+def test_rule_is_preview():
+    findings = lint_bytes(conv(bias=2), **{"runtime-version": "2.21"})
+    assert "TFL012" not in {finding.rule for finding in findings}
+
+
+def test_a_shape_the_runtime_recomputes_is_not_judged():
+    """ADD's output is given as [1, 3] in the file but Prepare makes it [1, 4]: the RESHAPE
+    to [2, 2] is not judged by the file's 3 elements (and runs: the differential below)."""
+    assert found(reshape_of_add((1, 3))) == set()
+    assert found(reshape_of_add((1, 4))) == set()
+
+
+def test_every_check_has_a_known_kind_ops_and_source():
+    ops = set(OPERATOR_NAMES.values())
+    for check in DATA["check"]:
+        assert check["kind"] in KINDS, check["id"]
+        assert check["litert_source"].split()[0].endswith(".cc"), check["id"]
+        for op in check["ops"]:
+            assert op in ops, op
+    for names in DATA["propagate"].values():
+        assert set(names) <= ops
+
+
+def _litert(data: bytes, tmp_path) -> str:
+    sys.path.insert(0, str(REPO / "tools"))
+    import cve_catalogue
+
+    path = tmp_path / "model.tflite"
+    path.write_bytes(data)
+    return cve_catalogue.run_runtime("litert", path)
+
+
+@pytest.mark.parametrize("name, bad, expected, good", CASES, ids=[c[0] for c in CASES])
+def test_litert_refuses_the_bad_and_runs_the_good(name, bad, expected, good, tmp_path):
+    """Differential: ai-edge-litert 2.3.0 (its default XNNPACK delegate included) in a
+    child process refuses each bad model cleanly and runs its neighbour."""
+    pytest.importorskip("ai_edge_litert", reason=NEEDS_LITERT)
+    assert _litert(bad, tmp_path).startswith("refused"), name
+    assert _litert(good, tmp_path) == "ran", name
+
+
+# models a kernel's Prepare would refuse but ai-edge-litert runs: TFL012 leaves them alone
+RUNS = [("reshape of a recomputed shape", reshape_of_add((1, 3))),
+        # a constant rank-1 bias: XNNPACK takes the node and does not compare the bias
+        ("conv with a static bias too long", conv(bias=2, static=True)),
+        ("depthwise with a static bias too long",
+         depthwise(filter_shape=(1, 3, 3, 2), bias=3))]
+
+
+@pytest.mark.parametrize("name, model", RUNS, ids=[r[0] for r in RUNS])
+def test_what_litert_runs_is_not_judged(name, model, tmp_path):
+    assert found(model) == set()
+    pytest.importorskip("ai_edge_litert", reason=NEEDS_LITERT)
+    assert _litert(model, tmp_path) == "ran"
