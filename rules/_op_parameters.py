@@ -459,6 +459,54 @@ def input_smaller_than_read(view, op: Operator, check: dict) -> Iterator[Defect]
                                f"row(s) of the filter's depth {depth})")
 
 
+def _copies(view, op: Operator) -> Iterator[tuple[str, Tensor | None, str, Tensor | None]]:
+    """The tensor pairs TFLite Micro's WHILE and IF copy between at Invoke, each as
+    (what, tensor, what, tensor): WHILE copies its inputs into the cond subgraph's inputs
+    and into its own outputs, its outputs into the body's inputs and the body's outputs
+    back (while.cc WhileEval); IF its inputs after the condition into the branch's inputs
+    and the branch's outputs into its own (if.cc IfEval)."""
+    def ours(indices, first=0):
+        return [view.tensor(op.subgraph, i) if i >= 0 else None for i in indices[first:]]
+
+    def theirs(subgraph: int, outputs: bool):
+        called = view.model.subgraphs[subgraph]
+        return [view.tensor(subgraph, i) for i in (called.outputs if outputs else called.inputs)]
+
+    if op.name == "WHILE":
+        cond, body = op.called_subgraphs
+        pairs = (("input", ours(op.inputs), "cond subgraph input", theirs(cond, False)),
+                 ("input", ours(op.inputs), "output", ours(op.outputs)),
+                 ("output", ours(op.outputs), "body subgraph input", theirs(body, False)),
+                 ("body subgraph output", theirs(body, True), "output", ours(op.outputs)))
+    else:
+        pairs = tuple(pair for branch in op.called_subgraphs for pair in (
+            ("input", ours(op.inputs, 1), f"subgraph {branch} input", theirs(branch, False)),
+            (f"subgraph {branch} output", theirs(branch, True), "output", ours(op.outputs))))
+    for what, tensors, other_what, others in pairs:
+        if len(tensors) == len(others):  # counts are while_signature's and the reader's
+            for position, (tensor, other) in enumerate(zip(tensors, others)):
+                yield f"{what} {position}", tensor, f"{other_what} {position}", other
+
+
+def subgraph_copy_sizes(view, op: Operator, check: dict) -> Iterator[Defect]:
+    """Operands of WHILE and IF whose byte size differs from the called subgraph's tensor
+    they are copied to or from: TFLite Micro resizes nothing and copies only tensors of
+    equal size (kernel_util.cc ValidateAndGetTensorSizes)."""
+    called, count = op.called_subgraphs, len(view.model.subgraphs)
+    if len(called) != 2 or not all(0 <= index < count for index in called):
+        return  # the call checks and the reader judge these
+    for what, tensor, other_what, other in _copies(view, op):
+        if tensor is None or other is None or tensor.is_dynamic or other.is_dynamic:
+            continue
+        sizes = tensor.byte_size, other.byte_size
+        if None not in sizes and sizes[0] != sizes[1]:
+            yield Defect(op, tensor, f"{what} {list(tensor.shape)} {tensor.dtype} "
+                                     f"({sizes[0]} bytes) and the {other_what} "
+                                     f"{list(other.shape)} {other.dtype} ({sizes[1]} bytes) "
+                                     f"differ in size")
+            return
+
+
 KINDS: dict[str, Callable[..., Iterator[Defect]]] = {
     "option_positive": option_positive, "option_known": option_known,
     "constant_nonzero": constant_nonzero,
@@ -470,6 +518,7 @@ KINDS: dict[str, Callable[..., Iterator[Defect]]] = {
     "concatenated_size": concatenated_size, "quantization_required": quantization_required,
     "variable_input": variable_input, "output_size": output_size,
     "while_signature": while_signature, "input_smaller_than_read": input_smaller_than_read,
+    "subgraph_copy_sizes": subgraph_copy_sizes,
 }
 
 

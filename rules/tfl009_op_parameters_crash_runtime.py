@@ -15,7 +15,8 @@ CRASH = ("crashes", "divides by zero")
 
 def consequence(check: dict) -> str:
     """What the runtimes do with the defect, worst first: "crashes ai-edge-litert
-    (SIGSEGV)", "LiteRT refuses it (<kernel>)", plus TFLite Micro's crash when it has one."""
+    (SIGSEGV)", "LiteRT refuses it (<kernel>)", plus TFLite Micro's crash when it has one,
+    or its refusal when LiteRT runs the model."""
     litert, tflm = check["litert"], check.get("tflm", "")
     if litert.startswith(CRASH):
         words = [f"LiteRT {litert}"]
@@ -27,6 +28,8 @@ def consequence(check: dict) -> str:
                  + (f" or {crash}" if crash else "")]
     if tflm.startswith(CRASH):
         words.append(f"TFLite Micro {tflm}")
+    elif litert == "ran" and tflm == "refuses":
+        words.append(f"TFLite Micro refuses it ({check['tflm_source'].split(' (')[0]})")
     cves = f" [{', '.join(check['cves'])}]" if check["cves"] else ""
     return "; ".join(words) + cves
 
@@ -58,10 +61,13 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         (WHILE, IF, CALL_ONCE); the no-tensor index -1 in an input the kernel does not
         read as optional. The facts per op are rules/data/op_parameters.toml, with the
         kernel source of each. Checks whose data says LiteRT runs the model and only
-        TFLite Micro crashes (an elementwise op whose output the file sizes smaller than
-        its inputs: LiteRT resizes it, TFLite Micro writes the whole result past it) are
-        reported when a --target runs the model on TFLite Micro (tflm, ethos-u*) and in
-        untrusted mode (--untrusted).
+        TFLite Micro, which resizes nothing, crashes or refuses it are reported when a
+        --target runs the model on TFLite Micro (tflm, ethos-u*) and in untrusted mode
+        (--untrusted): an elementwise op whose output the file sizes smaller than its
+        inputs (TFLite Micro writes the whole result past it); a FULLY_CONNECTED input
+        holding fewer elements than the output's rows times the filter's depth (TFLite
+        Micro reads past it); a WHILE or IF operand whose byte size differs from the
+        called subgraph's tensor it is copied to or from.
 
     Why it matters:
         These are the preconditions of published TFLite CVEs. LiteRT refuses most of

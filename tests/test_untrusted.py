@@ -379,6 +379,55 @@ def test_the_runtimes_do_what_the_fully_connected_input_finding_says(tmp_path):
             cve_catalogue.run_runtime("tflm", path)) == ("ran", "ran")
 
 
+def while_over(cond_input: list[int]) -> bytes:
+    """WHILE of an INT32 [1] over a cond subgraph whose input is `cond_input` (LESS of it
+    with itself: the loop ends at once) and a body that adds it to itself."""
+    model = ModelBuilder()
+    main, cond, body = (model.subgraph(name) for name in ("main", "cond", "body"))
+    x, y = main.tensor("x", [1], "INT32"), main.tensor("y", [1], "INT32")
+    main.op("WHILE", [x], [y], options=("WhileOptions", {"cond_subgraph_index": 1,
+                                                       "body_subgraph_index": 2}))
+    main.inputs, main.outputs = [x], [y]
+    a, flag = cond.tensor("a", cond_input, "INT32"), cond.tensor("flag", [1], "BOOL")
+    cond.op("LESS", [a, a], [flag])
+    cond.inputs, cond.outputs = [a], [flag]
+    b, c = body.tensor("b", [1], "INT32"), body.tensor("c", [1], "INT32")
+    body.op("ADD", [b, b], [c], options=("AddOptions", {}))
+    body.inputs, body.outputs = [b], [c]
+    return model.build()
+
+
+def test_a_while_operand_sized_unlike_the_subgraph_tensor_is_a_tflite_micro_refusal():
+    """TFLite Micro copies WHILE's operands into the called subgraphs only between tensors
+    of one byte size; LiteRT resizes the subgraph's tensors."""
+    bad = while_over([2])
+    assert findings(bad, preview=True, select=["TFL009"]) == {}
+    place = Location(subgraph=0, op_index=0, op="WHILE", tensor="x", tensor_index=0)
+    for settings in TFLM_SCOPES:
+        [finding] = of("TFL009", bad, preview=True, **settings)
+        assert (finding.severity, finding.locations) == ("error", (place,)), settings
+        assert finding.message.startswith(
+            "input 0 [1] INT32 (4 bytes) and the cond subgraph input 0 [2] INT32 (8 bytes) "
+            "differ in size: LiteRT runs it; TFLite Micro refuses it"), finding.message
+        assert of("TFL009", while_over([1]), preview=True, **settings) == []
+
+
+def test_the_runtimes_do_what_the_while_copy_finding_says(tmp_path):
+    pytest.importorskip("ai_edge_litert", reason="needs ai-edge-litert: pip install -e .[oracle]")
+    pytest.importorskip("tflite_micro", reason="needs tflite-micro: pip install -e .[oracle]")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    import cve_catalogue
+
+    path = tmp_path / "model.tflite"
+    path.write_bytes(while_over([2]))
+    assert cve_catalogue.run_runtime("litert", path) == "ran"
+    assert cve_catalogue.run_runtime("tflm", path).startswith("refused: ") and \
+        "bytes >= 0 was not true" in cve_catalogue.run_runtime("tflm", path)
+    path.write_bytes(while_over([1]))
+    assert (cve_catalogue.run_runtime("litert", path),
+            cve_catalogue.run_runtime("tflm", path)) == ("ran", "ran")
+
+
 def test_tflite_micro_crashes_are_named_for_a_tflm_target_and_in_untrusted_mode():
     """The data's TFLite Micro crashes (LiteRT refuses the same files) are errors whose
     message names TFLite Micro's crash, with --target tflm and with --untrusted alone."""
