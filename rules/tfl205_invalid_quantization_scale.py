@@ -19,8 +19,9 @@ def invalid(scale: float) -> bool:
 @rule(id="TFL205", name="invalid-quantization-scale", severity="error",
       untrusted_severity="error",
       evidence=(
-          "runtime: tests/test_rule_evidence.py (a zero scale makes its channel a constant, "
-          "whatever the input)"))
+          "runtime: tests/test_rule_evidence.py (a zero or negative weight scale runs, and "
+          "the output is levels away from what the file's numbers mean; a zero scale makes "
+          "its channel a constant, whatever the input)"))
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """A quantized tensor with a scale that is not a positive finite number.
 

@@ -128,6 +128,43 @@ def test_tfl004_the_first_writers_result_is_lost():
     assert not np.array_equal(y, np.maximum(x, 0))
 
 
+def _conv_meaning(x: np.ndarray, weight_scales: list[float]) -> np.ndarray:
+    """What TFL205's example CONV_2D means, in float64 from the file's numbers (int8
+    input of scale 0.5 and zero point -1; the weights and bias int8_conv writes, the
+    bias at the example's scales; SAME padding, stride 1), quantized to the output's
+    scale 1.0 and zero point 3."""
+    from rule_examples.tfl205 import BIAS_SCALES
+
+    weights = (np.arange(54).reshape(2, 3, 3, 3) - 27) * np.array(weight_scales)[:, None,
+                                                                                 None, None]
+    padded = np.pad(0.5 * (x.astype(np.float64) + 1), ((0, 0), (1, 1), (1, 1), (0, 0)))
+    out = np.array([[[np.tensordot(weights, padded[0, i:i + 3, j:j + 3], 3)
+                      for j in range(4)] for i in range(4)]])
+    out += np.array([100, -100]) * np.array(BIAS_SCALES)
+    return np.clip(np.round(out) + 3, -128, 127)
+
+
+@pytest.mark.parametrize("weight_scales", [[0.25, 0.0], [0.25, -0.125]])
+@pytest.mark.parametrize("builtin_kernels", [False, True])
+def test_tfl205_litert_computes_other_than_what_the_file_means(weight_scales,
+                                                              builtin_kernels):
+    """A zero or negative weight scale runs, and channel 1 comes out levels away from what
+    the file's numbers mean (the kernel takes the bias scale to be input scale * weight
+    scale: 0 drops the bias, a negative one flips it), with XNNPACK and without; valid
+    scales agree to the rounding."""
+    from rule_examples.tfl205 import BIAS_SCALES
+    from rule_examples.tfl209 import int8_conv
+
+    x = (np.arange(48) % 7 - 3).astype(np.int8).reshape(1, 4, 4, 3)
+    for scales, wrong in ((weight_scales, True), ([0.25, 0.125], False)):
+        model = interpreter(int8_conv(weight_scales=scales, bias_scales=BIAS_SCALES),
+                            builtin_kernels)
+        [y] = invoke(model, [x])
+        off = np.abs(y.astype(np.float64) - _conv_meaning(x, scales))
+        assert off[..., 0].max() <= 1
+        assert (off[..., 1].max() > 1) == wrong, (scales, off[..., 1].max())
+
+
 def test_tfl205_a_zero_scale_makes_its_channel_ignore_the_input():
     example = examples("TFL205")
     low = np.full((1, 4, 4, 3), -50, np.int8)
