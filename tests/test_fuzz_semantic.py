@@ -28,9 +28,6 @@ SEED, PER_CLASS = 0, 2
 # (model, class, seed, index) -> why tfllint misses it: the next checks to add. A miss not
 # listed fails the test; a listed one that no longer misses must be taken off the list.
 KNOWN_MISSES = {
-    ("micro_int8.tflite", "dimension", 0, 1):
-        "graph input [1, 0] (a 0 dimension) into FULLY_CONNECTED: tflite-micro SIGSEGV at "
-        "invoke, ai-edge-litert runs; no rule judges 0-element operands for TFLM",
     ("micro_int8.tflite", "input", 0, 1):
         "FULLY_CONNECTED's weights replaced by a later activation: ai-edge-litert refuses "
         "(NumElements(bias) != SizeOfDimension(filter, 0)); tfllint's error is TFL002 (read "
@@ -90,14 +87,9 @@ def test_the_figures_meet_the_goals(run):
 
 CRASHES = json.loads((REPO / "tests" / "data" / "fuzz_semantic_crashes.json").read_text())
 CORPUS = Path.home() / ".cache" / "tfllint-real-models" / "models"
-# Crashes of the full run (bench/fuzz_semantic.py --record) that tfllint does not predict.
-CRASH_MISSES = {
-    ("micro_int8.tflite", "dimension", 0, 1): KNOWN_MISSES[
-        ("micro_int8.tflite", "dimension", 0, 1)],
-    ("two_inputs.tflite", "dimension", 0, 3):
-        "graph input [1, 0] (a 0 dimension) into ADD's broadcast: tflite-micro SIGSEGV at "
-        "invoke, ai-edge-litert runs; no rule judges 0-element operands for TFLM",
-}
+# Crashes of the full run (bench/fuzz_semantic.py --record) that tfllint does not predict:
+# none since TFL009 judges what TFLite Micro's FULLY_CONNECTED reads.
+CRASH_MISSES: dict[tuple, str] = {}
 
 
 @pytest.mark.parametrize("row", CRASHES, ids=[
