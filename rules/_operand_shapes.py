@@ -8,8 +8,9 @@ The runtime recomputes the shape of every tensor an op writes in that op's Prepa
 shape a kernel sees for such a tensor is that op's result, not necessarily the file's.
 `Shapes.seen` gives a tensor's shape only where it is certain: a constant, a graph input of
 the entry subgraph whose shape_signature has no -1, a tensor no op writes, or a tensor an
-earlier op of a kind in [propagate] writes when that op's shape computation, run on known
-input shapes, gives exactly the file's shape. Everywhere else it is None and no check
+earlier op of a kind in [propagate] writes: that op's shape computation (as its Prepare
+does it, and XNNPACK's reshape alike) run on known input shapes, whatever the file says
+(DEQUANTIZE's only when it equals the file's). Everywhere else it is None and no check
 judges the op.
 """
 from __future__ import annotations
@@ -101,14 +102,16 @@ class Shapes:
         if producer.outputs[:1] != (index,) or producer.name not in self.kinds:
             return None
         computed = self._computed(producer)
-        return computed if computed == tuple(tensor.shape) else None
+        if self.kinds[producer.name] == "copy_as_filed" and computed != tuple(tensor.shape):
+            return None  # XNNPACK may take the file's shape (quasi-static weights)
+        return computed
 
     def _computed(self, op: Operator) -> Shape | None:
         kind = self.kinds[op.name]
         first = self.seen(op, 0)
         if first is None:
             return None
-        if kind == "copy":
+        if kind in ("copy", "copy_as_filed"):
             return first
         if kind == "reshape":
             new_shape = _new_shape(self, op)
@@ -124,12 +127,14 @@ class Shapes:
             if second is None:
                 return None
             return first if first == second else broadcast_shape(first, second)
-        if len(first) != 4 or not op.options_type:
+        if len(first) != 4 or min(first) < 1 or not op.options_type:
             return None
         options = op.options
         if kind == "pool":
             window = (options.get("filter_height", 0), options.get("filter_width", 0))
             channels, dilation = first[3], (1, 1)
+            if window[0] > first[1] or window[1] > first[2]:
+                return None  # a window past the input: XNNPACK and the kernel part ways
         else:
             weights = self.seen(op, 1)
             if weights is None or len(weights) != 4:
@@ -141,8 +146,8 @@ class Shapes:
         height, width = (_out_size(options.get("padding"), first[1 + axis], window[axis],
                                    options.get(("stride_h", "stride_w")[axis], 0),
                                    dilation[axis]) for axis in (0, 1))
-        if height is None or width is None:
-            return None
+        if not height or not width:
+            return None  # refused, or empty: the kernel and XNNPACK part ways
         return (first[0], height, width, channels)
 
 
@@ -168,6 +173,8 @@ class Shapes:
             return None
         if op.options.get("keep_num_dims", False):
             return (*first[:-1], weights[0]) if first[-1] == weights[1] else None
+        if math.prod(first) % weights[1]:
+            return None  # the kernel truncates the batch; XNNPACK's reshape refuses it
         return (math.prod(first) // weights[1], weights[0])
 
 
@@ -301,6 +308,59 @@ def reshape_elements(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defe
                      f"shape {new_shape} {math.prod(resolved)}")
 
 
+# the fused activations XNNPACK turns into an output range (xnnpack_delegate.cc
+# ConvertActivationToOutputRange)
+XNNPACK_ACTIVATIONS = ("NONE", "RELU", "RELU_N1_TO_1", "RELU6")
+
+
+def _static(tensor: Tensor | None, dtype: str) -> bool:
+    return tensor is not None and tensor.is_constant and tensor.dtype == dtype
+
+
+def xnnpack_takes_fully_connected(view, op: Operator, units: int) -> bool:
+    """Whether XNNPACK's VisitFullyConnectedNode accepts the node, for the two forms
+    judged here: FLOAT32 input, output, constant filter and bias; INT8 input and output,
+    a constant INT8 filter with zero point 0 and a constant INT32 bias. The bias is
+    absent or a rank-1 constant of the filter's `units` elements."""
+    options = op.options
+    if not op.options_type or options.get("weights_format", "DEFAULT") != "DEFAULT" or \
+            options.get("fused_activation_function", "NONE") not in XNNPACK_ACTIVATIONS or \
+            len(op.outputs) != 1 or op.outputs[0] < 0:
+        return False
+    data, weights, bias = (_tensor(view, op, slot) for slot in range(3))
+    output = view.tensor(op.subgraph, op.outputs[0])
+    kind = data.dtype if data is not None else None
+    if kind == "FLOAT32":
+        filter_ok, bias_type = _static(weights, "FLOAT32"), "FLOAT32"
+    elif kind == "INT8":
+        quant = weights.quantization if weights is not None else None
+        filter_ok = _static(weights, "INT8") and bool(quant and quant.scale) and \
+            not any(quant.zero_point or ())
+        bias_type = "INT32"
+    else:
+        return False
+    bias_ok = bias is None or (_static(bias, bias_type) and tuple(bias.shape) == (units,))
+    return filter_ok and bias_ok and output.dtype == kind
+
+
+def fully_connected_rows(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:
+    """XNNPACK reshapes a FULLY_CONNECTED input to [-1, filter dimension 1] (without
+    keep_num_dims): an input that is not whole rows fails its reshape, where the kernel
+    would truncate the batch."""
+    if not op.options_type or op.options.get("keep_num_dims", False):
+        return
+    data, weights = shapes.seen(op, 0), shapes.seen(op, 1)
+    if data is None or weights is None or len(weights) != 2 or weights[1] < 1:
+        return
+    count = math.prod(data)
+    if count % weights[1] == 0 or not xnnpack_takes_fully_connected(
+            shapes.view, op, weights[0]):
+        return
+    yield Defect(op, _tensor(shapes.view, op, 0),
+                 f"the input {_dims(data)} holds {count} element{'s' * (count != 1)}, not "
+                 f"whole rows of the filter's {weights[1]} inputs")
+
+
 def broadcast(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:
     first, second = shapes.seen(op, 0), shapes.seen(op, 1)
     if first is None or second is None or first == second:
@@ -313,7 +373,7 @@ def broadcast(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:
 KINDS: dict[str, Callable[..., Iterator[Defect]]] = {
     "rank": rank, "bias_size": bias_size, "channel_multiple": channel_multiple,
     "element_count": element_count, "reshape_elements": reshape_elements,
-    "broadcast": broadcast,
+    "broadcast": broadcast, "fully_connected_rows": fully_connected_rows,
 }
 
 

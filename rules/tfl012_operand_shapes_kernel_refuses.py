@@ -52,8 +52,10 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     """
     data = load_data_table(DATA)
     for entry, defect in defects(ctx.view, data):
-        yield Violation(f"op{defect.op.index} {defect.op.name}: {defect.text} (LiteRT's "
-                        f"kernel refuses it: {entry['litert_source']})",
+        who = ("ai-edge-litert's default XNNPACK delegate refuses it"
+               if entry.get("by") == "xnnpack" else "LiteRT's kernel refuses it")
+        yield Violation(f"op{defect.op.index} {defect.op.name}: {defect.text} ({who}: "
+                        f"{entry['litert_source']})",
                         at_op(defect.op, defect.tensor),
                         fix="re-export the model; an operand is probably wired to the "
                             "wrong tensor",

@@ -54,6 +54,27 @@ def _bias_input(model: ModelBuilder, count: int) -> ModelBuilder:
     return model
 
 
+def fully_connected_rows(width: int, dtype: str = "FLOAT32", constant_filter=True) -> bytes:
+    """FULLY_CONNECTED of an input [1, width] with a filter [3, 4] and a bias of 3: XNNPACK
+    takes it (FLOAT32, or INT8 with INT32 bias) unless the filter is a graph input."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    quant = {"scale": [0.5], "zero_point": [0]} if dtype == "INT8" else {}
+    x = main.tensor("x", [1, width], dtype, **quant)
+    if constant_filter:
+        w = main.constant("w", np.ones((3, 4), np.int8 if dtype == "INT8" else np.float32),
+                          dtype, **quant)
+    else:
+        w = main.tensor("w", [3, 4], dtype, **quant)
+    bias_quant = {"scale": [0.25], "zero_point": [0]} if dtype == "INT8" else {}
+    b = main.constant("b", np.zeros(3, np.int32 if dtype == "INT8" else np.float32),
+                      "INT32" if dtype == "INT8" else "FLOAT32", **bias_quant)
+    y = main.tensor("y", [max(width // 4, 1), 3], dtype, **quant)
+    main.op("FULLY_CONNECTED", [x, w, b], [y], options=("FullyConnectedOptions", {}))
+    main.inputs, main.outputs = [x] + ([] if constant_filter else [w]), [y]
+    return model.build()
+
+
 def conv(bias: int, static: bool = False) -> bytes:
     """CONV_2D [1, 4, 4, 1] x [1, 3, 3, 1] with a bias of `bias` elements, a constant
     (`static`) or a graph input."""
@@ -145,6 +166,10 @@ CASES = [
      at("FULLY_CONNECTED", tensor="w", tensor_index=1), fully_connected(bias=None)),
     ("fully_connected bias size", fully_connected(bias=2),
      at("FULLY_CONNECTED", tensor="b", tensor_index=2), fully_connected(bias=3)),
+    ("fully_connected rows (XNNPACK)", fully_connected_rows(6),
+     at("FULLY_CONNECTED", tensor="x", tensor_index=0), fully_connected_rows(8)),
+    ("int8 fully_connected rows (XNNPACK)", fully_connected_rows(6, "INT8"),
+     at("FULLY_CONNECTED", tensor="x", tensor_index=0), fully_connected_rows(8, "INT8")),
     ("conv bias size", conv(bias=2), at("CONV_2D", tensor="bias", tensor_index=4),
      conv(bias=1)),
     ("depthwise input rank", depthwise(input_shape=(1, 4, 4)),
@@ -230,7 +255,10 @@ RUNS = [("reshape of a recomputed shape", reshape_of_add((1, 3))),
         # a constant rank-1 bias: XNNPACK takes the node and does not compare the bias
         ("conv with a static bias too long", conv(bias=2, static=True)),
         ("depthwise with a static bias too long",
-         depthwise(filter_shape=(1, 3, 3, 2), bias=3))]
+         depthwise(filter_shape=(1, 3, 3, 2), bias=3)),
+        # a filter XNNPACK does not take as static: the kernel truncates the batch and runs
+        ("fully_connected rows with a graph-input filter",
+         fully_connected_rows(6, constant_filter=False))]
 
 
 @pytest.mark.parametrize("name, model", RUNS, ids=[r[0] for r in RUNS])
