@@ -1,0 +1,267 @@
+"""Operand types a builtin kernel refuses, judged from the file as its Prepare or Eval does.
+
+The facts (which ops, which operand, which types, in the kernel's order, with the kernel
+source) are rules/data/kernel_operand_types.toml. A type is judged only where the file
+fixes it: the type an op's Prepare sees is the file's, except for the outputs of ops
+whose Prepare writes them ([output_type] there, followed in execution order; known
+where the written type is the file's, as the XNNPACK delegate may run the op instead),
+of control-flow, custom and unknown ops, and the inputs of a subgraph another op calls
+(the caller's, copied at its Prepare): those are unknown and skip a check. An op the
+XNNPACK delegate may take by its operands' file types ([xnnpack]) is not judged.
+"""
+from __future__ import annotations
+
+from typing import Iterator, NamedTuple
+
+from tfllint.model import Operator, Tensor
+
+DATA = "kernel_operand_types"
+
+
+class Refusal(NamedTuple):
+    op: Operator
+    tensor: Tensor | None
+    entry: dict  # the [[op]] of the data
+    check: dict  # its [[op.check]] that fails
+    text: str  # e.g. "the bias is INT4 but the input FLOAT32"
+
+
+def _called_subgraphs(view) -> set[int]:
+    return {called for op in view.operators() for called in op.called_subgraphs}
+
+
+def _run_subgraphs(view) -> set[int]:
+    """Subgraph 0, the signatures' subgraphs, and every subgraph those call."""
+    runs = {0} | {signature.subgraph for signature in view.model.signatures}
+    pending = list(runs)
+    while pending:
+        index = pending.pop()
+        if index >= len(view.model.subgraphs):
+            continue
+        for op in view.model.subgraphs[index].operators:
+            for called in set(op.called_subgraphs) - runs:
+                runs.add(called)
+                pending.append(called)
+    return runs & set(range(len(view.model.subgraphs)))
+
+
+def _output_types(op: Operator, types: dict[int, str | None], rule: str | None,
+                  file_types: dict[int, str | None]) -> dict[int, str | None]:
+    """The types `op`'s Prepare leaves on its outputs."""
+    outputs = [index for index in op.outputs if index >= 0]
+    if op.opcode.name == "CUSTOM" or not op.opcode.is_known or op.called_subgraphs \
+            or op.opcode.name.startswith("STABLEHLO_") or rule == "unknown":
+        return {index: None for index in outputs}
+    if rule is None:
+        return {index: file_types[index] for index in outputs}
+    if rule.startswith("in"):
+        slot = int(rule[2:])
+        source = op.inputs[slot] if slot < len(op.inputs) else -1
+        written = types.get(source) if source >= 0 else None
+    else:
+        written = rule
+    # The XNNPACK delegate may run the op instead, leaving the file's type: known only
+    # where the two agree.
+    return {index: written if written == file_types[index] else None for index in outputs}
+
+
+def prepared_types(view, subgraph: int, table: dict,
+                   called: set[int]) -> dict[int, str | None]:
+    """Tensor index -> the type the kernels' Prepare see, or None where it is unknown."""
+    sub = view.model.subgraphs[subgraph]
+    file_types = {tensor.index: None if tensor.dtype.startswith("UNKNOWN(")  # TFL104's
+                  else tensor.dtype for tensor in sub.tensors}
+    types = dict(file_types)
+    if subgraph in called:
+        for index in sub.inputs:
+            types[index] = None
+    for op in sub.operators:
+        types.update(_output_types(op, types, table.get(op.opcode.name), file_types))
+    return types
+
+
+class _Operands:
+    """The op's operands by role ("in0", "out0"): tensor and type (None: absent/unknown)."""
+
+    def __init__(self, view, op: Operator, types: dict[int, str | None]) -> None:
+        self.view, self.op, self.types = view, op, types
+
+    def index(self, role: str) -> int:
+        slots = self.op.inputs if role.startswith("in") else self.op.outputs
+        slot = int(role[2:] if role.startswith("in") else role[3:])
+        return slots[slot] if slot < len(slots) else -1
+
+    def type(self, role: str) -> str | None:
+        index = self.index(role)
+        return self.types.get(index) if index >= 0 else None
+
+    def tensor(self, role: str) -> Tensor | None:
+        index = self.index(role)
+        return self.view.tensor(self.op.subgraph, index) if index >= 0 else None
+
+
+def _matches(operands: _Operands, condition: dict) -> bool | None:
+    """Whether every listed operand has one of its types; None when one is unknown."""
+    verdict = True
+    for role, allowed in condition.items():
+        found = operands.type(role)
+        if found is None:
+            return None
+        verdict = verdict and found in allowed
+    return verdict
+
+
+def _applies(operands: _Operands, check: dict) -> bool:
+    """Whether the kernel reaches the check (its branch conditions hold, all known)."""
+    if "when" in check and _matches(operands, check["when"]) is not True:
+        return False
+    for exception in check.get("unless", ()):
+        if _matches(operands, exception) is not False:
+            return False  # the exception holds, or is unknown
+    return True
+
+
+def _judge(operands: _Operands, entry: dict, check: dict, role: str) -> str | None:
+    """What is wrong with operand `role` (a text), or None when it passes or is unknown."""
+    names = entry["roles"]
+    name = names.get(role) or names.get("each_input", "input") + f" {role[2:]}"
+    found = operands.type(role)
+    if found is None:
+        return None
+    if "same_as" in check:
+        other = operands.type(check["same_as"])
+        if other is None or other == found:
+            return None
+        return f"the {name} is {found} but the {names[check['same_as']]} {other}"
+    if found in check["allowed"]:
+        return None
+    context = " and the ".join(f"{names[r]} {operands.type(r)}"
+                               for r in check.get("when", {}))
+    context = f" with the {context}" if context else ""
+    return f"the {name} is {found}{context} (the kernel takes {_either(check['allowed'])})"
+
+
+def _either(types: list[str]) -> str:
+    return types[0] if len(types) == 1 else ", ".join(types[:-1]) + " or " + types[-1]
+
+
+def _skipped(op: Operator, entry: dict, operands: _Operands) -> bool:
+    for option, values in entry.get("skip_options", {}).items():
+        if str(op.options.get(option, "")) in values:
+            return True
+    if "each_input" in entry["roles"]:  # CONCATENATION of constant scalars: another path
+        first = operands.tensor("in0")
+        if first is None or not first.shape:
+            return True
+    return False
+
+
+def refusals(view, data: dict) -> Iterator[Refusal]:
+    """The first check each op fails, in subgraph and op order."""
+    by_op: dict[str, list[dict]] = {}
+    for entry in data["op"]:
+        for name in entry["ops"]:
+            by_op.setdefault(name, []).append(entry)
+    called = _called_subgraphs(view)
+    for subgraph in sorted(_run_subgraphs(view)):
+        types = prepared_types(view, subgraph, data["output_type"], called)
+        for op in view.model.subgraphs[subgraph].operators:
+            if op.opcode.name not in by_op:
+                continue
+            refusal = _first_refusal(view, op, by_op[op.opcode.name], types,
+                                     data["output_type"], data["xnnpack"])
+            if refusal is not None:
+                yield refusal
+
+
+def _xnnpack_may_take(op: Operator, entry: dict, operands: _Operands,
+                      xnnpack: dict) -> bool:
+    """Whether the XNNPACK delegate may take the op (every data operand of a type it
+    handles, by the file): its builtin kernel's checks then never run."""
+    if op.opcode.name not in xnnpack["ops"]:
+        return False
+    roles = [role for role in entry["roles"] if role not in entry.get("index_roles", ())]
+    if "each_input" in roles:
+        roles = [role for role in roles if role != "each_input"]
+        roles += [f"in{slot}" for slot in range(len(op.inputs))]
+    for role in roles:
+        tensor = operands.tensor(role)
+        if tensor is None or tensor.dtype in xnnpack["types"]:
+            continue
+        quantized = tensor.quantization is not None and bool(tensor.quantization.scale)
+        if not (quantized and tensor.dtype in xnnpack["quantized_types"]):
+            return False
+    if op.opcode.name in xnnpack["filter_bias_ops"]:
+        return not _float_filter_and_bias_differ(operands)
+    return True
+
+
+def _float_filter_and_bias_differ(operands: _Operands) -> bool:
+    """A float filter the file stores (no DEQUANTIZE the delegate could fold into FLOAT16
+    writes it) whose bias has another type, but for a FLOAT32 bias of a FLOAT16 filter:
+    the delegate's CheckFilterAndBiasTypes declines the op."""
+    weights, bias = operands.tensor("in1"), operands.tensor("in2")
+    if weights is None or bias is None or weights.dtype not in ("FLOAT32", "FLOAT16"):
+        return False
+    if operands.view.producer(operands.op.subgraph, operands.index("in1")) is not None:
+        return False
+    return bias.dtype != weights.dtype and (weights.dtype, bias.dtype) != ("FLOAT16",
+                                                                         "FLOAT32")
+
+
+def _first_refusal(view, op: Operator, entries: list[dict], types, table: dict,
+                   xnnpack: dict) -> Refusal | None:
+    operands = _Operands(view, op, types)
+    for entry in entries:
+        if entry.get("special") == "while_body":
+            return _while_body(view, op, entry, types, table)
+        if _skipped(op, entry, operands) or _xnnpack_may_take(op, entry, operands, xnnpack):
+            continue
+        for check in entry["check"]:
+            if not _applies(operands, check):
+                continue
+            roles = ([f"in{slot}" for slot in range(1, len(op.inputs))]
+                     if check["role"] == "each_input" else [check["role"]])
+            for role in roles:
+                text = _judge(operands, entry, check, role)
+                if text is not None:
+                    return Refusal(op, operands.tensor(role), entry, check, text)
+    return None
+
+
+def _while_body(view, op: Operator, entry: dict, types, table: dict) -> Refusal | None:
+    """A WHILE whose body returns, at some position, another type than the one the WHILE
+    passes in there (the body's input takes the WHILE input's type)."""
+    called, subgraphs = op.called_subgraphs, view.model.subgraphs
+    if len(called) != 2 or called[0] == called[1] or max(called) >= len(subgraphs):
+        return None  # TFL009 judges the calls
+    body = subgraphs[called[1]]
+    count = len(op.inputs)
+    if len(body.inputs) != count or len(body.outputs) != count:
+        return None  # TFL009 judges the counts
+    if any(o.opcode.name not in entry["static_ops"] for o in body.operators):
+        return None  # a body tensor may be dynamic: the kernel then skips the check
+    passed = [types.get(index) if index >= 0 else None for index in op.inputs]
+    producers = {index: o for o in body.operators for index in o.outputs}
+    for position, index in enumerate(body.outputs):
+        returned = _body_output_type(body, index, producers, passed, table)
+        if passed[position] is not None and returned is not None \
+                and returned != passed[position]:
+            tensor = view.tensor(op.subgraph, op.inputs[position])
+            text = (f"its body subgraph {body.index} takes input {position} as "
+                    f"{passed[position]} (the WHILE's input {position}) but returns it as "
+                    f"{returned}")
+            return Refusal(op, tensor, entry, entry["check"][0], text)
+    return None
+
+
+def _body_output_type(body, index: int, producers: dict, passed: list, table: dict):
+    if index < 0:
+        return None
+    if index in body.inputs:
+        return passed[body.inputs.index(index)]
+    dtype = body.tensors[index].dtype
+    producer = producers.get(index)
+    if producer is not None and producer.opcode.name in table:
+        return dtype if table[producer.opcode.name] == dtype else None
+    return None if dtype.startswith("UNKNOWN(") else dtype

@@ -1,0 +1,63 @@
+"""TFL011: an op whose input or output types its LiteRT builtin kernel refuses."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from tfllint.analyses.data import load_data_table
+from tfllint.engine.rule import RuleContext, Violation, rule
+
+from ._locations import at_op
+from ._operand_types import DATA, refusals
+
+
+@rule(id="TFL011", name="operand-types-kernel-refuses", severity="error", preview=True,
+      untrusted_severity="error",
+      evidence=("runtime+source: tests/test_operand_types.py (each check's model refused "
+                "by ai-edge-litert 2.3.0, its neighbour run); each check cites the "
+                "kernel line in rules/data/kernel_operand_types.toml"))
+def check(ctx: RuleContext) -> Iterator[Violation]:
+    """An op's operand types that its LiteRT builtin kernel refuses.
+
+    What it finds:
+        Input and output types that the builtin kernel's Prepare (or Eval) rejects,
+        judged in the kernel's own order and branches: CONV_2D, DEPTHWISE_CONV_2D and
+        TRANSPOSE_CONV input, filter, bias and output types (an INT32 bias for an
+        8-bit input, INT64 or INT32 for INT16, the input's own type for FLOAT32);
+        FULLY_CONNECTED by its filter's type (a FLOAT32 input with an 8-, 4- or 2-bit
+        filter is hybrid and needs a FLOAT32 output and bias); DEQUANTIZE input types;
+        pooling, activation, PAD and CONCATENATION outputs of another type than their
+        input; ADD, SUB and MUL inputs of two types; a WHILE body that returns another
+        type than it takes. A type is judged where the file fixes it: an op whose Prepare
+        sets its output's type (ADD, DEQUANTIZE, the comparisons, ...) passes on the file's
+        type only where the two agree, and the inputs of a subgraph another op calls and
+        the outputs of control-flow and custom ops are not judged. Nor is an op that the
+        XNNPACK delegate, applied first by default, may take by its operands' file types
+        (FLOAT16 and FLOAT32, quantized 8-, 4- and 2-bit): it never reaches the kernel's
+        checks, and may run. The facts per op, with the kernel line of each check, are
+        rules/data/kernel_operand_types.toml.
+
+    Why it matters:
+        LiteRT refuses the model when it allocates tensors ("Node number N (CONV_2D)
+        failed to prepare") or when it first runs it: the XNNPACK delegate leaves ops
+        with these types to the builtin kernel, which refuses them. The app cannot load
+        the model.
+
+    Example:
+        op12 CONV_2D: the bias is INT4 but the input FLOAT32: LiteRT refuses it
+        (tflite/kernels/conv.cc:419 Prepare).
+
+    How to fix:
+        The file was edited or produced by a broken converter: re-export it with the
+        types the op's kernel takes.
+    """
+    data = load_data_table(DATA)
+    for found in refusals(ctx.view, data):
+        entry, op = found.entry, found.op
+        source = f"tflite/kernels/{entry['kernel']}:{found.check['line']} " \
+                 f"{found.check.get('function', entry['function'])}"
+        yield Violation(f"op{op.index} {op.opcode.name}: {found.text}: LiteRT refuses it "
+                        f"({source})",
+                        at_op(op, found.tensor),
+                        fix="re-export the model with the types the op's kernel takes",
+                        cause=f"{op.opcode.name}:{found.check['line']}:{op.subgraph}:"
+                              f"{op.index}")
