@@ -6,21 +6,31 @@ there, each yielding Defect(op, tensor, text) for one op.
 
 The runtime recomputes the shape of every tensor an op writes in that op's Prepare, so the
 shape a kernel sees for such a tensor is that op's result, not necessarily the file's.
-`Shapes.seen` gives a tensor's shape only where it is certain: a constant, a graph input of
-the entry subgraph whose shape_signature has no -1, a tensor no op writes, or a tensor an
-earlier op of a kind in [propagate] writes: that op's shape computation (as its Prepare
-does it, and XNNPACK's reshape alike) run on known input shapes, whatever the file says
-(DEQUANTIZE's only when it equals the file's). Everywhere else it is None and no check
-judges the op.
+`Shapes` knows a tensor's shape only where it is certain: a constant, a graph input of the
+entry subgraph whose shape_signature has no -1, a tensor no op writes, or a tensor an
+earlier op of a kind in [propagate] writes, recomputed from known input shapes whatever
+the file says (DEQUANTIZE's only when it equals the file's). Everywhere else it is
+unknown and no check judges the op.
+
+ai-edge-litert applies XNNPACK by default, and for convolutions and pools XNNPACK's
+reshape and the kernel's Prepare can differ (a window larger than the input: the kernel
+gives an empty output, XNNPACK one row or a refusal). Such an op's output is a set of
+alternatives, one per path, REFUSED where that path refuses the model; a check reports an
+op only when it refuses under every combination of its inputs' alternatives (those
+already REFUSED count as refused).
 """
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Callable, Iterator, NamedTuple
 
 from tfllint.model import Operator, Tensor
 
 DATA = "kernel_operand_shapes"
+REFUSED = "refused"  # an alternative on which an earlier op already refuses the model
+MAX_ALTERNATIVES = 8
+MAX_POOLING_SIZE = 1 << 16  # past it XNNPACK's indirection buffer may not be allocated
 
 
 class Defect(NamedTuple):
@@ -61,6 +71,37 @@ def _out_size(padding, size: int, filter_size: int, stride: int,
     return value if 0 <= value <= 2**31 - 1 else None
 
 
+def _xnnpack_out_size(padding, size: int, filter_size: int, stride: int,
+                      dilation: int, convolution: bool) -> int | str | None:
+    """XNNPACK's output size (google/XNNPACK src/operators/convolution-nhwc.c,
+    max-pooling-nhwc.c, average-pooling-nhwc.c reshape): SAME divide_round_up(size,
+    stride); VALID xnn_compute_convolution_output_dimension, doz(size, effective) / stride
+    + 1, where a convolution first refuses a kernel larger than the padded input. REFUSED
+    for an input of size 0, None for parameters it is not judged on."""
+    if filter_size < 1 or stride < 1 or dilation < 1 or size < 0:
+        return None
+    if size == 0:
+        return REFUSED  # "input dimensions must be non-zero"
+    effective = (filter_size - 1) * dilation + 1
+    if padding == "SAME":
+        return -(-size // stride)
+    if padding != "VALID":
+        return None
+    if convolution and size < effective:
+        return REFUSED  # "the padded input ... is smaller than the effective kernel"
+    return max(size - effective, 0) // stride + 1
+
+
+class _Fixed:
+    """The shapes of one combination of an op's input alternatives, as checks read them."""
+
+    def __init__(self, view, values: tuple) -> None:
+        self.view, self.values = view, values
+
+    def seen(self, op: Operator, slot: int) -> Shape | None:
+        return self.values[slot] if slot < len(self.values) else None
+
+
 class Shapes:
     """The shapes the kernels of one model see, where the file fixes them."""
 
@@ -68,10 +109,11 @@ class Shapes:
         self.view = view
         self.kinds = {op: kind for kind, ops in propagate.items() for op in ops}
         self.entries = {0} | {s.subgraph for s in view.model.signatures}
-        self.cache: dict[tuple[int, int], Shape | None] = {}
+        self.cache: dict[tuple[int, int], frozenset | None] = {}
 
-    def seen(self, op: Operator, slot: int) -> Shape | None:
-        """The shape op's kernel sees for its input `slot`, or None when not certain."""
+    def alternatives(self, op: Operator, slot: int) -> frozenset | None:
+        """The shapes op's kernel may see for its input `slot` (REFUSED among them where
+        an earlier op refuses on that path), or None when not known."""
         if slot >= len(op.inputs) or op.inputs[slot] < 0:
             return None
         index = op.inputs[slot]
@@ -80,14 +122,33 @@ class Shapes:
             return None  # read before written: TFL002's concern, not judged here
         return self.shape(op.subgraph, index)
 
-    def shape(self, subgraph: int, index: int) -> Shape | None:
+    def combinations(self, op: Operator) -> list[_Fixed]:
+        """Every combination of the op's input alternatives (None for an absent or
+        unknown input), or one of all None when there are too many."""
+        options = []
+        for slot in range(len(op.inputs)):
+            alternatives = self.alternatives(op, slot)
+            options.append(tuple(alternatives) if alternatives else (None,))
+        if math.prod(len(o) for o in options) > MAX_ALTERNATIVES:
+            options = [(None,)] * len(op.inputs)
+        return [_Fixed(self.view, values) for values in itertools.product(*options)]
+
+    def seen(self, op: Operator, slot: int) -> Shape | None:
+        """The one shape op's kernel sees for input `slot`, or None."""
+        alternatives = self.alternatives(op, slot)
+        if alternatives is None or len(alternatives) != 1:
+            return None
+        [shape] = alternatives
+        return None if shape is REFUSED else shape
+
+    def shape(self, subgraph: int, index: int) -> frozenset | None:
         key = (subgraph, index)
         if key not in self.cache:
             self.cache[key] = None  # a cycle gives up
             self.cache[key] = self._shape(subgraph, index)
         return self.cache[key]
 
-    def _shape(self, subgraph: int, index: int) -> Shape | None:
+    def _shape(self, subgraph: int, index: int) -> frozenset | None:
         view = self.view
         tensor = view.tensor(subgraph, index)
         if not tensor.shape and not tensor.has_rank and not tensor.is_constant:
@@ -98,58 +159,102 @@ class Shapes:
         if producer is None:
             if view.is_input(subgraph, index) and subgraph not in self.entries:
                 return None  # a called subgraph's input: its caller sizes it
-            return tuple(tensor.shape)
+            return frozenset({tuple(tensor.shape)})
         if producer.outputs[:1] != (index,) or producer.name not in self.kinds:
             return None
-        computed = self._computed(producer)
-        if self.kinds[producer.name] == "copy_as_filed" and computed != tuple(tensor.shape):
+        results: set = set()
+        for combination in self.combinations(producer):
+            if REFUSED in combination.values:
+                results.add(REFUSED)
+                continue
+            computed = self._computed(producer, combination)
+            if computed is None:
+                return None
+            results |= computed
+        filed = {tuple(tensor.shape)}
+        if self.kinds[producer.name] == "copy_as_filed" and results != filed:
             return None  # XNNPACK may take the file's shape (quasi-static weights)
-        return computed
+        return frozenset(results) if 0 < len(results) <= MAX_ALTERNATIVES else None
 
-    def _computed(self, op: Operator) -> Shape | None:
+    def _computed(self, op: Operator, inputs: _Fixed) -> set | None:
+        """The output's alternatives for one combination of input shapes, or None."""
         kind = self.kinds[op.name]
-        first = self.seen(op, 0)
+        first = inputs.seen(op, 0)
         if first is None:
             return None
         if kind in ("copy", "copy_as_filed"):
-            return first
+            return {first}
         if kind == "reshape":
-            new_shape = _new_shape(self, op)
-            resolved = None if new_shape is None else _resolve(first, new_shape)
-            return None if resolved is None or math.prod(resolved) != math.prod(first) \
-                else resolved
+            new_shape = _new_shape(inputs, op)
+            if new_shape is None:
+                return None
+            resolved = _resolve(first, new_shape)
+            if resolved is None or math.prod(resolved) != math.prod(first):
+                return {REFUSED}
+            return {resolved}
         if kind == "pad":
-            return self._padded(op, first)
+            padded = self._padded(op, first)
+            return None if padded is None else {padded}
         if kind == "fully_connected":
-            return self._fully_connected(op, first)
+            output = self._fully_connected(op, first, inputs.seen(op, 1))
+            return None if output is None else {output}
         if kind == "broadcast":
-            second = self.seen(op, 1)
+            second = inputs.seen(op, 1)
             if second is None:
                 return None
-            return first if first == second else broadcast_shape(first, second)
-        if len(first) != 4 or min(first) < 1 or not op.options_type:
+            output = first if first == second else broadcast_shape(first, second)
+            return {REFUSED} if output is None else {output}
+        return self._windowed(op, kind, first, inputs.seen(op, 1))
+
+    def _windowed(self, op: Operator, kind: str, first: Shape,
+                  weights: Shape | None) -> set | None:
+        """CONV_2D, DEPTHWISE_CONV_2D and the pools: the kernel's output (conv.cc and
+        depthwise_conv.cc Prepare: ComputePaddingHeightWidthChecked, refusing where it
+        fails; pooling.cc GenericPrepare: ComputePaddingHeightWidth, which leaves 0 where
+        it fails) and, where XNNPACK may take the node, XNNPACK's."""
+        if len(first) != 4 or min(first) < 0 or not op.options_type:
             return None
         options = op.options
+        strides = (options.get("stride_h", 0), options.get("stride_w", 0))
+        padding = options.get("padding")
         if kind == "pool":
             window = (options.get("filter_height", 0), options.get("filter_width", 0))
             channels, dilation = first[3], (1, 1)
-            if window[0] > first[1] or window[1] > first[2]:
-                return None  # a window past the input: XNNPACK and the kernel part ways
         else:
-            weights = self.seen(op, 1)
             if weights is None or len(weights) != 4:
                 return None
             window = weights[1:3]
             channels = weights[0] if kind == "conv" else weights[3]
             dilation = (options.get("dilation_h_factor", 1),
                         options.get("dilation_w_factor", 1))
-        height, width = (_out_size(options.get("padding"), first[1 + axis], window[axis],
-                                   options.get(("stride_h", "stride_w")[axis], 0),
-                                   dilation[axis]) for axis in (0, 1))
-        if not height or not width:
-            return None  # refused, or empty: the kernel and XNNPACK part ways
-        return (first[0], height, width, channels)
-
+        if min(strides) < 1 or min(dilation) < 1:
+            return None  # TFL009 judges these
+        sizes = [_out_size(padding, first[1 + axis], window[axis], strides[axis],
+                           dilation[axis]) for axis in (0, 1)]
+        if kind == "pool":
+            # width first: where it fails both stay 0, where the height fails it stays 0
+            width = sizes[1] if sizes[1] is not None else 0
+            height = sizes[0] if sizes[1] is not None and sizes[0] is not None else 0
+            results: set = {(first[0], height, width, channels)}
+            # xnnpack_delegate.cc CheckPoolingParams: filter > 0, stride <= filter
+            xnnpack = op.name != "L2_POOL_2D" and min(window) >= 1 and \
+                all(s <= w for s, w in zip(strides, window))
+            if xnnpack and window[0] * window[1] > MAX_POOLING_SIZE:
+                return None
+        else:
+            if min(first[1:]) < 1 or None in sizes:
+                results = {REFUSED}  # TFL009's conv_dims, or ComputeOutSizeChecked fails
+            else:
+                results = {(first[0], sizes[0], sizes[1], channels)}
+            xnnpack = True
+        if xnnpack:
+            other = [_xnnpack_out_size(padding, first[1 + axis], window[axis],
+                                       strides[axis], dilation[axis], kind != "pool")
+                     for axis in (0, 1)]
+            if None in other:
+                return None
+            results.add(REFUSED if REFUSED in other else (first[0], *other, channels))
+        return results
 
     def _padded(self, op: Operator, first: Shape) -> Shape | None:
         """pad.cc ResizeOutputTensor: each dimension plus its constant paddings."""
@@ -163,11 +268,11 @@ class Shapes:
         flat = [int(v) for v in values.reshape(-1)]
         return tuple(size + flat[2 * i] + flat[2 * i + 1] for i, size in enumerate(first))
 
-    def _fully_connected(self, op: Operator, first: Shape) -> Shape | None:
+    @staticmethod
+    def _fully_connected(op: Operator, first: Shape, weights: Shape | None) -> Shape | None:
         """fully_connected.cc PrepareImpl / UpdateOutputSize: [input elements / filter
         dimension 1, filter dimension 0], or with keep_num_dims the input's shape with
         the last dimension the filter's dimension 0."""
-        weights = self.seen(op, 1)
         if weights is None or len(weights) != 2 or weights[1] < 1 or not first or \
                 op.options.get("weights_format", "DEFAULT") != "DEFAULT":
             return None
@@ -377,6 +482,59 @@ KINDS: dict[str, Callable[..., Iterator[Defect]]] = {
 }
 
 
+def _judged(shapes: Shapes, op: Operator, check: dict) -> Defect | None:
+    """The op's defect when the check refuses it under every combination of its inputs'
+    alternatives that an earlier op does not already refuse (and under at least one)."""
+    function = KINDS[check["kind"]]
+    first = None
+    for combination in shapes.combinations(op):
+        if REFUSED in combination.values:
+            continue
+        defect = next(iter(function(combination, op, check)), None)
+        if defect is None:
+            return None
+        first = first or defect
+    return first
+
+
+def _as_filed(shapes: Shapes, subgraph: int, index: int) -> bool:
+    alternatives = shapes.shape(subgraph, index)
+    return alternatives == {tuple(shapes.view.tensor(subgraph, index).shape)}
+
+
+def _shown(alternatives) -> str:
+    shown = sorted(_dims(a) for a in alternatives if a is not REFUSED)
+    return " or ".join(shown) if shown else "nothing (it refuses)"
+
+
+def origin(shapes: Shapes, op: Operator) -> str | None:
+    """Where the shapes the runtime computes first part from the file's, for an op whose
+    inputs they reach: the earliest op upstream whose inputs are as filed but whose output
+    is not, e.g. "op0 CONV_2D, whose output the runtime computes as [1, 1, 16, 8], not the
+    file's [1, 16, 16, 8]"."""
+    view, seen = shapes.view, set()
+    pending = [index for index in op.inputs
+               if index >= 0 and shapes.shape(op.subgraph, index) is not None]
+    while pending:
+        index = pending.pop(0)
+        if index in seen or _as_filed(shapes, op.subgraph, index):
+            continue
+        seen.add(index)
+        producer = view.producer(op.subgraph, index)
+        if producer is None:
+            continue
+        upstream = [i for i in producer.inputs if i >= 0 and
+                    shapes.shape(op.subgraph, i) is not None and
+                    not _as_filed(shapes, op.subgraph, i)]
+        if not upstream:
+            tensor = view.tensor(op.subgraph, index)
+            return (f"op{producer.index} {producer.name}, whose output the runtime "
+                    f"computes as {_shown(shapes.shape(op.subgraph, index))}, not the file's "
+                    f"{_dims(tensor.shape)}")
+        pending[:0] = upstream
+    return None
+
+
 def defects(view, data: dict) -> Iterator[tuple[dict, Defect]]:
     """(check, defect), at most one per op (the first check, in the data's order, that
     refuses it), for the ops of the subgraphs the model can run."""
@@ -384,12 +542,15 @@ def defects(view, data: dict) -> Iterator[tuple[dict, Defect]]:
     runnable = set(view.reachable_subgraphs) | {s.subgraph for s in view.model.signatures}
     found: set[tuple[int, int]] = set()
     for check in data["check"]:
-        function = KINDS[check["kind"]]
         for op in view.operators():
             key = (op.subgraph, op.index)
             if op.name not in check["ops"] or op.subgraph not in runnable or key in found:
                 continue
-            for defect in function(shapes, op, check):
+            defect = _judged(shapes, op, check)
+            if defect is not None:
                 found.add(key)
+                source = origin(shapes, op)
+                if source is not None:
+                    defect = defect._replace(
+                        text=f"{defect.text}; the shapes part from the file's at {source}")
                 yield check, defect
-                break

@@ -24,16 +24,21 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         Ops whose operands have shapes LiteRT's kernel rejects when the interpreter
         allocates its tensors: a FULLY_CONNECTED filter that is not rank 2, or a bias
         whose element count is not the filter's output units; a CONV_2D or
-        DEPTHWISE_CONV_2D bias that does not match the filter's output channels; a
-        DEPTHWISE_CONV_2D input or filter that is not rank 4, or whose filter output
+        DEPTHWISE_CONV_2D bias that does not match the filter's output channels (where
+        XNNPACK declines the node: it takes a constant rank-1 bias without comparing it);
+        a DEPTHWISE_CONV_2D input or filter that is not rank 4, or whose filter output
         channels are not a multiple of the input's channels; a pooling input that is not
         rank 4; a READ_VARIABLE resource id that is not one element; a RESHAPE whose new
         shape does not hold the input's element count; ADD, SUB or MUL inputs that do not
-        broadcast. Only shapes the kernel is certain to see are judged: constants, graph
-        inputs without -1 in their shape_signature, tensors no op writes, and tensors an
-        earlier op computes (copy-shape ops, convolutions, pools, broadcasts) exactly as
-        the file gives them. The facts per op are rules/data/kernel_operand_shapes.toml,
-        with the kernel source of each.
+        broadcast; and, where ai-edge-litert's default XNNPACK delegate takes the node, a
+        FULLY_CONNECTED input that is not whole rows of the filter. Shapes are the ones
+        the kernel sees: constants, graph inputs without -1 in their shape_signature,
+        tensors no op writes, and tensors an earlier op computes (copy-shape ops,
+        convolutions, pools, broadcasts, FULLY_CONNECTED, RESHAPE, PAD) recomputed as
+        its Prepare (or XNNPACK's reshape, where the two differ: a finding needs both to
+        refuse) does, whatever the file says; the message names the op where the
+        computed shapes part from the file's. The facts per op are
+        rules/data/kernel_operand_shapes.toml, with the kernel source of each.
 
     Why it matters:
         The runtime refuses the model when it prepares the graph ("Node number N

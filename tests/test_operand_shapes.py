@@ -144,6 +144,31 @@ def conv_then_add(bias_shape) -> bytes:
     return model.build()
 
 
+def windowed_then_reshape(op: str, stride_h: int = 1, filter_h: int = 2,
+                          input_shape=(1, 4, 4, 1), padding: int = 0) -> bytes:
+    """CONV_2D (a 2x2 filter of 1 output channel) or MAX_POOL_2D (filter_h x 2) over an
+    input of 4x4, its output [1, 4, 4, 1] in the file as SAME with stride 1 gives it, then
+    RESHAPE to [1, 16]: fine unless the op's options make Prepare compute another size."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    x = main.tensor("x", list(input_shape))
+    h = main.tensor("h", [1, 4, 4, 1])
+    if op == "CONV_2D":
+        w = main.constant("w", np.ones((1, 2, 2, 1), np.float32))
+        b = main.constant("b", np.zeros(1, np.float32))
+        main.op("CONV_2D", [x, w, b], [h], options=("Conv2DOptions", {
+            "padding": padding, "stride_w": 1, "stride_h": stride_h}))
+    else:
+        main.op("MAX_POOL_2D", [x], [h], options=("Pool2DOptions", {
+            "padding": padding, "stride_w": 1, "stride_h": stride_h, "filter_width": 2,
+            "filter_height": filter_h}))
+    shape = main.constant("shape", _ints([1, 16]), "INT32")
+    y = main.tensor("y", [1, 16])
+    main.op("RESHAPE", [h, shape], [y])
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
 def reshape_of_add(file_shape) -> bytes:
     """ADD of two [1, 4] inputs (Prepare gives [1, 4]) whose output the file gives as
     `file_shape`, then RESHAPE to [2, 2]: the file's shape is not the one the kernel
@@ -192,6 +217,18 @@ CASES = [
      at("RESHAPE", tensor="x", tensor_index=0), reshape([-1, 2], input_shape=(1, 4))),
     ("add broadcast", add((1, 4), (1, 3)), at("ADD"), add((1, 4), (1, 1))),
     ("add of a conv output", conv_then_add((3,)), at("ADD", index=1), conv_then_add((2,))),
+    # Prepare recomputes the op's output: a stride past the input leaves one row
+    ("reshape after a conv of a huge stride", windowed_then_reshape("CONV_2D", 1 << 30),
+     at("RESHAPE", index=1, tensor="h", tensor_index=1), windowed_then_reshape("CONV_2D")),
+    # a pool filter of -1: XNNPACK declines the node, the kernel gives an empty output
+    ("reshape after a pool of filter -1", windowed_then_reshape("MAX_POOL_2D", filter_h=-1),
+     at("RESHAPE", index=1, tensor="h", tensor_index=1),
+     windowed_then_reshape("MAX_POOL_2D")),
+    # a VALID window taller than the input: the kernel gives 0 rows, XNNPACK 1: both refuse
+    ("reshape after a pool taller than its input",
+     windowed_then_reshape("MAX_POOL_2D", input_shape=(1, 1, 4, 1), padding=1),
+     at("RESHAPE", index=1, tensor="h", tensor_index=1),
+     windowed_then_reshape("MAX_POOL_2D", filter_h=1, input_shape=(1, 4, 4, 1))),
 ]
 
 
