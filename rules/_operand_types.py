@@ -180,6 +180,12 @@ def _xnnpack_may_take(op: Operator, entry: dict, operands: _Operands,
     handles, by the file): its builtin kernel's checks then never run."""
     if op.opcode.name not in xnnpack["ops"]:
         return False
+    for role, required in entry.get("xnnpack_requires", {}).items():
+        tensor = operands.tensor(role)
+        if tensor is not None and tensor.dtype not in required:
+            return False
+    quantized_types = xnnpack["filter_quantized_types" if op.opcode.name in
+                               xnnpack["filter_ops"] else "quantized_types"]
     roles = [role for role in entry["roles"] if role not in entry.get("index_roles", ())]
     if "each_input" in roles:
         roles = [role for role in roles if role != "each_input"]
@@ -189,7 +195,7 @@ def _xnnpack_may_take(op: Operator, entry: dict, operands: _Operands,
         if tensor is None or tensor.dtype in xnnpack["types"]:
             continue
         quantized = tensor.quantization is not None and bool(tensor.quantization.scale)
-        if not (quantized and tensor.dtype in xnnpack["quantized_types"]):
+        if not (quantized and tensor.dtype in quantized_types):
             return False
     if op.opcode.name in xnnpack["filter_bias_ops"]:
         return not _float_filter_and_bias_differ(operands)

@@ -19,21 +19,23 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     """An op's operand types that its LiteRT builtin kernel refuses.
 
     What it finds:
-        Input and output types that the builtin kernel's Prepare (or Eval) rejects,
-        judged in the kernel's own order and branches: CONV_2D, DEPTHWISE_CONV_2D and
-        TRANSPOSE_CONV input, filter, bias and output types (an INT32 bias for an
-        8-bit input, INT64 or INT32 for INT16, the input's own type for FLOAT32);
-        FULLY_CONNECTED by its filter's type (a FLOAT32 input with an 8-, 4- or 2-bit
-        filter is hybrid and needs a FLOAT32 output and bias); DEQUANTIZE input types;
-        pooling, activation, PAD and CONCATENATION outputs of another type than their
-        input; ADD, SUB and MUL inputs of two types; a WHILE body that returns another
-        type than it takes. A type is judged where the file fixes it: an op whose Prepare
-        sets its output's type (ADD, DEQUANTIZE, the comparisons, ...) passes on the file's
-        type only where the two agree, and the inputs of a subgraph another op calls and
-        the outputs of control-flow and custom ops are not judged. Nor is an op that the
-        XNNPACK delegate, applied first by default, may take by its operands' file types
-        (FLOAT16 and FLOAT32, quantized 8-, 4- and 2-bit): it never reaches the kernel's
-        checks, and may run. The facts per op, with the kernel line of each check, are
+        Input and output types that the builtin kernel's Prepare (or Eval) rejects, judged
+        in the kernel's own order and branches: CONV_2D, DEPTHWISE_CONV_2D and
+        TRANSPOSE_CONV input, filter, bias and output types (an INT32 bias for an 8-bit
+        input; for INT16, INT64 or INT32, and INT64 alone in DEPTHWISE_CONV_2D; the input's
+        own type for FLOAT32); FULLY_CONNECTED by its filter's type (a FLOAT32 input with an
+        8-, 4- or 2-bit filter is hybrid and needs a FLOAT32 output and bias); DEQUANTIZE
+        input types; pooling, activation, PAD and CONCATENATION outputs of another type than
+        their input; ADD, SUB and MUL inputs of two types; QUANTIZE input and output pairs;
+        a reduction's axis that is not INT32 (REDUCE_ANY and REDUCE_ALL: an input not BOOL);
+        a WHILE body that returns another type than it takes. A type is judged where the
+        file fixes it: an op whose Prepare sets its output's type (ADD, DEQUANTIZE, the
+        comparisons, ...) passes on the file's type only where the two agree, and the inputs
+        of a subgraph another op calls and the outputs of control-flow and custom ops are
+        not judged. Nor is an op that the XNNPACK delegate, applied first by default, may
+        take by its operands' file types (FLOAT16, FLOAT32, quantized INT8 and UINT8; for a
+        filter or bias also 4-, 2-bit and INT32): it never reaches the kernel's checks, and
+        may run. The facts per op, with the kernel line of each check, are
         rules/data/kernel_operand_types.toml.
 
     Why it matters:

@@ -179,6 +179,33 @@ def pad(op: str = "PAD", out="FLOAT32", value="FLOAT32") -> bytes:
     return model.build()
 
 
+def quantize(x="FLOAT32", y="INT8") -> bytes:
+    """QUANTIZE of x [1, 4] to y, both with quantization parameters (the kernel needs
+    them on the output)."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    quant = dict(scale=[0.5], zero_point=[0])
+    xi = main.tensor("x", [1, 4], x, **(quant if x != "FLOAT32" else {}))
+    yi = main.tensor("y", [1, 4], y, **quant)
+    main.op("QUANTIZE", [xi], [yi])
+    main.inputs, main.outputs = [xi], [yi]
+    return model.build()
+
+
+def reduction(op: str = "MEAN", x="FLOAT32", axis="INT32") -> bytes:
+    """`op` of x [2, 3] over the constant axis [1] stored as `axis`, keep_dims false."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    xi = main.tensor("x", [2, 3], x)
+    dtypes = {"INT32": np.int32, "INT64": np.int64, "INT16": np.int16}
+    values = np.asarray([1], dtypes[axis])
+    ai = main.constant("axis", values, axis)
+    yi = main.tensor("y", [2], x)
+    main.op(op, [xi, ai], [yi], options=("ReducerOptions", {"keep_dims": False}))
+    main.inputs, main.outputs = [xi], [yi]
+    return model.build()
+
+
 def while_loop(second_input: str = "v") -> bytes:
     """WHILE over (i INT32, v FLOAT32 [1, 4]) whose body returns (i + 1, tanh(v)); the
     WHILE's second input is v, or i again ("i": the body gets an INT32 where it returns
@@ -311,6 +338,23 @@ CASES = [
     ("pad output type", pad(out="INT32"), at("PAD", "y", 2), pad()),
     ("padv2 constant value type", pad("PADV2", value="INT32"), at("PADV2", "value", 2),
      pad("PADV2")),
+    ("quantize float output type", quantize(y="INT32"), at("QUANTIZE", "y", 1),
+     quantize()),
+    ("quantize int16 output type", quantize(x="INT16", y="UINT8"), at("QUANTIZE", "y", 1),
+     quantize(x="INT16", y="INT8")),
+    ("quantize int32 output type", quantize(x="INT32", y="INT32"), at("QUANTIZE", "y", 1),
+     quantize(x="INT32", y="INT16")),
+    ("quantize input type", quantize(x="INT64"), at("QUANTIZE", "x", 0),
+     quantize(x="UINT8")),
+    ("requantize output type", quantize(x="INT8", y="INT32"), at("QUANTIZE", "y", 1),
+     quantize(x="INT8", y="INT16")),
+    ("mean axis type", reduction(axis="INT64"), at("MEAN", "axis", 1), reduction()),
+    ("reduce_max axis type", reduction("REDUCE_MAX", axis="INT16"),
+     at("REDUCE_MAX", "axis", 1), reduction("REDUCE_MAX")),
+    ("reduce_any input type", reduction("REDUCE_ANY", x="FLOAT32"),
+     at("REDUCE_ANY", "x", 0), reduction("REDUCE_ANY", x="BOOL")),
+    ("reduce_all axis type", reduction("REDUCE_ALL", x="BOOL", axis="INT64"),
+     at("REDUCE_ALL", "axis", 1), reduction("REDUCE_ALL", x="BOOL")),
     ("while body returns another type", while_loop("i"), at("WHILE", "i", 0),
      while_loop()),
 ]
