@@ -192,6 +192,12 @@ class Shapes:
             if resolved is None or math.prod(resolved) != math.prod(first):
                 return {REFUSED}
             return {resolved}
+        if kind == "resize":
+            return self._resized(op, first)
+        if kind == "reduce":
+            return self._reduced(op, first)
+        if kind == "concatenation":
+            return self._concatenated(op, inputs)
         if kind == "pad":
             padded = self._padded(op, first)
             return None if padded is None else {padded}
@@ -255,6 +261,58 @@ class Shapes:
                 return None
             results.add(REFUSED if REFUSED in other else (first[0], *other, channels))
         return results
+
+    def _resized(self, op: Operator, first: Shape) -> set | None:
+        """resize_bilinear.cc / resize_nearest_neighbor.cc ResizeOutputTensor: [batch,
+        size[0], size[1], channels] from a constant INT32 size [2] of positive values."""
+        size = _tensor(self.view, op, 1)
+        if len(first) != 4 or size is None or not size.is_constant or \
+                size.dtype != "INT32" or tuple(size.shape) != (2,):
+            return None
+        values = self.view.tensor_data(size)
+        if values is None or min(int(v) for v in values) < 1:
+            return None
+        return {(first[0], int(values[0]), int(values[1]), first[3])}
+
+    def _reduced(self, op: Operator, first: Shape) -> set | None:
+        """reduce.cc GetOutputShape: the constant INT32 axes resolved (negative ones plus
+        the rank, repeats once), kept as 1 with keep_dims, else dropped; a scalar stays
+        a scalar."""
+        axis = _tensor(self.view, op, 1)
+        if axis is None or not axis.is_constant or axis.dtype != "INT32" or \
+                not op.options_type:
+            return None
+        values = self.view.tensor_data(axis)
+        if values is None:
+            return None
+        rank = len(first)
+        if rank == 0:
+            return {()}
+        resolved = {int(v) + rank if int(v) < 0 else int(v) for v in values.reshape(-1)}
+        if any(not 0 <= value < rank for value in resolved):
+            return None  # TFL009's axis check
+        if op.options.get("keep_dims", False):
+            return {tuple(1 if i in resolved else d for i, d in enumerate(first))}
+        return {tuple(d for i, d in enumerate(first) if i not in resolved)}
+
+    @staticmethod
+    def _concatenated(op: Operator, inputs: _Fixed) -> set | None:
+        """concatenation.cc Prepare: inputs of one rank whose dimensions agree except
+        the axis, summed along it (refused otherwise)."""
+        shapes = [inputs.seen(op, slot) for slot in range(len(op.inputs))]
+        if None in shapes or not op.options_type or not shapes[0]:
+            return None
+        rank = len(shapes[0])
+        axis = op.options.get("axis", 0)
+        axis = axis + rank if axis < 0 else axis
+        if not 0 <= axis < rank:
+            return None  # TFL009's axis check
+        if any(len(shape) != rank or any(d != e for i, (d, e) in
+                                         enumerate(zip(shape, shapes[0])) if i != axis)
+               for shape in shapes):
+            return {REFUSED}
+        total = sum(shape[axis] for shape in shapes)
+        return {(*shapes[0][:axis], total, *shapes[0][axis + 1:])}
 
     def _padded(self, op: Operator, first: Shape) -> Shape | None:
         """pad.cc ResizeOutputTensor: each dimension plus its constant paddings."""
@@ -528,9 +586,9 @@ def origin(shapes: Shapes, op: Operator) -> str | None:
                     not _as_filed(shapes, op.subgraph, i)]
         if not upstream:
             tensor = view.tensor(op.subgraph, index)
+            computed = _shown(shapes.shape(op.subgraph, index))
             return (f"op{producer.index} {producer.name}, whose output the runtime "
-                    f"computes as {_shown(shapes.shape(op.subgraph, index))}, not the file's "
-                    f"{_dims(tensor.shape)}")
+                    f"computes as {computed}, not the file's {_dims(tensor.shape)}")
         pending[:0] = upstream
     return None
 

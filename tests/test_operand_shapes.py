@@ -169,6 +169,25 @@ def windowed_then_reshape(op: str, stride_h: int = 1, filter_h: int = 2,
     return model.build()
 
 
+def mean_sub_mul(width: int) -> bytes:
+    """x [1, 8] -> MEAN over axis 1 with keep_dims ([1, 1]) -> SUB from a constant of
+    `width` ([1, width], the file says [1, 8]) -> MUL by a constant [8]."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    x = main.tensor("x", [1, 8])
+    axis = main.constant("axis", _ints([1]), "INT32")
+    m = main.tensor("m", [1, 1])
+    main.op("MEAN", [x, axis], [m], options=("ReducerOptions", {"keep_dims": True}))
+    c = main.constant("c", np.ones(width, np.float32))
+    d = main.tensor("d", [1, 8])
+    main.op("SUB", [c, m], [d], options=("SubOptions", {}))
+    k = main.constant("k", np.ones(8, np.float32))
+    y = main.tensor("y", [1, 8])
+    main.op("MUL", [d, k], [y], options=("MulOptions", {}))
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
 def reshape_of_add(file_shape) -> bytes:
     """ADD of two [1, 4] inputs (Prepare gives [1, 4]) whose output the file gives as
     `file_shape`, then RESHAPE to [2, 2]: the file's shape is not the one the kernel
@@ -224,6 +243,8 @@ CASES = [
     ("reshape after a pool of filter -1", windowed_then_reshape("MAX_POOL_2D", filter_h=-1),
      at("RESHAPE", index=1, tensor="h", tensor_index=1),
      windowed_then_reshape("MAX_POOL_2D")),
+    # MEAN's and SUB's outputs as Prepare computes them ([1, 1], [1, 4]), not as filed
+    ("mul after a mean and a sub", mean_sub_mul(4), at("MUL", index=2), mean_sub_mul(8)),
     # a VALID window taller than the input: the kernel gives 0 rows, XNNPACK 1: both refuse
     ("reshape after a pool taller than its input",
      windowed_then_reshape("MAX_POOL_2D", input_shape=(1, 1, 4, 1), padding=1),
