@@ -119,8 +119,30 @@ class Shapes:
         index = op.inputs[slot]
         producer = self.view.producer(op.subgraph, index)
         if producer is not None and producer.index >= op.index:
-            return None  # read before written: TFL002's concern, not judged here
+            # read before written (TFL002): the runtime prepares the writer first unless
+            # it depends on this op, a cycle: then this op's Prepare sees the file's shape
+            tensor = self.view.tensor(op.subgraph, index)
+            if tensor.is_dynamic or min(tensor.shape, default=0) < 0 or \
+                    not self._depends(producer, op):
+                return None
+            return frozenset({tuple(tensor.shape)})
         return self.shape(op.subgraph, index)
+
+    def _depends(self, later: Operator, op: Operator) -> bool:
+        """Whether `later` reads, through the ops before it, a tensor `op` writes."""
+        view, seen = self.view, set()
+        pending = [later]
+        while pending:
+            current = pending.pop()
+            for index in current.inputs:
+                producer = view.producer(op.subgraph, index) if index >= 0 else None
+                if producer is None or producer.index in seen:
+                    continue
+                if producer.index == op.index:
+                    return True
+                seen.add(producer.index)
+                pending.append(producer)
+        return False
 
     def combinations(self, op: Operator) -> list[_Fixed]:
         """Every combination of the op's input alternatives (None for an absent or

@@ -188,6 +188,20 @@ def mean_sub_mul(width: int) -> bytes:
     return model.build()
 
 
+def add_read_before_written(second, cycle: bool) -> bytes:
+    """ADD of x [1, 4] and t, which a later RELU writes: of the ADD's output (a cycle:
+    ADD's Prepare sees t's file shape `second`) or of another input x2 [1, 4] (the
+    runtime prepares the RELU first: t is [1, 4] whatever the file says)."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    x, x2 = main.tensor("x", [1, 4]), main.tensor("x2", [1, 4])
+    t, y = main.tensor("t", list(second)), main.tensor("y", [1, 4])
+    main.op("ADD", [x, t], [y], options=("AddOptions", {}))
+    main.op("RELU", [y if cycle else x2], [t])
+    main.inputs, main.outputs = [x] if cycle else [x, x2], [y]
+    return model.build()
+
+
 def reshape_of_add(file_shape) -> bytes:
     """ADD of two [1, 4] inputs (Prepare gives [1, 4]) whose output the file gives as
     `file_shape`, then RESHAPE to [2, 2]: the file's shape is not the one the kernel
@@ -245,6 +259,9 @@ CASES = [
      windowed_then_reshape("MAX_POOL_2D")),
     # MEAN's and SUB's outputs as Prepare computes them ([1, 1], [1, 4]), not as filed
     ("mul after a mean and a sub", mean_sub_mul(4), at("MUL", index=2), mean_sub_mul(8)),
+    # read before written in a cycle: the ADD's Prepare sees the file's [1, 3]
+    ("add reading a later op's output in a cycle", add_read_before_written((1, 3), True),
+     at("ADD"), add_read_before_written((1, 4), True)),
     # a VALID window taller than the input: the kernel gives 0 rows, XNNPACK 1: both refuse
     ("reshape after a pool taller than its input",
      windowed_then_reshape("MAX_POOL_2D", input_shape=(1, 1, 4, 1), padding=1),
@@ -314,6 +331,8 @@ RUNS = [("reshape of a recomputed shape", reshape_of_add((1, 3))),
         ("conv with a static bias too long", conv(bias=2, static=True)),
         ("depthwise with a static bias too long",
          depthwise(filter_shape=(1, 3, 3, 2), bias=3)),
+        # read before written without a cycle: the RELU is prepared first
+        ("add reading a later op's output", add_read_before_written((1, 3), False)),
         # a filter XNNPACK does not take as static: the kernel truncates the batch and runs
         ("fully_connected rows with a graph-input filter",
          fully_connected_rows(6, constant_filter=False))]
