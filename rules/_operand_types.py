@@ -53,7 +53,7 @@ def _output_types(op: Operator, types: dict[int, str | None], rule: str | None,
             or op.opcode.name.startswith("STABLEHLO_") or rule == "unknown":
         return {index: None for index in outputs}
     if rule is None:
-        return {index: file_types[index] for index in outputs}
+        return {index: file_types.get(index) for index in outputs}
     if rule.startswith("in"):
         slot = int(rule[2:])
         source = op.inputs[slot] if slot < len(op.inputs) else -1
@@ -62,7 +62,8 @@ def _output_types(op: Operator, types: dict[int, str | None], rule: str | None,
         written = rule
     # The XNNPACK delegate may run the op instead, leaving the file's type: known only
     # where the two agree.
-    return {index: written if written == file_types[index] else None for index in outputs}
+    return {index: written if written == file_types.get(index) else None
+            for index in outputs}
 
 
 def prepared_types(view, subgraph: int, table: dict,
