@@ -119,13 +119,18 @@ class Shapes:
         index = op.inputs[slot]
         producer = self.view.producer(op.subgraph, index)
         if producer is not None and producer.index >= op.index:
-            # read before written (TFL002): the runtime prepares the writer first unless
-            # it depends on this op, a cycle: then this op's Prepare sees the file's shape
+            # read before written (TFL002): in a cycle (the writer depends on this op)
+            # this op's Prepare comes first and sees the file's shape; otherwise XNNPACK
+            # may order the writer first (its computed shape) or the plan keeps the file's
+            # order (the file's shape)
             tensor = self.view.tensor(op.subgraph, index)
-            if tensor.is_dynamic or min(tensor.shape, default=0) < 0 or \
-                    not self._depends(producer, op):
+            if tensor.is_dynamic or min(tensor.shape, default=0) < 0:
                 return None
-            return frozenset({tuple(tensor.shape)})
+            filed = frozenset({tuple(tensor.shape)})
+            if self._depends(producer, op):
+                return filed
+            computed = self.shape(op.subgraph, index)
+            return None if computed is None else computed | filed
         return self.shape(op.subgraph, index)
 
     def _depends(self, later: Operator, op: Operator) -> bool:

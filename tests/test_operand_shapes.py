@@ -188,13 +188,13 @@ def mean_sub_mul(width: int) -> bytes:
     return model.build()
 
 
-def add_read_before_written(second, cycle: bool) -> bytes:
+def add_read_before_written(second, cycle: bool, written=(1, 4)) -> bytes:
     """ADD of x [1, 4] and t, which a later RELU writes: of the ADD's output (a cycle:
-    ADD's Prepare sees t's file shape `second`) or of another input x2 [1, 4] (the
-    runtime prepares the RELU first: t is [1, 4] whatever the file says)."""
+    ADD's Prepare sees t's file shape `second`) or of another input x2 of shape `written`
+    (ai-edge-litert prepares the RELU first: t is `written` whatever the file says)."""
     model = ModelBuilder()
     main = model.subgraph()
-    x, x2 = main.tensor("x", [1, 4]), main.tensor("x2", [1, 4])
+    x, x2 = main.tensor("x", [1, 4]), main.tensor("x2", list(written))
     t, y = main.tensor("t", list(second)), main.tensor("y", [1, 4])
     main.op("ADD", [x, t], [y], options=("AddOptions", {}))
     main.op("RELU", [y if cycle else x2], [t])
@@ -262,6 +262,9 @@ CASES = [
     # read before written in a cycle: the ADD's Prepare sees the file's [1, 3]
     ("add reading a later op's output in a cycle", add_read_before_written((1, 3), True),
      at("ADD"), add_read_before_written((1, 4), True)),
+    # read before written, no cycle: the shape is the same whichever op is prepared first
+    ("add reading a later op's output", add_read_before_written((1, 3), False, (1, 3)),
+     at("ADD"), add_read_before_written((1, 4), False, (1, 4))),
     # a VALID window taller than the input: the kernel gives 0 rows, XNNPACK 1: both refuse
     ("reshape after a pool taller than its input",
      windowed_then_reshape("MAX_POOL_2D", input_shape=(1, 1, 4, 1), padding=1),
