@@ -36,8 +36,10 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         tensors no op writes, and tensors an earlier op computes (copy-shape ops,
         convolutions, pools, broadcasts, FULLY_CONNECTED, RESHAPE, PAD) recomputed as
         its Prepare (or XNNPACK's reshape, where the two differ: a finding needs both to
-        refuse) does, whatever the file says; the message names the op where the
-        computed shapes part from the file's. The facts per op are
+        refuse) does, whatever the file says; a tensor read before the op that writes it
+        at its file shape where that op depends on the reader (a cycle: the reader is
+        prepared first). The message names the op where the computed shapes part from
+        the file's. The facts per op are
         rules/data/kernel_operand_shapes.toml, with the kernel source of each.
 
     Why it matters:
