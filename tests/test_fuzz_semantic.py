@@ -28,17 +28,9 @@ SEED, PER_CLASS = 0, 2
 # (model, class, seed, index) -> why tfllint misses it: the next checks to add. A miss not
 # listed fails the test; a listed one that no longer misses must be taken off the list.
 KNOWN_MISSES = {
-    ("micro_int8.tflite", "input", 0, 1):
-        "FULLY_CONNECTED's weights replaced by a later activation: ai-edge-litert refuses "
-        "(NumElements(bias) != SizeOfDimension(filter, 0)); tfllint's error is TFL002 (read "
-        "before written), not the runtime's reason: no operand shape check",
     ("two_inputs.tflite", "dimension", 0, 0):
         "a tensor [1, 2**31-1] that disagrees with what its op computes: ai-edge-litert "
         "refuses (XNNPack delegate failed to reshape runtime); no shape inference check",
-    ("while_loop.tflite", "input", 0, 0):
-        "WHILE's input 1 replaced by a tensor of another type: ai-edge-litert refuses "
-        "(while.cc body_input->type != body_output->type); TFL009 does not compare WHILE's "
-        "operands with its cond / body subgraphs' inputs and outputs",
 }
 
 
