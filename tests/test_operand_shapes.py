@@ -202,6 +202,25 @@ def add_read_before_written(second, cycle: bool, written=(1, 4)) -> bytes:
     return model.build()
 
 
+def resize_concat_add(channels: int) -> bytes:
+    """x [1, 2, 2, 1] -> RESIZE_BILINEAR to a constant [4, 4] (the file says [1, 2, 2, 1])
+    -> CONCATENATION on axis 3 with z [1, 4, 4, 1] ([1, 4, 4, 2]) -> ADD of a constant
+    [1, 4, 4, `channels`]."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    x, z = main.tensor("x", [1, 2, 2, 1]), main.tensor("z", [1, 4, 4, 1])
+    size = main.constant("size", _ints([4, 4]), "INT32")
+    r = main.tensor("r", [1, 2, 2, 1])
+    main.op("RESIZE_BILINEAR", [x, size], [r], options=("ResizeBilinearOptions", {}))
+    j = main.tensor("j", [1, 4, 4, 2])
+    main.op("CONCATENATION", [r, z], [j], options=("ConcatenationOptions", {"axis": 3}))
+    c = main.constant("c", np.ones((1, 4, 4, channels), np.float32))
+    y = main.tensor("y", [1, 4, 4, 2])
+    main.op("ADD", [j, c], [y], options=("AddOptions", {}))
+    main.inputs, main.outputs = [x, z], [y]
+    return model.build()
+
+
 def reshape_of_add(file_shape) -> bytes:
     """ADD of two [1, 4] inputs (Prepare gives [1, 4]) whose output the file gives as
     `file_shape`, then RESHAPE to [2, 2]: the file's shape is not the one the kernel
@@ -259,6 +278,9 @@ CASES = [
      windowed_then_reshape("MAX_POOL_2D")),
     # MEAN's and SUB's outputs as Prepare computes them ([1, 1], [1, 4]), not as filed
     ("mul after a mean and a sub", mean_sub_mul(4), at("MUL", index=2), mean_sub_mul(8)),
+    # RESIZE_BILINEAR's and CONCATENATION's outputs as Prepare computes them
+    ("add after a resize and a concatenation", resize_concat_add(3), at("ADD", index=2),
+     resize_concat_add(2)),
     # read before written in a cycle: the ADD's Prepare sees the file's [1, 3]
     ("add reading a later op's output in a cycle", add_read_before_written((1, 3), True),
      at("ADD"), add_read_before_written((1, 4), True)),
