@@ -625,6 +625,10 @@ def defects(view, data: dict) -> Iterator[tuple[dict, Defect]]:
     refuses it), for the ops of the subgraphs the model can run."""
     shapes = Shapes(view, data["propagate"])
     runnable = set(view.reachable_subgraphs) | {s.subgraph for s in view.model.signatures}
+    for op in view.operators():  # in order, so each shape's inputs are known first
+        for index in op.outputs:  # (no deep recursion on long graphs)
+            if index >= 0:
+                shapes.shape(op.subgraph, index)
     found: set[tuple[int, int]] = set()
     for check in data["check"]:
         for op in view.operators():
