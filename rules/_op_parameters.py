@@ -289,15 +289,6 @@ def _dynamic(tensor: Tensor, dim: int) -> bool:
     return bool(signature) and len(signature) > dim and signature[dim] < 0
 
 
-def empty_bias(view, op: Operator, check: dict) -> Iterator[Defect]:
-    bias, weights = _input(view, op, 2), _input(view, op, 1)
-    if bias is None or weights is None or len(weights.shape) != 4 or bias.is_dynamic:
-        return
-    if bias.element_count == 0 and weights.shape[0] > 0:
-        yield Defect(op, bias, f"the bias has 0 elements for the filter's {weights.shape[0]} "
-                               "output channels")
-
-
 def conv_dims(view, op: Operator, check: dict) -> Iterator[Defect]:
     """Input and filter dimensions that must be positive. Only the sizes the file fixes
     are judged: a tensor another op writes gets its size from that op's Prepare, whatever
@@ -514,7 +505,7 @@ KINDS: dict[str, Callable[..., Iterator[Defect]]] = {
     "gather_indices": gather_indices, "svdf_rank": svdf_rank,
     "split_outputs": split_outputs, "split_even": split_even,
     "conv_dims": conv_dims, "conv_groups": conv_groups,
-    "empty_bias": empty_bias, "nd_indices": nd_indices, "empty_input": empty_input,
+    "nd_indices": nd_indices, "empty_input": empty_input,
     "concatenated_size": concatenated_size, "quantization_required": quantization_required,
     "variable_input": variable_input, "output_size": output_size,
     "while_signature": while_signature, "input_smaller_than_read": input_smaller_than_read,

@@ -235,8 +235,6 @@ CASES = [
      conv(input_shape=(1, 4, 4, 4), filter_shape=(3, 3, 3, 2), bias=3, output_shape=(1, 4, 4, 3)),
      at("CONV_2D", tensor="w", tensor_index=1),
      conv(input_shape=(1, 4, 4, 4), filter_shape=(2, 3, 3, 2), bias=2, output_shape=(1, 4, 4, 2))),
-    ("conv empty bias", cve_models.REPRODUCERS["CVE-2022-23557"](),
-     at("CONV_2D", tensor="b", tensor_index=2), conv(bias=1)),
     ("svdf rank 0", _svdf(0, True).build(), at("SVDF"), _svdf(1, True).build()),
     ("svdf rank does not divide", _svdf(3, True).build(), at(
         "SVDF", tensor="weights_feature", tensor_index=1), _svdf(1, True).build()),
