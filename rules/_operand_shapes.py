@@ -258,6 +258,9 @@ class Shapes:
                 return None
             window = weights[1:3]
             channels = weights[0] if kind == "conv" else weights[3]
+            if kind == "conv" and (weights[3] < 1 or first[3] % weights[3]
+                                   or weights[0] % (first[3] // weights[3] or 1)):
+                return {REFUSED}  # conv.cc Prepare: the groups (TFL009's conv_groups)
             dilation = (options.get("dilation_h_factor", 1),
                         options.get("dilation_w_factor", 1))
         if min(strides) < 1 or min(dilation) < 1:

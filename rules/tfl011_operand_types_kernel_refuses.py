@@ -57,7 +57,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         entry, op = found.entry, found.op
         source = f"tflite/kernels/{entry['kernel']}:{found.check['line']} " \
                  f"{found.check.get('function', entry['function'])}"
-        yield Violation(f"op{op.index} {op.opcode.name}: {found.text}: LiteRT refuses it "
+        yield Violation(f"{found.text}: LiteRT refuses it "
                         f"({source})",
                         at_op(op, found.tensor),
                         fix="re-export the model with the types the op's kernel takes",

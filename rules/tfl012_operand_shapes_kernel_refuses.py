@@ -61,7 +61,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     for entry, defect in defects(ctx.view, data):
         who = ("ai-edge-litert's default XNNPACK delegate refuses it"
                if entry.get("by") == "xnnpack" else "LiteRT's kernel refuses it")
-        yield Violation(f"op{defect.op.index} {defect.op.name}: {defect.text} ({who}: "
+        yield Violation(f"{defect.text} ({who}: "
                         f"{entry['litert_source']})",
                         at_op(defect.op, defect.tensor),
                         fix="re-export the model; an operand is probably wired to the "

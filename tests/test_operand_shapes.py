@@ -304,7 +304,7 @@ def test_check_finds_exactly_the_defect(name, bad, expected, good):
 def test_message_names_the_kernel():
     [finding] = lint_bytes(fully_connected(bias=2), **SETTINGS)
     assert finding.severity == "error"
-    assert finding.message == ("op0 FULLY_CONNECTED: the bias has 2 elements for the "
+    assert finding.message == ("the bias has 2 elements for the "
                                "filter's 3 output units (LiteRT's kernel refuses it: "
                                "fully_connected.cc Prepare)")
 
@@ -319,6 +319,18 @@ def test_a_shape_the_runtime_recomputes_is_not_judged():
     to [2, 2] is not judged by the file's 3 elements (and runs: the differential below)."""
     assert found(reshape_of_add((1, 3))) == set()
     assert found(reshape_of_add((1, 4))) == set()
+
+
+def test_an_op_refused_upstream_does_not_cascade():
+    """A CONV_2D whose input channels (2) are not a multiple of the filter's groups is
+    refused there (TFL009's finding): the RESHAPE after it, which would see an 8x8 output
+    where the file says 4x4, is never prepared, so TFL012 says nothing of it."""
+    bad = windowed_then_reshape("CONV_2D", input_shape=(1, 8, 8, 2))
+    assert found(bad) == set()
+    assert {f.rule for f in lint_bytes(bad, **{**SETTINGS, "select": ["TFL009"]})} == \
+        {"TFL009"}
+    assert found(windowed_then_reshape("CONV_2D", input_shape=(1, 8, 8, 1))) == \
+        at("RESHAPE", 1, "h", 1)
 
 
 def test_every_check_has_a_known_kind_ops_and_source():

@@ -382,7 +382,7 @@ def test_every_check_is_tested():
 def test_message_names_the_types_and_the_kernel():
     [finding] = lint_bytes(conv(b="INT4"), **SETTINGS)
     assert finding.severity == "error"
-    assert finding.message == ("op0 CONV_2D: the bias is INT4 but the input FLOAT32: "
+    assert finding.message == ("the bias is INT4 but the input FLOAT32: "
                                "LiteRT refuses it (tflite/kernels/conv.cc:419 Prepare)")
 
 
