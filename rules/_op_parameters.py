@@ -352,13 +352,7 @@ def _direct(op: Operator) -> bool:
 def call_cycles(view, ops: list[Operator], direct: bool) -> Iterator[Defect]:
     """Control-flow ops, in subgraphs the model can run, whose called subgraph leads back
     to the op's own subgraph: those LiteRT refuses itself (`direct`), or the others."""
-    reachable = set(view.reachable_subgraphs) | {s.subgraph for s in view.model.signatures}
-    pending = list(reachable)
-    while pending:  # the subgraphs signatures run, and what those call
-        for op in view.model.subgraphs[pending.pop()].operators:
-            for called in set(op.called_subgraphs) - reachable:
-                reachable.add(called)
-                pending.append(called)
+    reachable = view.runnable_subgraphs
     calls = {index: {called for op in view.model.subgraphs[index].operators
                      for called in op.called_subgraphs}
              for index in range(len(view.model.subgraphs))}

@@ -627,7 +627,7 @@ def defects(view, data: dict) -> Iterator[tuple[dict, Defect]]:
     """(check, defect), at most one per op (the first check, in the data's order, that
     refuses it), for the ops of the subgraphs the model can run."""
     shapes = Shapes(view, data["propagate"])
-    runnable = set(view.reachable_subgraphs) | {s.subgraph for s in view.model.signatures}
+    runnable = view.runnable_subgraphs
     for op in view.operators():  # in order, so each shape's inputs are known first
         for index in op.outputs:  # (no deep recursion on long graphs)
             if index >= 0:

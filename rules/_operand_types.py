@@ -30,21 +30,6 @@ def _called_subgraphs(view) -> set[int]:
     return {called for op in view.operators() for called in op.called_subgraphs}
 
 
-def _run_subgraphs(view) -> set[int]:
-    """Subgraph 0, the signatures' subgraphs, and every subgraph those call."""
-    runs = {0} | {signature.subgraph for signature in view.model.signatures}
-    pending = list(runs)
-    while pending:
-        index = pending.pop()
-        if index >= len(view.model.subgraphs):
-            continue
-        for op in view.model.subgraphs[index].operators:
-            for called in set(op.called_subgraphs) - runs:
-                runs.add(called)
-                pending.append(called)
-    return runs & set(range(len(view.model.subgraphs)))
-
-
 def _output_types(op: Operator, types: dict[int, str | None], rule: str | None,
                   file_types: dict[int, str | None]) -> dict[int, str | None]:
     """The types `op`'s Prepare leaves on its outputs."""
@@ -164,7 +149,7 @@ def refusals(view, data: dict) -> Iterator[Refusal]:
         for name in entry["ops"]:
             by_op.setdefault(name, []).append(entry)
     called = _called_subgraphs(view)
-    for subgraph in sorted(_run_subgraphs(view)):
+    for subgraph in sorted(view.runnable_subgraphs):
         types = prepared_types(view, subgraph, data["output_type"], called)
         for op in view.model.subgraphs[subgraph].operators:
             if op.opcode.name not in by_op:

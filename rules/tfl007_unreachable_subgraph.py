@@ -28,15 +28,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         re-export the model without it.
     """
     model = ctx.view.model
-    reachable = set()
-    pending = [0, *(signature.subgraph for signature in model.signatures)]
-    while pending:
-        index = pending.pop()
-        if index in reachable:
-            continue
-        reachable.add(index)
-        pending.extend(called for op in model.subgraphs[index].operators
-                       for called in op.called_subgraphs)
+    reachable = ctx.view.runnable_subgraphs
     for subgraph in model.subgraphs:
         if subgraph.index not in reachable:
             name = f" ('{subgraph.name}')" if subgraph.name else ""

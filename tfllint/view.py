@@ -172,12 +172,24 @@ class ModelView:
     @cached_property
     def reachable_subgraphs(self) -> frozenset[int]:
         """Subgraph 0 and every subgraph a control-flow op can run from it."""
-        seen = {0}
-        pending = [0]
+        return self._run_from([0])
+
+    @cached_property
+    def runnable_subgraphs(self) -> frozenset[int]:
+        """The subgraphs an app can run: subgraph 0, the signatures' subgraphs, and every
+        subgraph a control-flow op can run from those."""
+        return self._run_from([0, *(signature.subgraph for signature in self.model.signatures)])
+
+    def _run_from(self, starts: list[int]) -> frozenset[int]:
+        """`starts` and what their control-flow ops call, transitively; indices past the
+        model's subgraphs are left out (the checks of the call judge them)."""
+        count = len(self.model.subgraphs)
+        seen = {index for index in starts if 0 <= index < count}
+        pending = list(seen)
         while pending:
             for op in self.model.subgraphs[pending.pop()].operators:
                 for called in op.called_subgraphs:
-                    if called not in seen:
+                    if 0 <= called < count and called not in seen:
                         seen.add(called)
                         pending.append(called)
         return frozenset(seen)
