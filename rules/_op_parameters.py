@@ -301,24 +301,6 @@ def conv_dims(view, op: Operator, check: dict) -> Iterator[Defect]:
         yield Defect(op, None, texts[0])
 
 
-def conv_groups(view, op: Operator, check: dict) -> Iterator[Defect]:
-    """The input's channels a multiple of the filter's input channels (the group count),
-    the filter's output channels a multiple of the groups."""
-    data, weights = _input(view, op, 0), _input(view, op, 1)
-    if (data is None or weights is None or len(data.shape) != 4 or len(weights.shape) != 4
-            or min(data.shape[3], *weights.shape) < 1):
-        return  # conv_dims judges sizes below 1
-    channels, per_group = data.shape[3], weights.shape[3]
-    if _dynamic(data, 3):
-        return
-    if channels % per_group:
-        yield Defect(op, weights, f"the input's {channels} channels are not a multiple of "
-                                  f"the filter's {per_group} input channels")
-    elif weights.shape[0] % (channels // per_group):
-        yield Defect(op, weights, f"the filter's {weights.shape[0]} output channels are not "
-                                  f"a multiple of the {channels // per_group} groups")
-
-
 def while_signature(view, op: Operator, check: dict) -> Iterator[Defect]:
     """WHILE's operand counts against its cond and body subgraphs, as its Prepare counts
     them: outputs, cond inputs, body inputs and body outputs one per input; one cond
@@ -498,7 +480,7 @@ KINDS: dict[str, Callable[..., Iterator[Defect]]] = {
     "integer_divisor": integer_divisor, "segment_ids": segment_ids, "axis": axis,
     "gather_indices": gather_indices, "svdf_rank": svdf_rank,
     "split_outputs": split_outputs, "split_even": split_even,
-    "conv_dims": conv_dims, "conv_groups": conv_groups,
+    "conv_dims": conv_dims,
     "nd_indices": nd_indices, "empty_input": empty_input,
     "concatenated_size": concatenated_size, "quantization_required": quantization_required,
     "variable_input": variable_input, "output_size": output_size,

@@ -436,6 +436,23 @@ def _depthwise_channels(shapes: Shapes, op: Operator) -> bool | None:
     return weights[3] % data[3] == 0
 
 
+def conv_groups(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:
+    """CONV_2D's input channels a multiple of the filter's input channels (their ratio is
+    the group count), and the filter's output channels a multiple of the groups."""
+    data, weights = shapes.seen(op, 0), shapes.seen(op, 1)
+    if data is None or weights is None or len(data) != 4 or len(weights) != 4 \
+            or min(data[3], *weights) < 1:
+        return  # TFL009 judges sizes below 1
+    channels, per_group = data[3], weights[3]
+    filter_tensor = _tensor(shapes.view, op, 1)
+    if channels % per_group:
+        yield Defect(op, filter_tensor, f"the input's {channels} channels are not a "
+                                        f"multiple of the filter's {per_group} input channels")
+    elif weights[0] % (channels // per_group):
+        yield Defect(op, filter_tensor, f"the filter's {weights[0]} output channels are not "
+                                        f"a multiple of the {channels // per_group} groups")
+
+
 def channel_multiple(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:
     if _depthwise_channels(shapes, op) is False:
         data, weights = shapes.seen(op, 0), shapes.seen(op, 1)
@@ -565,6 +582,7 @@ def broadcast(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:
 
 KINDS: dict[str, Callable[..., Iterator[Defect]]] = {
     "rank": rank, "bias_size": bias_size, "channel_multiple": channel_multiple,
+    "conv_groups": conv_groups,
     "element_count": element_count, "reshape_elements": reshape_elements,
     "broadcast": broadcast, "fully_connected_rows": fully_connected_rows,
 }

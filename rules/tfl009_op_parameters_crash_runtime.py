@@ -51,9 +51,9 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         TensorType); a WHILE whose outputs or cond/body subgraph inputs and outputs do
         not match its input count; a 0 in a constant block_shape; an SVDF rank of 0
         or one that does not divide num_filters; a SPLIT whose num_splits is not its
-        output count or does not divide the axis; CONV_2D filter input channels of 0 or
-        not dividing the input's (sizes the file fixes: an op's Prepare recomputes a
-        tensor another op writes); a constant axis out of range; a constant GATHER,
+        output count or does not divide the axis; CONV_2D filter input channels of 0
+        (sizes the file fixes: an op's Prepare recomputes a tensor another op writes;
+        TFL012 judges the channels' groups); a constant axis out of range; a constant GATHER,
         GATHER_ND or SCATTER_ND index outside its dimension; segment ids not sorted
         from 0; an integer DIV by a constant 0; inputs with no rows where the kernel
         needs some; CONCATENATION sizes that overflow an int; quantized operands without

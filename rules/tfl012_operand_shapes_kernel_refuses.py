@@ -23,9 +23,11 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     What it finds:
         Ops whose operands have shapes LiteRT's kernel rejects when the interpreter
         allocates its tensors: a FULLY_CONNECTED filter that is not rank 2, or a bias
-        whose element count is not the filter's output units; a CONV_2D or
-        DEPTHWISE_CONV_2D bias that does not match the filter's output channels (where
-        XNNPACK declines the node: it takes a constant rank-1 bias without comparing it);
+        whose element count is not the filter's output units; CONV_2D input channels
+        that are not a multiple of the filter's, or groups that do not divide its
+        output channels; a CONV_2D or DEPTHWISE_CONV_2D bias that does not match the
+        filter's output channels (where XNNPACK declines the node: it takes a constant
+        rank-1 bias without comparing it);
         a DEPTHWISE_CONV_2D input or filter that is not rank 4, or whose filter output
         channels are not a multiple of the input's channels; a pooling input that is not
         rank 4; a READ_VARIABLE resource id that is not one element; a RESHAPE whose new

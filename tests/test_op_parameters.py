@@ -228,13 +228,6 @@ CASES = [
     ("conv dilation -1", conv(dilation=-1), at("CONV_2D"), conv(dilation=2)),
     ("conv filter 0 input channels", conv(filter_shape=(1, 3, 3, 0), filter_input=True),
      at("CONV_2D"), conv(filter_shape=(1, 3, 3, 1), filter_input=True)),
-    ("conv channels not a multiple", conv(input_shape=(1, 4, 4, 3), filter_shape=(1, 3, 3, 2)),
-     at("CONV_2D", tensor="w", tensor_index=1), conv(input_shape=(1, 4, 4, 2),
-                                                     filter_shape=(1, 3, 3, 2))),
-    ("conv groups do not divide the output channels",
-     conv(input_shape=(1, 4, 4, 4), filter_shape=(3, 3, 3, 2), bias=3, output_shape=(1, 4, 4, 3)),
-     at("CONV_2D", tensor="w", tensor_index=1),
-     conv(input_shape=(1, 4, 4, 4), filter_shape=(2, 3, 3, 2), bias=2, output_shape=(1, 4, 4, 2))),
     ("svdf rank 0", _svdf(0, True).build(), at("SVDF"), _svdf(1, True).build()),
     ("svdf rank does not divide", _svdf(3, True).build(), at(
         "SVDF", tensor="weights_feature", tensor_index=1), _svdf(1, True).build()),
