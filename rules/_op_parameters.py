@@ -385,10 +385,11 @@ def optional_inputs(view, ops: list[Operator], table: dict) -> Iterator[Defect]:
 
 def output_size(view, op: Operator, check: dict) -> Iterator[Defect]:
     """An elementwise op whose inputs have one shape and whose output, as the file sizes
-    it, holds fewer elements. LiteRT resizes the output itself; TFLite Micro plans the
-    arena from the file's shape and, for inputs of one shape, writes as many elements as
-    they hold (inputs that broadcast take its broadcast kernels, which loop over the
-    output's own shape)."""
+    it, holds fewer elements (`larger` false) or more (`larger` true; of `types` when
+    given). LiteRT resizes the output itself; TFLite Micro plans the arena from the file's
+    shape and, for inputs of one shape, writes as many elements as they hold, or first
+    checks the counts match and aborts (inputs that broadcast take its broadcast kernels,
+    which loop over the output's own shape)."""
     inputs = [_input(view, op, slot) for slot in range(min(len(op.inputs), check["inputs"]))]
     if not op.outputs or op.outputs[0] < 0 or not inputs or None in inputs:
         return
@@ -402,7 +403,10 @@ def output_size(view, op: Operator, check: dict) -> Iterator[Defect]:
     if min(shape, default=1) < 0:
         return
     needed = math.prod(shape)
-    if output.element_count < needed:
+    if "types" in check and inputs[0].dtype not in check["types"]:
+        return
+    larger = check.get("larger", False)
+    if (output.element_count > needed) if larger else (output.element_count < needed):
         yield Defect(op, output, f"the output {list(output.shape)} holds "
                                  f"{output.element_count} elements, the result "
                                  f"{list(shape)} {needed}")

@@ -27,7 +27,7 @@ RULES = load_rules()
 BY_ID = {rule.id: rule for rule in RULES}
 # The untrusted-mode rules: what README "Untrusted models" lists.
 UNTRUSTED = {"TFL001", "TFL002", "TFL003", "TFL004", "TFL008", "TFL009", "TFL010",
-             "TFL101", "TFL102", "TFL103", "TFL104", "TFL105", "TFL110", "TFL111",
+             "TFL011", "TFL012", "TFL101", "TFL102", "TFL103", "TFL104", "TFL105", "TFL110", "TFL111",
              "TFL205", "TFL206", "TFL207"}
 
 
@@ -60,7 +60,7 @@ def test_the_untrusted_rules_are_the_ones_documented():
 
 def test_untrusted_mode_adds_its_preview_rules_and_no_other_preview_rule():
     plain, untrusted = enabled(), enabled(untrusted=True)
-    assert untrusted - plain == {"TFL009", "TFL010", "TFL110", "TFL111"}
+    assert untrusted - plain == {"TFL009", "TFL010", "TFL011", "TFL012", "TFL110", "TFL111"}
     assert plain - untrusted == set()
     preview_only = {r.id for r in RULES if r.preview and not r.untrusted_severity}
     assert preview_only and not preview_only & untrusted  # e.g. TFL306 stays off
@@ -323,6 +323,36 @@ def test_the_runtimes_do_what_the_output_size_finding_says(tmp_path):
                 cve_catalogue.run_runtime("tflm", path)) == ("ran", "ran"), op
     path.write_bytes(elementwise("ADD", [[1, 250000], [1]], [1, 1]))
     assert cve_catalogue.run_runtime("tflm", path) == "ran"
+
+
+@pytest.mark.parametrize("op, expected", [("ADD", True), ("MAXIMUM", True), ("MUL", False)])
+def test_an_output_larger_than_the_result_aborts_tflite_micro_where_its_kernel_checks(
+        op, expected):
+    """TFLite Micro's ADD, SUB, DIV, MAXIMUM and MINIMUM (and MUL of INT8 or INT16) check
+    that the output holds as many elements as the inputs (MatchingElementsSize) and abort;
+    its FLOAT32 MUL writes the result and leaves the rest."""
+    bad = elementwise(op, [[1, 8], [1, 8]], [1, 9])
+    assert findings(bad, preview=True, select=["TFL009"]) == {}
+    for settings in TFLM_SCOPES:
+        found = of("TFL009", bad, preview=True, **settings)
+        assert [f.message for f in found] == ([
+            "the output [1, 9] holds 9 elements, the result [1, 8] 8: LiteRT runs it; "
+            "TFLite Micro crashes (SIGABRT): its kernel checks that the output holds as "
+            "many elements as the inputs and aborts"] if expected else []), settings
+
+
+def test_the_runtimes_do_what_the_larger_output_finding_says(tmp_path):
+    pytest.importorskip("ai_edge_litert", reason="needs ai-edge-litert: pip install -e .[oracle]")
+    pytest.importorskip("tflite_micro", reason="needs tflite-micro: pip install -e .[oracle]")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    import cve_catalogue
+
+    path = tmp_path / "model.tflite"
+    for op, micro in (("ADD", "crashed: SIGABRT"), ("MAXIMUM", "crashed: SIGABRT"),
+                      ("MUL", "ran")):
+        path.write_bytes(elementwise(op, [[1, 8], [1, 8]], [1, 9]))
+        assert (cve_catalogue.run_runtime("litert", path),
+                cve_catalogue.run_runtime("tflm", path)) == ("ran", micro), op
 
 
 def fully_connected(input_shape: list[int], depth: int = 8) -> bytes:
