@@ -64,7 +64,8 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         TFLite Micro, which resizes nothing, crashes or refuses it are reported when a
         --target runs the model on TFLite Micro (tflm, ethos-u*) and in untrusted mode
         (--untrusted): an elementwise op whose output the file sizes smaller than its
-        inputs (TFLite Micro writes the whole result past it); a FULLY_CONNECTED input
+        inputs (TFLite Micro writes the whole result past it), or larger where its
+        kernel checks the counts and aborts; a FULLY_CONNECTED input
         holding fewer elements than the output's rows times the filter's depth (TFLite
         Micro reads past it); a WHILE or IF operand whose byte size differs from the
         called subgraph's tensor it is copied to or from.
