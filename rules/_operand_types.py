@@ -3,11 +3,13 @@
 The facts (which ops, which operand, which types, in the kernel's order, with the kernel
 source) are rules/data/kernel_operand_types.toml. A type is judged only where the file
 fixes it: the type an op's Prepare sees is the file's, except for the outputs of ops
-whose Prepare writes them ([output_type] there, followed in execution order; known
-where the written type is the file's, as the XNNPACK delegate may run the op instead),
-of control-flow, custom and unknown ops, and the inputs of a subgraph another op calls
-(the caller's, copied at its Prepare): those are unknown and skip a check. An op the
-XNNPACK delegate may take by its operands' file types ([xnnpack]) is not judged.
+whose Prepare writes them ([output_type] there, followed in execution order; for an op
+the XNNPACK delegate visits, known only where the written type is the file's, as the
+delegate may run the op instead), the outputs of control-flow, custom and unknown ops
+(unknown), and the inputs of a subgraph another op calls: a WHILE's cond and body get
+the WHILE's input types (copied at its Prepare); under any other caller they are
+unknown. An unknown type skips a check. An op the XNNPACK delegate may take by its
+operands' file types and ranks ([xnnpack.takes]) is not judged.
 """
 from __future__ import annotations
 
@@ -26,12 +28,9 @@ class Refusal(NamedTuple):
     text: str  # e.g. "the bias is INT4 but the input FLOAT32"
 
 
-def _called_subgraphs(view) -> set[int]:
-    return {called for op in view.operators() for called in op.called_subgraphs}
-
-
 def _output_types(op: Operator, types: dict[int, str | None], rule: str | None,
-                  file_types: dict[int, str | None]) -> dict[int, str | None]:
+                  file_types: dict[int, str | None],
+                  visits: frozenset[str]) -> dict[int, str | None]:
     """The types `op`'s Prepare leaves on its outputs."""
     outputs = [index for index in op.outputs if index >= 0]
     if op.opcode.name == "CUSTOM" or not op.opcode.is_known or op.called_subgraphs \
@@ -45,25 +44,79 @@ def _output_types(op: Operator, types: dict[int, str | None], rule: str | None,
         written = types.get(source) if source >= 0 else None
     else:
         written = rule
+    if op.opcode.name not in visits:
+        return {index: written for index in outputs}  # only the kernel runs it
     # The XNNPACK delegate may run the op instead, leaving the file's type: known only
     # where the two agree.
     return {index: written if written == file_types.get(index) else None
             for index in outputs}
 
 
-def prepared_types(view, subgraph: int, table: dict,
-                   called: set[int]) -> dict[int, str | None]:
-    """Tensor index -> the type the kernels' Prepare see, or None where it is unknown."""
+def prepared_types(view, subgraph: int, data: dict,
+                   inputs: list[str | None] | None) -> dict[int, str | None]:
+    """Tensor index -> the type the kernels' Prepare see, or None where it is unknown.
+    `inputs`: the types the subgraph's callers give its inputs (None: not called)."""
     sub = view.model.subgraphs[subgraph]
     file_types = {tensor.index: None if tensor.dtype.startswith("UNKNOWN(")  # TFL104's
                   else tensor.dtype for tensor in sub.tensors}
     types = dict(file_types)
-    if subgraph in called:
-        for index in sub.inputs:
-            types[index] = None
+    if inputs is not None:
+        for position, index in enumerate(sub.inputs):
+            types[index] = inputs[position] if position < len(inputs) else None
+    visits = frozenset(data["xnnpack"]["visits"])
     for op in sub.operators:
-        types.update(_output_types(op, types, table.get(op.opcode.name), file_types))
+        types.update(_output_types(op, types, data["output_type"].get(op.opcode.name),
+                                   file_types, visits))
     return types
+
+
+def _callers(view) -> dict[int, list[Operator]]:
+    callers: dict[int, list[Operator]] = {}
+    for op in view.operators():
+        for called in op.called_subgraphs:
+            callers.setdefault(called, []).append(op)
+    return callers
+
+
+def _caller_input_types(view, subgraph: int, callers: list[Operator],
+                        done: dict[int, dict]) -> list[str | None]:
+    """The types a called subgraph's inputs get: a WHILE's Prepare_impl copies its input
+    types onto its cond's and body's inputs (CopyTensorsShapeAndType) before preparing
+    them; known where every caller is such a WHILE and they agree. Other callers (IF,
+    CALL_ONCE, custom ops) are not followed: unknown."""
+    count = len(view.model.subgraphs[subgraph].inputs)
+    found: list[str | None] | None = None
+    for op in callers:
+        if op.opcode.name != "WHILE" or op.subgraph not in done or len(op.inputs) != count:
+            return [None] * count
+        given = [done[op.subgraph].get(index) if index >= 0 else None
+                 for index in op.inputs]
+        found = given if found is None else [a if a == b else None
+                                             for a, b in zip(found, given)]
+    return found if found is not None else [None] * count
+
+
+def _all_prepared_types(view, data: dict) -> dict[int, dict[int, str | None]]:
+    """prepared_types of each runnable subgraph, a called one after its callers'."""
+    callers = _callers(view)
+    pending = sorted(view.runnable_subgraphs)
+    done: dict[int, dict] = {}
+    while pending:
+        ready = [subgraph for subgraph in pending
+                 if all(op.subgraph in done for op in callers.get(subgraph, ()))]
+        if not ready:  # a call cycle: its inputs are unknown
+            ready = pending[:1]
+            done[ready[0]] = prepared_types(view, ready[0], data,
+                                            [None] * len(view.model.subgraphs[
+                                                ready[0]].inputs))
+            pending = pending[1:]
+            continue
+        for subgraph in ready:
+            inputs = (_caller_input_types(view, subgraph, callers[subgraph], done)
+                      if subgraph in callers else None)
+            done[subgraph] = prepared_types(view, subgraph, data, inputs)
+        pending = [subgraph for subgraph in pending if subgraph not in done]
+    return done
 
 
 class _Operands:
@@ -148,9 +201,9 @@ def refusals(view, data: dict) -> Iterator[Refusal]:
     for entry in data["op"]:
         for name in entry["ops"]:
             by_op.setdefault(name, []).append(entry)
-    called = _called_subgraphs(view)
+    prepared = _all_prepared_types(view, data)
     for subgraph in sorted(view.runnable_subgraphs):
-        types = prepared_types(view, subgraph, data["output_type"], called)
+        types = prepared[subgraph]
         for op in view.model.subgraphs[subgraph].operators:
             if op.opcode.name not in by_op:
                 continue
@@ -160,32 +213,65 @@ def refusals(view, data: dict) -> Iterator[Refusal]:
                 yield refusal
 
 
-def _xnnpack_may_take(op: Operator, entry: dict, operands: _Operands,
-                      xnnpack: dict) -> bool:
-    """Whether the XNNPACK delegate may take the op (every data operand of a type it
-    handles, by the file): its builtin kernel's checks then never run."""
-    if op.opcode.name not in xnnpack["ops"]:
+def _xnnpack_may_take(op: Operator, operands: _Operands, xnnpack: dict) -> bool:
+    """Whether the XNNPACK delegate may take the op, by its operands' file types and ranks
+    ([xnnpack.takes]): its builtin kernel's checks then never run."""
+    takes = xnnpack["takes"].get(op.opcode.name)
+    if takes is None:
         return False
-    for role, required in entry.get("xnnpack_requires", {}).items():
+    for role, allowed in takes.get("types", {}).items():
+        roles = ([f"in{slot}" for slot in range(len(op.inputs))] if role == "each_input"
+                 else [role])
+        for each in roles:
+            tensor = operands.tensor(each)
+            if tensor is not None and not _xnnpack_type(tensor, allowed):
+                return False
+    for role, static in takes.get("static_types", {}).items():
         tensor = operands.tensor(role)
-        if tensor is not None and tensor.dtype not in required:
+        if tensor is not None and tensor.dtype in static \
+                and not _static_weight(operands, role, tensor):
             return False
-    quantized_types = xnnpack["filter_quantized_types" if op.opcode.name in
-                               xnnpack["filter_ops"] else "quantized_types"]
-    roles = [role for role in entry["roles"] if role not in entry.get("index_roles", ())]
-    if "each_input" in roles:
-        roles = [role for role in roles if role != "each_input"]
-        roles += [f"in{slot}" for slot in range(len(op.inputs))]
-    for role in roles:
+    for role, rank in takes.get("ranks", {}).items():
         tensor = operands.tensor(role)
-        if tensor is None or tensor.dtype in xnnpack["types"]:
+        if tensor is not None and tensor.shape is not None and len(tensor.shape) != rank:
+            return False
+    for group in takes.get("same_type", ()):
+        tensors = [operands.tensor(role) for role in group["roles"]]
+        if any(tensor is None for tensor in tensors) \
+                or len({tensor.dtype for tensor in tensors}) == 1:
             continue
-        quantized = tensor.quantization is not None and bool(tensor.quantization.scale)
-        if not (quantized and tensor.dtype in quantized_types):
+        unless = group.get("unless")
+        if not (unless and all(_file_type(operands, role) in types
+                               for role, types in unless.items())):
             return False
-    if op.opcode.name in xnnpack["filter_bias_ops"]:
+    if takes.get("filter_bias"):
         return not _float_filter_and_bias_differ(operands)
     return True
+
+
+def _xnnpack_type(tensor: Tensor, allowed: list[str]) -> bool:
+    if tensor.dtype in allowed:
+        return True
+    quantized = tensor.quantization is not None and bool(tensor.quantization.scale)
+    return quantized and f"q{tensor.dtype}" in allowed
+
+
+def _static_weight(operands: _Operands, role: str, tensor: Tensor) -> bool:
+    """A constant, or the output of a DENSIFY the delegate may unpack (its input's file
+    type is its output's): PrepareOpsToDelegate's static weights."""
+    if tensor.is_constant:
+        return True
+    producer = operands.view.producer(operands.op.subgraph, operands.index(role))
+    if producer is None or producer.opcode.name != "DENSIFY" or not producer.inputs \
+            or producer.inputs[0] < 0:
+        return False
+    source = operands.view.tensor(producer.subgraph, producer.inputs[0])
+    return source.dtype == tensor.dtype
+
+
+def _file_type(operands: _Operands, role: str) -> str | None:
+    tensor = operands.tensor(role)
+    return tensor.dtype if tensor is not None else None
 
 
 def _float_filter_and_bias_differ(operands: _Operands) -> bool:
@@ -207,7 +293,7 @@ def _first_refusal(view, op: Operator, entries: list[dict], types, table: dict,
     for entry in entries:
         if entry.get("special") == "while_body":
             return _while_body(view, op, entry, types, table)
-        if _skipped(op, entry, operands) or _xnnpack_may_take(op, entry, operands, xnnpack):
+        if _skipped(op, entry, operands) or _xnnpack_may_take(op, operands, xnnpack):
             continue
         for check in entry["check"]:
             if not _applies(operands, check):

@@ -29,13 +29,16 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         their input; ADD, SUB and MUL inputs of two types; QUANTIZE input and output pairs;
         a reduction's axis that is not INT32 (REDUCE_ANY and REDUCE_ALL: an input not BOOL);
         a WHILE body that returns another type than it takes. A type is judged where the
-        file fixes it: an op whose Prepare sets its output's type (ADD, DEQUANTIZE, the
-        comparisons, ...) passes on the file's type only where the two agree, and the inputs
-        of a subgraph another op calls and the outputs of control-flow and custom ops are
-        not judged. Nor is an op that the XNNPACK delegate, applied first by default, may
-        take by its operands' file types (FLOAT16, FLOAT32, quantized INT8 and UINT8; for a
-        filter or bias also 4-, 2-bit and INT32): it never reaches the kernel's checks, and
-        may run. The facts per op, with the kernel line of each check, are
+        file fixes it: an op whose Prepare sets its output's type (ADD, DEQUANTIZE, GATHER,
+        the comparisons, ...) passes it on (where the XNNPACK delegate may run the op
+        instead, only where the file's type agrees), the inputs of a WHILE's cond and body
+        get the WHILE's input types, and the inputs of a subgraph another op calls and the
+        outputs of control-flow and custom ops are not judged. Nor is an op that the
+        XNNPACK delegate, applied first by default, may take by its operands' file types
+        and ranks (its checks per op: FLOAT32, FLOAT16, quantized INT8 and UINT8, for a
+        bias quantized INT32; one type for ADD, SUB and MUL's operands; a bias of rank
+        1, ...): it never reaches the kernel's checks, and may run. The facts per op, with
+        the kernel line of each check and the delegate's checks, are
         rules/data/kernel_operand_types.toml.
 
     Why it matters:

@@ -54,10 +54,11 @@ def _quant(dtype: str) -> dict:
     return QUANT.get(dtype, {})
 
 
-def conv(op: str = "CONV_2D", x="FLOAT32", w=None, b=None, y=None) -> bytes:
+def conv(op: str = "CONV_2D", x="FLOAT32", w=None, b=None, y=None,
+         bias_quant: dict | None = None, bias_shape=(2,)) -> bytes:
     """x [1, 4, 4, 2] -> CONV_2D (filter [2, 1, 1, 2]) or DEPTHWISE_CONV_2D (filter
-    [1, 1, 1, 2]) with a bias of 2: the filter's type is the input's, the bias's the
-    one the kernel wants, unless given."""
+    [1, 1, 1, 2]) with a bias of 2 (of shape `bias_shape`): the filter's type is the
+    input's, the bias's the one the kernel wants, unless given."""
     w = w or ("INT8" if x == "INT16" else x)
     b = b or {"UINT8": "INT32", "INT8": "INT32", "INT16": "INT64"}.get(x, x)
     model = ModelBuilder()
@@ -67,7 +68,8 @@ def conv(op: str = "CONV_2D", x="FLOAT32", w=None, b=None, y=None) -> bytes:
     wq = dict(scale=[0.5], zero_point=[0]) if w in QUANT else {}
     wi = _constant(main, "w", shape, w, wq)
     integer_bias = b in ("INT32", "INT64") and x != "FLOAT32"
-    bi = _constant(main, "b", (2,), b, BIAS_QUANT if integer_bias else None)
+    bi = _constant(main, "b", bias_shape, b,
+                   bias_quant or (BIAS_QUANT if integer_bias else None))
     yi = main.tensor("y", [1, 4, 4, 2], y or x, **_quant(y or x))
     options = {"padding": 1, "stride_w": 1, "stride_h": 1, "dilation_w_factor": 1,
                "dilation_h_factor": 1}
@@ -102,19 +104,20 @@ def transpose_conv(x="FLOAT32", w=None, y=None, b: str | None = None) -> bytes:
 
 
 def fully_connected(x="FLOAT32", w="FLOAT32", b: str | None = "FLOAT32", y=None,
-                    bias_index: int | None = None) -> bytes:
+                    bias_index: int | None = None, x_quant: dict | None = None,
+                    bias_quant: dict | None = None) -> bytes:
     """FULLY_CONNECTED [1, 4] x [3, 4] (+ a bias of 3, or input index `bias_index`)."""
     model = ModelBuilder()
     main = model.subgraph()
-    xi = main.tensor("x", [1, 4], x, **_quant(x))
+    xi = main.tensor("x", [1, 4], x, **(x_quant or _quant(x)))
     wi = _constant(main, "w", (3, 4), w, dict(scale=[0.5], zero_point=[0]) if w in QUANT
                    else None)
     inputs = [xi, wi]
     if bias_index is not None:
         inputs.append(bias_index)
     elif b is not None:
-        inputs.append(_constant(main, "b", (3,), b, BIAS_QUANT if b in ("INT32", "INT64")
-                                else None))
+        inputs.append(_constant(main, "b", (3,), b, bias_quant or (
+            BIAS_QUANT if b in ("INT32", "INT64") else None)))
     yi = main.tensor("y", [1, 3], y or x, **_quant(y or x))
     main.op("FULLY_CONNECTED", inputs, [yi], options=("FullyConnectedOptions", {}))
     main.inputs, main.outputs = [xi], [yi]
@@ -227,6 +230,48 @@ def while_loop(second_input: str = "v") -> bytes:
     bi_out, bv_out = body.tensor("bi_out", [1], "INT32"), body.tensor("bv_out", [1, 4])
     body.op("ADD", [bi, one], [bi_out], options=("AddOptions", {}))
     body.op("TANH", [bv], [bv_out])
+    body.inputs, body.outputs = [bi, bv], [bi_out, bv_out]
+    return model.build()
+
+
+def gather_then_dequantize(params: str) -> bytes:
+    """GATHER of a constant [4] of type `params` whose output the file types FLOAT16,
+    then DEQUANTIZE to FLOAT32. gather.cc's Prepare gives the output the params' type and
+    the XNNPACK delegate does not visit GATHER; nor does it take a DEQUANTIZE of a
+    FLOAT16 tensor that is no constant: dequantize.cc sees the params' type."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    p = _constant(main, "p", (4,), params)
+    i = main.tensor("i", [2], "INT32")
+    g = main.tensor("g", [2], "FLOAT16")
+    y = main.tensor("y", [2])
+    main.op("GATHER", [p, i], [g], options=("GatherOptions", {"axis": 0}))
+    main.op("DEQUANTIZE", [g], [y])
+    main.inputs, main.outputs = [i], [y]
+    return model.build()
+
+
+def while_mul(factor: str = "v") -> bytes:
+    """WHILE over (i INT32 [1], v FLOAT32 [1, 4]) whose body returns (i + 1, v * v), or
+    v * i (factor "i"): the body's MUL then takes an INT32, the type the WHILE passes
+    (Prepare_impl copies the WHILE's input types onto the body's inputs)."""
+    model = ModelBuilder()
+    main, cond, body = (model.subgraph(name) for name in ("main", "cond", "body"))
+    i, v = main.tensor("i", [1], "INT32"), main.tensor("v", [1, 4])
+    i_out, v_out = main.tensor("i_out", [1], "INT32"), main.tensor("v_out", [1, 4])
+    main.op("WHILE", [i, v], [i_out, v_out],
+            options=("WhileOptions", {"cond_subgraph_index": 1, "body_subgraph_index": 2}))
+    main.inputs, main.outputs = [i, v], [i_out, v_out]
+    ci, cv = cond.tensor("ci", [1], "INT32"), cond.tensor("cv", [1, 4])
+    limit = cond.constant("limit", np.asarray([3], np.int32), "INT32")
+    flag = cond.tensor("flag", [1], "BOOL")
+    cond.op("LESS", [ci, limit], [flag])
+    cond.inputs, cond.outputs = [ci, cv], [flag]
+    bi, bv = body.tensor("bi", [1], "INT32"), body.tensor("bv", [1, 4])
+    one = body.constant("one", np.asarray([1], np.int32), "INT32")
+    bi_out, bv_out = body.tensor("bi_out", [1], "INT32"), body.tensor("bv_out", [1, 4])
+    body.op("ADD", [bi, one], [bi_out], options=("AddOptions", {}))
+    body.op("MUL", [bv, bi if factor == "i" else bv], [bv_out], options=("MulOptions", {}))
     body.inputs, body.outputs = [bi, bv], [bi_out, bv_out]
     return model.build()
 
@@ -357,6 +402,36 @@ CASES = [
      at("REDUCE_ALL", "axis", 1), reduction("REDUCE_ALL", x="BOOL")),
     ("while body returns another type", while_loop("i"), at("WHILE", "i", 0),
      while_loop()),
+    # the XNNPACK delegate declines these (its checks in xnnpack_delegate.cc): the
+    # builtin kernel judges them
+    ("conv int8 bias INT8 with scales", conv(x="INT8", b="INT8", bias_quant=BIAS_QUANT),
+     at("CONV_2D", "b", 2), conv(x="INT8")),
+    ("fully_connected int8 bias INT8 with scales",
+     fully_connected(x="INT8", w="INT8", b="INT8", bias_quant=BIAS_QUANT),
+     at("FULLY_CONNECTED", "b", 2), fully_connected(x="INT8", w="INT8", b="INT32")),
+    ("fully_connected int8 bias INT4 with scales",
+     fully_connected(x="INT8", w="INT8", b="INT4", bias_quant=BIAS_QUANT),
+     at("FULLY_CONNECTED", "b", 2), fully_connected(x="INT8", w="INT8", b="INT32")),
+    ("fully_connected quantized INT32 input",
+     fully_connected(x="INT32", w="INT8", b="INT32", y="INT8", x_quant=QUANT["INT8"]),
+     at("FULLY_CONNECTED", "x", 0), fully_connected(x="INT8", w="INT8", b="INT32")),
+    ("dequantize FLOAT32 input", one_input("DEQUANTIZE", "FLOAT32", "FLOAT32", shape=(4,)),
+     at("DEQUANTIZE", "x", 0), one_input("DEQUANTIZE", "INT8", "FLOAT32", shape=(4,))),
+    ("dequantize of a type GATHER writes", gather_then_dequantize("INT32"),
+     at("DEQUANTIZE", "g", 2, index=1), gather_then_dequantize("FLOAT16")),
+    ("average_pool INT8 to FLOAT16", pool("AVERAGE_POOL_2D", x="INT8", y="FLOAT16"),
+     at("AVERAGE_POOL_2D", "y", 1), pool("AVERAGE_POOL_2D", x="INT8")),
+    ("add FLOAT32 and FLOAT16", binary("ADD", "FLOAT16"), at("ADD", "b", 1),
+     binary("ADD")),
+    ("mul FLOAT32 and FLOAT16", binary("MUL", "FLOAT16"), at("MUL", "b", 1),
+     binary("MUL")),
+    ("depthwise FLOAT16 with a bias of rank 4",
+     conv("DEPTHWISE_CONV_2D", x="FLOAT16", w="FLOAT16", b="FLOAT16",
+          bias_shape=(1, 1, 1, 2)),
+     at("DEPTHWISE_CONV_2D", "x", 0),
+     conv("DEPTHWISE_CONV_2D", x="FLOAT16", w="FLOAT16", b="FLOAT16")),
+    ("mul in a WHILE body of the WHILE's types", while_mul("i"),
+     at("MUL", "bi", 0, index=1, subgraph=2), while_mul()),
 ]
 
 
