@@ -13,6 +13,8 @@ from typing import Callable, Iterator, NamedTuple
 
 from tfllint.model import Operator, Tensor
 
+from ._operand_types import kernel_types
+
 DATA = "op_parameters"
 
 
@@ -204,15 +206,18 @@ def concatenated_size(view, op: Operator, check: dict) -> Iterator[Defect]:
 
 
 def quantization_required(view, op: Operator, check: dict) -> Iterator[Defect]:
-    """A quantized kernel (by the input's type) whose operand has no scale: LiteRT reads
-    a tensor without scales as kTfLiteNoQuantization."""
-    data = _input(view, op, 0)
-    if data is None or data.dtype not in check["input_types"]:
+    """A quantized kernel (by the input's type as Prepare sees it: an earlier op's Prepare
+    may write another type than the file's) whose operand has no scale: LiteRT reads a
+    tensor without scales as kTfLiteNoQuantization."""
+    if not op.inputs or op.inputs[0] < 0:
         return
+    kernel = kernel_types(view).get(op.subgraph, {}).get(op.inputs[0])
+    if kernel not in check["input_types"]:
+        return  # another type, or one the file does not fix
     for slot in check["slots"]:
         tensor = _input(view, op, slot)
         if tensor is not None and not (tensor.quantization and tensor.quantization.scale):
-            yield Defect(op, tensor, f"the {data.dtype} kernel needs quantization parameters "
+            yield Defect(op, tensor, f"the {kernel} kernel needs quantization parameters "
                                      f"on input {slot} ({tensor.dtype}), which has none")
             return
 

@@ -13,8 +13,10 @@ operands' file types and ranks ([xnnpack.takes]) is not judged.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Iterator, NamedTuple
 
+from tfllint.analyses.data import load_data_table
 from tfllint.model import Operator, Tensor
 
 DATA = "kernel_operand_types"
@@ -193,6 +195,17 @@ def _skipped(op: Operator, entry: dict, operands: _Operands) -> bool:
         if first is None or not first.shape:
             return True
     return False
+
+
+_PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def kernel_types(view) -> dict[int, dict[int, str | None]]:
+    """Per runnable subgraph, tensor index -> the type the kernels' Prepare see (None:
+    unknown), once per model: for checks elsewhere that depend on an operand's type."""
+    if view not in _PREPARED:
+        _PREPARED[view] = _all_prepared_types(view, load_data_table(DATA))
+    return _PREPARED[view]
 
 
 def refusals(view, data: dict) -> Iterator[Refusal]:

@@ -88,15 +88,48 @@ def bias_scale_read(use: WeightUse) -> bool:
         use.input is not None and use.input.dtype == "UINT8")
 
 
-def unread_bias_scales(view) -> set[tuple[int, int]]:
-    """(subgraph, tensor index) of the biases whose stored scale no kernel reading them
-    reads (TFL205 leaves them to TFL209's warning)."""
-    read, unread = set(), set()
+# GetQuantizedConvolutionMultipler's limit: Prepare fails when
+# |input_scale * filter_scale - bias_scale| / output_scale > 0.02.
+KERNEL_LIMIT = 0.02
+
+
+def kernel_bias_check(use: WeightUse) -> float | None:
+    """|input scale * weight scale - bias scale| / output scale, as LiteRT's builtin
+    kernel computes it to check the bias's stored scale (GetQuantizedConvolutionMultipler,
+    with the tensors' legacy per-tensor parameters: the scale of a per-tensor one, 0 of a
+    per-channel bias), or None where it does not check it: the kernel reads the stored
+    scale only there (bias_scale_read) and computes with input scale * weight scale."""
+    if use.bias is None or not bias_scale_read(use):
+        return None
+    tensors = (use.input, use.weights, use.output)
+    if any(t is None or affine(t) is None or len(t.quantization.scale) != 1 for t in tensors):
+        return None  # the kernel refuses before, or TFL205 / TFL207 judge these
+    input_scale, weight_scale, output_scale = (t.quantization.scale[0] for t in tensors)
+    if not output_scale > 0:
+        return None  # TFL205's
+    bias_scales = use.bias.quantization.scale if affine(use.bias) else ()
+    bias_scale = bias_scales[0] if len(bias_scales) == 1 else 0.0
+    return abs(input_scale * weight_scale - bias_scale) / output_scale
+
+
+def kernel_refuses_bias_scale(use: WeightUse) -> bool:
+    """Whether the check of kernel_bias_check fails (a NaN fails it)."""
+    ratio = kernel_bias_check(use)
+    return ratio is not None and not ratio <= KERNEL_LIMIT
+
+
+def harmless_bias_scales(view) -> set[tuple[int, int]]:
+    """(subgraph, tensor index) of the biases whose stored scale changes nothing: every
+    kernel that reads them (a convolution or FULLY_CONNECTED) takes the bias scale to be
+    input scale * weight scale and does not refuse the stored one (TFL205 leaves them to
+    TFL209's warning)."""
+    harmless, harmful = set(), set()
     for use in weight_uses(view):
         if use.bias is not None:
             key = (use.op.subgraph, use.op.inputs[WEIGHT_OPS[use.op.name][2]])
-            (read if bias_scale_read(use) else unread).add(key)
-    return unread - read
+            ignored = use.op.name in BIAS_SCALE_OPS and not kernel_refuses_bias_scale(use)
+            (harmless if ignored else harmful).add(key)
+    return harmless - harmful
 
 
 def _quantized_tensors(view) -> Iterator[tuple[int, Tensor, Quantization]]:

@@ -9,7 +9,7 @@ from tfllint.model import Tensor
 
 from ._locations import at_tensor, tensor_label
 from ._quant_params import (INTEGER_TYPES, first_failing, indexed, number, positive_finite,
-                            quantized_tensors, share, unread_bias_scales)
+                            quantized_tensors, share, harmless_bias_scales)
 
 
 def invalid(scale: float) -> bool:
@@ -29,8 +29,9 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         Integer tensors (INT8, UINT8, INT16, INT32, INT4, ...) with affine quantization
         where a scale is zero, negative, NaN or infinite. For per-channel parameters the
         message names the first bad channel and how many there are. Not the bias of a
-        convolution or FULLY_CONNECTED whose LiteRT kernel never reads the bias's scale
-        (it takes input scale * weight scale; TFL209 warns about it).
+        convolution or FULLY_CONNECTED whose LiteRT kernel computes with input scale *
+        weight scale instead and does not refuse the stored one (TFL209 warns about
+        it).
 
     Why it matters:
         A real value is `scale * (q - zero_point)`: a zero scale makes every value zero,
@@ -56,16 +57,16 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         to come from the data's range (calibration).
     """
     view = ctx.view
-    unread = None  # found on the first invalid scale: most models have none
+    harmless = None  # found on the first invalid scale: most models have none
     for subgraph, tensor, quantization in quantized_tensors(view):
         if tensor.dtype not in INTEGER_TYPES:
             continue
         scales = quantization.scale
         if positive_finite(scales):
             continue
-        unread = unread_bias_scales(view) if unread is None else unread
-        if (subgraph, tensor.index) in unread:
-            continue  # the kernels never read it: TFL209 warns
+        harmless = harmless_bias_scales(view) if harmless is None else harmless
+        if (subgraph, tensor.index) in harmless:
+            continue  # the kernels compute with another scale: TFL209 warns
         first, count = first_failing(scales, invalid)
         total = len(scales)
         note = ""

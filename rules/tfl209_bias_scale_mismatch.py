@@ -9,7 +9,8 @@ from tfllint.engine.rule import Option, RuleContext, Violation, rule
 from tfllint.model import Tensor
 
 from ._locations import at_op, tensor_label
-from ._quant_params import (WeightUse, affine, bias_scale_read, first_failing, indexed, number,
+from ._quant_params import (KERNEL_LIMIT, WeightUse, affine, bias_scale_read, first_failing,
+                            indexed, kernel_bias_check, kernel_refuses_bias_scale, number,
                             positive_finite, share, weight_uses)
 
 # Converters store scales as float32 and compute the bias scale as the float32 (or
@@ -20,9 +21,6 @@ from ._quant_params import (WeightUse, affine, bias_scale_read, first_failing, i
 DEFAULT_TOLERANCE = 1e-5
 BIAS_TYPES = frozenset({"INT32", "INT64"})
 QUANTIZED_INPUTS = frozenset({"INT8", "UINT8", "INT16"})
-# LiteRT's own check (GetQuantizedConvolutionMultipler, kernels/kernel_util.cc): Prepare
-# fails when |input_scale * filter_scale - bias_scale| / output_scale > 0.02.
-KERNEL_LIMIT = 0.02
 CONV_FAMILY = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV"})
 
 
@@ -185,22 +183,16 @@ def _scale_violation(comparison: Comparison, tolerance: float) -> Violation:
         f"bias {tensor_label(use.bias)} of {use.op.name}: "
         f"{indexed('scale', first, stored)} is {number(actual[first])} but input "
         f"scale * weight scale is {number(expected[first])} (relative difference "
-        f"{differences[first]:.3g}{share_of_channels}){_consequence(use, expected[0])}",
+        f"{differences[first]:.3g}{share_of_channels}){_consequence(use)}",
         at_op(use.op, use.bias),
-        cause=f"{use.op.name} bias scale{_consequence(use, expected[0])}",
+        cause=f"{use.op.name} bias scale{_consequence(use)}",
         fix="re-quantize the bias with scale = input scale * weight scale")
 
 
-def _consequence(use: WeightUse, first_product: float) -> str:
+def _consequence(use: WeightUse) -> str:
     """What LiteRT's builtin kernel does with the mismatch."""
-    output = affine(use.output) if use.output else None
-    if bias_scale_read(use) and output is not None and len(output.scale) == 1 and output.scale[0] > 0:
-        # The kernel reads the legacy per-tensor parameters: 0 for a per-channel bias.
-        bias_scales = use.bias.quantization.scale
-        kernel_bias_scale = bias_scales[0] if len(bias_scales) == 1 else 0.0
-        ratio = abs(first_product - kernel_bias_scale) / output.scale[0]
-        if ratio > KERNEL_LIMIT:
-            return (f"; LiteRT's builtin {use.op.name} kernel refuses it at "
-                    f"allocate_tensors() (|difference| / output scale = {ratio:.3g} > "
-                    f"{KERNEL_LIMIT})")
+    if kernel_refuses_bias_scale(use):
+        return (f"; LiteRT's builtin {use.op.name} kernel refuses it at allocate_tensors() "
+                f"(|difference| / output scale = {kernel_bias_check(use):.3g} > "
+                f"{KERNEL_LIMIT})")
     return "; LiteRT's kernels add the bias as if its scale were input scale * weight scale"

@@ -5,6 +5,7 @@ and the CVE reproducers it catches.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 
@@ -305,6 +306,36 @@ def test_space_to_batch_zero_names_the_tflite_micro_crash():
 def test_rule_is_preview():
     findings = lint_bytes(conv(stride=0), **{"runtime-version": "2.21"})
     assert "TFL009" not in {finding.rule for finding in findings}
+
+
+def conv_of_an_add(file_type: str) -> bytes:
+    """ADD of a float input with itself into `h`, which the file types `file_type`, then a
+    float CONV_2D of `h` (its filter and bias without quantization)."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    x, h = main.tensor("x", [1, 4, 4, 1]), main.tensor("h", [1, 4, 4, 1], file_type)
+    main.op("ADD", [x, x], [h], options=("AddOptions", {}))
+    w = main.constant("w", np.ones((1, 1, 1, 1), np.float32))
+    b = main.constant("b", np.zeros(1, np.float32))
+    y = main.tensor("y", [1, 4, 4, 1])
+    main.op("CONV_2D", [h, w, b], [y], options=("Conv2DOptions", {"stride_w": 1,
+                                                                  "stride_h": 1}))
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
+def test_the_type_an_earlier_prepare_writes_is_the_one_judged(tmp_path):
+    """ADD's Prepare gives `h` its input's type, FLOAT32, whatever the file says (INT16):
+    the CONV_2D after it is a float one and needs no quantization; ai-edge-litert runs it."""
+    assert found(conv_of_an_add("INT16")) == set()
+    if importlib.util.find_spec("ai_edge_litert") is None:
+        pytest.skip("needs ai-edge-litert: pip install -e .[oracle]")
+    sys.path.insert(0, str(REPO / "tools"))
+    import cve_catalogue
+
+    path = tmp_path / "model.tflite"
+    path.write_bytes(conv_of_an_add("INT16"))
+    assert cve_catalogue.run_runtime("litert", path) == "ran"
 
 
 def test_every_check_has_a_known_kind_ops_and_sources():

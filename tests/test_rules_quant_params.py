@@ -520,12 +520,14 @@ NOT_A_NUMBER = float("nan")
 
 @pytest.mark.parametrize("data", [
     int8_conv(bias_scales=[NOT_A_NUMBER, 0.0625]),  # per-channel weights: the scale is never read
-    dense(weights_scale=[0.25, 0.25], bias_scale=[0.0, 0.125])])
-def test_a_bias_scale_the_kernel_never_reads_is_tfl209s_warning(data):
-    """LiteRT's convolutions of an int8 input, and FULLY_CONNECTED with per-channel
-    weights, take the bias scale to be input scale * weight scale: an invalid stored one
-    changes nothing (the differential test below), so it is a warning, not TFL205's
-    error."""
+    dense(weights_scale=[0.25, 0.25], bias_scale=[0.0, 0.125]),
+    dense(bias_scale=[0.0], output_scale=10.0)])  # read, within the kernel's 2%: 0.0125
+def test_a_bias_scale_the_kernel_computes_without_is_tfl209s_warning(data):
+    """LiteRT's convolutions and FULLY_CONNECTED take the bias scale to be input scale *
+    weight scale; the stored one is read only by the check of a per-tensor
+    FULLY_CONNECTED (or a UINT8 convolution), within 2% of the output scale. An invalid
+    stored one that passes it changes nothing (the differential test below), so it is a
+    warning, not TFL205's error."""
     (rule, location), message = only(data)
     assert rule == "TFL209" and location.tensor == "b", (rule, location)
     assert message.endswith("LiteRT's kernels add the bias as if its scale were input "
@@ -556,13 +558,15 @@ def outputs(data: bytes) -> list:
 
 def test_the_runtime_reads_the_bias_scale_where_tfl205_says_it_does():
     """Differential: an invalid bias scale the kernel never reads gives the valid model's
-    outputs; one it reads makes the builtin kernel refuse the model."""
+    outputs; one it checks within 2% of the output scale passes; NaN fails the check and
+    the builtin kernel refuses the model."""
     pytest.importorskip("ai_edge_litert.interpreter", reason="LiteRT (the oracle extra) is "
                         "not installed")
     assert outputs(int8_conv(bias_scales=[NOT_A_NUMBER, 0.0625])) == outputs(int8_conv())
     dense_per_channel = dict(weights_scale=[0.25, 0.25])
     assert outputs(dense(**dense_per_channel, bias_scale=[0.0, 0.125])) == \
         outputs(dense(**dense_per_channel))
+    assert builtin_kernels_load(dense(bias_scale=[0.0], output_scale=10.0)) is None
     assert builtin_kernels_load(dense(bias_scale=[NOT_A_NUMBER])) is not None
 
 
