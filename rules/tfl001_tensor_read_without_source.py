@@ -96,6 +96,11 @@ def _runtime_outcome(op: Operator, position: int, tensor: Tensor,
         return None  # no bytes: LiteRT checks nothing, nothing is read
     if reshape_shape and len(tensor.shape) != 1:
         return None  # LiteRT takes ReshapeOptions.new_shape, TFLM the output's shape
+    if op.opcode.name == "DENSIFY":
+        # a sparse constant whose buffer is gone (issue 13's harness: ai-edge-litert ran
+        # mp_face_detection_full_range_sparse so mutated, with and without XNNPACK)
+        return ("ai-edge-litert 2.3.0 runs the model on weights it never read (NaN outputs "
+                "on the harness's model); TFLite Micro has no DENSIFY kernel")
     micro = ("TFLite Micro ignores it (it takes the output tensor's shape)" if reshape_shape
              else "TFLite Micro reads whatever its arena holds there (wrong results, no error)")
     return f"LiteRT fails at invoke with '{LACKS_DATA.format(index=tensor.index)}'; {micro}"

@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import REPO
 
@@ -82,6 +83,28 @@ CORPUS = Path.home() / ".cache" / "tfllint-real-models" / "models"
 # Crashes of the full run (bench/fuzz_semantic.py --record) that tfllint does not predict:
 # none since TFL009 judges what TFLite Micro's FULLY_CONNECTED reads.
 CRASH_MISSES: dict[tuple, str] = {}
+
+
+def test_a_densify_of_an_emptied_sparse_constant_runs_on_nothing(tmp_path):
+    """Seed 2's file that runs and gets TFL001: the sparse weights DENSIFY reads lost
+    their buffer. ai-edge-litert runs it (with and without XNNPACK) and every output is
+    NaN, as TFL001's message says."""
+    model = CORPUS / "mp_face_detection_full_range_sparse.tflite"
+    if not model.exists():
+        pytest.skip("the real-model corpus is absent: python tools/fetch_real_models.py")
+    description, data = fuzz_semantic.mutate(model, "buffer", 2, 0)
+    assert description == "sg0 t294 buffer 295 length 11060->0"
+    path = tmp_path / "mutated.tflite"
+    path.write_bytes(data)
+    [finding] = [f for f in fuzz_semantic.cve_catalogue.lint(path, tflm=False)["errors"]]
+    assert finding[0] == "TFL001"
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
+    interpreter.allocate_tensors()
+    interpreter.invoke()
+    assert all(np.isnan(interpreter.get_tensor(d["index"])).all()
+               for d in interpreter.get_output_details())
 
 
 @pytest.mark.parametrize("row", CRASHES, ids=[
