@@ -37,6 +37,7 @@ class Defect(NamedTuple):
     op: Operator
     tensor: Tensor | None
     text: str  # e.g. "the bias has 6 elements for the filter's 4 output units"
+    micro: str = ""  # what TFLite Micro does, where it is worse, e.g. "divides by zero"
 
 
 Shape = tuple[int, ...]
@@ -444,13 +445,21 @@ def conv_groups(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:
             or min(data[3], *weights) < 1:
         return  # TFL009 judges sizes below 1
     channels, per_group = data[3], weights[3]
-    filter_tensor = _tensor(shapes.view, op, 1)
+    groups = channels // per_group
+    # TFLite Micro checks neither (only TFLITE_DCHECKs): it divides the output channels by
+    # the group count, then each output channel by the quotient (reference conv.h and
+    # integer_ops/conv.h), so a group count of 0 or above the filter's output channels
+    # divides by zero (tflite-micro: SIGFPE)
+    micro = "divides by zero (SIGFPE)" if weights[0] < groups or not groups else ""
     if channels % per_group:
-        yield Defect(op, filter_tensor, f"the input's {channels} channels are not a "
-                                        f"multiple of the filter's {per_group} input channels")
-    elif weights[0] % (channels // per_group):
-        yield Defect(op, filter_tensor, f"the filter's {weights[0]} output channels are not "
-                                        f"a multiple of the {channels // per_group} groups")
+        text = (f"the input's {channels} channels are not a multiple of the filter's "
+                f"{per_group} input channels")
+    elif weights[0] % groups:
+        text = (f"the filter's {weights[0]} output channels are not a multiple of the "
+                f"{groups} groups")
+    else:
+        return
+    yield Defect(op, _tensor(shapes.view, op, 1), text, micro)
 
 
 def channel_multiple(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:

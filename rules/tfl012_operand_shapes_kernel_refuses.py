@@ -63,8 +63,8 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
     for entry, defect in defects(ctx.view, data):
         who = ("ai-edge-litert's default XNNPACK delegate refuses it"
                if entry.get("by") == "xnnpack" else "LiteRT's kernel refuses it")
-        yield Violation(f"{defect.text} ({who}: "
-                        f"{entry['litert_source']})",
+        micro = f"; TFLite Micro {defect.micro}" if defect.micro else ""
+        yield Violation(f"{defect.text} ({who}: {entry['litert_source']}){micro}",
                         at_op(defect.op, defect.tensor),
                         fix="re-export the model; an operand is probably wired to the "
                             "wrong tensor",

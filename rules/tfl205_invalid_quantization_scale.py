@@ -21,7 +21,8 @@ def invalid(scale: float) -> bool:
       evidence=(
           "runtime: tests/test_rule_evidence.py (a zero or negative weight scale runs, and "
           "the output is levels away from what the file's numbers mean; a zero scale makes "
-          "its channel a constant, whatever the input)"))
+          "its channel a constant, whatever the input); tests/test_rules_quant_params.py "
+          "(a QUANTIZE requantizing 8-bit values to such a scale crashes ai-edge-litert)"))
 def check(ctx: RuleContext) -> Iterator[Violation]:
     """A quantized tensor with a scale that is not a positive finite number.
 
@@ -41,8 +42,10 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         `std::isnormal(scale) && scale > 0` (xnnpack_delegate.cc): it leaves such an op
         to the slower builtin kernels or, for some tensors, fails the whole model
         ("unsupported scale value (nan) in channel 0 for INT8 tensor 0 in XNNPACK
-        delegate", then allocate_tensors() fails in ai-edge-litert 2.3). NPU compilers
-        refuse it (Vela: "Quantization scale of any tensor must be positive"). The old
+        delegate", then allocate_tensors() fails in ai-edge-litert 2.3); a QUANTIZE that
+        requantizes 8-bit values to such a scale crashes ai-edge-litert 2.3 (SIGSEGV).
+        NPU compilers refuse it (Vela: "Quantization scale of any tensor must be
+        positive"). The old
         post-training quantizer (tflite/tools/optimize/quantization_utils.cc,
         SymmetricPerChannelQuantization) writes scale 0 for a channel whose weights are
         all zero; the message says so when that is the case.
@@ -57,14 +60,15 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         to come from the data's range (calibration).
     """
     view = ctx.view
-    harmless = None  # found on the first invalid scale: most models have none
+    harmless = requantized = None
     for subgraph, tensor, quantization in quantized_tensors(view):
         if tensor.dtype not in INTEGER_TYPES:
             continue
         scales = quantization.scale
         if positive_finite(scales):
             continue
-        harmless = harmless_bias_scales(view) if harmless is None else harmless
+        if harmless is None:  # found on the first invalid scale: most models have none
+            harmless, requantized = harmless_bias_scales(view), _requantized(view)
         if (subgraph, tensor.index) in harmless:
             continue  # the kernels compute with another scale: TFL209 warns
         first, count = first_failing(scales, invalid)
@@ -73,13 +77,36 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         if scales[first] == 0 and _channel_is_zero(view, tensor, quantization, first):
             note = (f"; channel {first} of its data is all zeros" if total > 1
                     else "; its data is all zeros")
+        crash = CRASH if (subgraph, tensor.index) in requantized else ""
         yield Violation(
             f"tensor {tensor_label(tensor)}, {tensor.dtype}: "
             f"{indexed('scale', first, total)} is {number(scales[first])}"
             f"{share(count, total, 'scales')}; a "
-            f"quantization scale must be a positive finite number{note}",
-            at_tensor(subgraph, tensor), cause=f"invalid {tensor.dtype} scale{note}",
+            f"quantization scale must be a positive finite number{note}{crash}",
+            at_tensor(subgraph, tensor), cause=f"invalid {tensor.dtype} scale{note}{crash}",
             fix="re-quantize the model; a channel of all-zero weights can take scale 1.0")
+
+
+# ai-edge-litert 2.3.0 crashes (SIGSEGV) on an INT8 or UINT8 QUANTIZE of an INT8 or UINT8
+# input whose output scale is 0, negative or NaN (tests/test_rules_quant_params.py):
+# quantize.cc Prepare builds the requantization multiplier from input scale / output scale
+# unchecked (QuantizeMultiplier), and Eval's Requantize runs with it.
+REQUANTIZED = frozenset({"INT8", "UINT8"})
+CRASH = ("; ai-edge-litert crashes on it (SIGSEGV) in QUANTIZE's requantization "
+         "(tflite/kernels/quantize.cc)")
+
+
+def _requantized(view) -> set[tuple[int, int]]:
+    """(subgraph, tensor) of the outputs of QUANTIZE ops that requantize 8-bit values."""
+    found = set()
+    for op in view.operators():
+        if op.name == "QUANTIZE" and op.inputs and op.outputs and min(op.inputs[0],
+                                                                      op.outputs[0]) >= 0:
+            source = view.tensor(op.subgraph, op.inputs[0])
+            target = view.tensor(op.subgraph, op.outputs[0])
+            if source.dtype in REQUANTIZED and target.dtype in REQUANTIZED:
+                found.add((op.subgraph, op.outputs[0]))
+    return found
 
 
 def _channel_is_zero(view, tensor: Tensor, quantization, channel: int) -> bool:

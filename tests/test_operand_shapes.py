@@ -6,6 +6,7 @@ is certain to see them, and the differential: the bad models refused by ai-edge-
 """
 from __future__ import annotations
 
+import importlib.util
 import sys
 
 import numpy as np
@@ -341,6 +342,30 @@ def test_an_op_refused_upstream_does_not_cascade():
     assert found(bad) == at("CONV_2D", 0, "w", 2)
     assert found(windowed_then_reshape("CONV_2D", input_shape=(1, 8, 8, 1))) == \
         at("RESHAPE", 1, "h", 1)
+
+
+@pytest.mark.parametrize("input_shape, filter_shape, kwargs, micro", [
+    ((1, 4, 4, 3), (1, 3, 3, 4), {}, True),  # 0 groups
+    ((1, 4, 4, 4), (1, 3, 3, 2), {}, True),  # 2 groups for 1 output channel
+    ((1, 4, 4, 3), (1, 3, 3, 2), {}, False),  # 1 group: tflite-micro reads past, runs
+    ((1, 4, 4, 4), (3, 3, 3, 2), {"bias": 3, "output_shape": (1, 4, 4, 3)}, False)])
+def test_conv_groups_name_tflite_micros_division_by_zero(input_shape, filter_shape, kwargs,
+                                                         micro, tmp_path):
+    """TFLite Micro divides the output channels by the group count and each output channel
+    by the quotient, unchecked: a group count of 0, or above the output channels, is a
+    SIGFPE in tflite-micro (the differential below), which the message names."""
+    data = groups(input_shape, filter_shape, **kwargs)
+    [finding] = lint_bytes(data, **SETTINGS)
+    assert finding.message.endswith("; TFLite Micro divides by zero (SIGFPE)") == micro
+    if importlib.util.find_spec("tflite_micro") is None:
+        pytest.skip("needs tflite-micro: pip install -e .[oracle]")
+    sys.path.insert(0, str(REPO / "tools"))
+    import cve_catalogue
+
+    path = tmp_path / "model.tflite"
+    path.write_bytes(data)
+    outcome = cve_catalogue.run_runtime("tflm", path)
+    assert (outcome == "crashed: SIGFPE") == micro, outcome
 
 
 def test_every_check_has_a_known_kind_ops_and_source():

@@ -5,6 +5,9 @@ LiteRT (`ai_edge_litert`, skipped when absent) of what the messages say the runt
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from builder import ModelBuilder, relu_model
@@ -568,6 +571,49 @@ def test_the_runtime_reads_the_bias_scale_where_tfl205_says_it_does():
         outputs(dense(**dense_per_channel))
     assert builtin_kernels_load(dense(bias_scale=[0.0], output_scale=10.0)) is None
     assert builtin_kernels_load(dense(bias_scale=[NOT_A_NUMBER])) is not None
+
+
+def requantize(output_dtype: str, scale: float) -> bytes:
+    """QUANTIZE of an INT8 [1, 10] (scale 0.5) to `output_dtype` at `scale`."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    x = main.tensor("x", [1, 10], "INT8", scale=[0.5], zero_point=[0])
+    y = main.tensor("y", [1, 10], output_dtype, scale=[scale],
+                    zero_point=[128 if output_dtype == "UINT8" else 0])
+    main.op("QUANTIZE", [x], [y])
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
+CRASH = ("; ai-edge-litert crashes on it (SIGSEGV) in QUANTIZE's requantization "
+         "(tflite/kernels/quantize.cc)")
+
+
+@pytest.mark.parametrize("output_dtype, scale, crashes", [
+    ("UINT8", -1.0, True), ("INT8", 0.0, True), ("INT8", NOT_A_NUMBER, True),
+    ("INT16", -1.0, False)])
+def test_a_requantization_to_an_invalid_scale_says_litert_crashes(output_dtype, scale,
+                                                                  crashes):
+    key, message = only(requantize(output_dtype, scale))
+    assert key == ("TFL205", at("y", 1))
+    assert message.endswith(CRASH) == crashes, message
+
+
+def test_litert_crashes_on_a_requantization_to_an_invalid_scale(tmp_path):
+    """Differential: ai-edge-litert (child process) crashes on QUANTIZE INT8 -> INT8/UINT8
+    to a scale of -1, 0 or NaN, and runs it to INT16, or to a valid scale."""
+    pytest.importorskip("ai_edge_litert.interpreter", reason="LiteRT (the oracle extra) is "
+                        "not installed")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    import cve_catalogue
+
+    path = tmp_path / "model.tflite"
+    for output_dtype, scale, expected in (
+            ("UINT8", -1.0, "crashed: SIGSEGV"), ("INT8", 0.0, "crashed: SIGSEGV"),
+            ("INT8", NOT_A_NUMBER, "crashed: SIGSEGV"), ("INT16", -1.0, "ran"),
+            ("UINT8", 0.25, "ran")):
+        path.write_bytes(requantize(output_dtype, scale))
+        assert cve_catalogue.run_runtime("litert", path) == expected, (output_dtype, scale)
 
 
 @pytest.mark.parametrize("case", ["conv per-channel bias zero point",
