@@ -368,6 +368,13 @@ def test_conv_groups_name_tflite_micros_division_by_zero(input_shape, filter_sha
     assert (outcome == "crashed: SIGFPE") == micro, outcome
 
 
+def test_a_rank_below_the_kernels_says_tflite_micro_reads_past_it():
+    [finding] = lint_bytes(depthwise(filter_shape=(3, 3, 1)), **SETTINGS)
+    assert finding.message.endswith(
+        "; TFLite Micro does not check it and reads the shape past its rank "
+        "(depthwise_conv_common.cc: dims->data[1] to [3])")
+
+
 def test_every_check_has_a_known_kind_ops_and_source():
     ops = set(OPERATOR_NAMES.values())
     for check in DATA["check"]:
