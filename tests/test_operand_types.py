@@ -209,10 +209,12 @@ def reduction(op: str = "MEAN", x="FLOAT32", axis="INT32") -> bytes:
     return model.build()
 
 
-def while_loop(second_input: str = "v") -> bytes:
-    """WHILE over (i INT32, v FLOAT32 [1, 4]) whose body returns (i + 1, tanh(v)); the
-    WHILE's second input is v, or i again ("i": the body gets an INT32 where it returns
-    the FLOAT32 tanh)."""
+def while_loop(second_input: str = "v", body_op: str = "TANH", factor: str = "v") -> bytes:
+    """WHILE over (i INT32 [1], v FLOAT32 [1, 4]) whose body returns (i + 1, tanh(v)), or
+    with body_op "MUL" (i + 1, v * v), or v * i (factor "i": the body's MUL then takes an
+    INT32, the type the WHILE passes: Prepare_impl copies the WHILE's input types onto the
+    body's inputs). The WHILE's second input is v, or i again ("i": the body gets an INT32
+    where it returns the FLOAT32 tanh)."""
     model = ModelBuilder()
     main, cond, body = (model.subgraph(name) for name in ("main", "cond", "body"))
     i, v = main.tensor("i", [1], "INT32"), main.tensor("v", [1, 4])
@@ -229,7 +231,11 @@ def while_loop(second_input: str = "v") -> bytes:
     one = body.constant("one", np.asarray([1], np.int32), "INT32")
     bi_out, bv_out = body.tensor("bi_out", [1], "INT32"), body.tensor("bv_out", [1, 4])
     body.op("ADD", [bi, one], [bi_out], options=("AddOptions", {}))
-    body.op("TANH", [bv], [bv_out])
+    if body_op == "MUL":
+        body.op("MUL", [bv, bi if factor == "i" else bv], [bv_out],
+                options=("MulOptions", {}))
+    else:
+        body.op("TANH", [bv], [bv_out])
     body.inputs, body.outputs = [bi, bv], [bi_out, bv_out]
     return model.build()
 
@@ -248,31 +254,6 @@ def gather_then_dequantize(params: str) -> bytes:
     main.op("GATHER", [p, i], [g], options=("GatherOptions", {"axis": 0}))
     main.op("DEQUANTIZE", [g], [y])
     main.inputs, main.outputs = [i], [y]
-    return model.build()
-
-
-def while_mul(factor: str = "v") -> bytes:
-    """WHILE over (i INT32 [1], v FLOAT32 [1, 4]) whose body returns (i + 1, v * v), or
-    v * i (factor "i"): the body's MUL then takes an INT32, the type the WHILE passes
-    (Prepare_impl copies the WHILE's input types onto the body's inputs)."""
-    model = ModelBuilder()
-    main, cond, body = (model.subgraph(name) for name in ("main", "cond", "body"))
-    i, v = main.tensor("i", [1], "INT32"), main.tensor("v", [1, 4])
-    i_out, v_out = main.tensor("i_out", [1], "INT32"), main.tensor("v_out", [1, 4])
-    main.op("WHILE", [i, v], [i_out, v_out],
-            options=("WhileOptions", {"cond_subgraph_index": 1, "body_subgraph_index": 2}))
-    main.inputs, main.outputs = [i, v], [i_out, v_out]
-    ci, cv = cond.tensor("ci", [1], "INT32"), cond.tensor("cv", [1, 4])
-    limit = cond.constant("limit", np.asarray([3], np.int32), "INT32")
-    flag = cond.tensor("flag", [1], "BOOL")
-    cond.op("LESS", [ci, limit], [flag])
-    cond.inputs, cond.outputs = [ci, cv], [flag]
-    bi, bv = body.tensor("bi", [1], "INT32"), body.tensor("bv", [1, 4])
-    one = body.constant("one", np.asarray([1], np.int32), "INT32")
-    bi_out, bv_out = body.tensor("bi_out", [1], "INT32"), body.tensor("bv_out", [1, 4])
-    body.op("ADD", [bi, one], [bi_out], options=("AddOptions", {}))
-    body.op("MUL", [bv, bi if factor == "i" else bv], [bv_out], options=("MulOptions", {}))
-    body.inputs, body.outputs = [bi, bv], [bi_out, bv_out]
     return model.build()
 
 
@@ -430,8 +411,8 @@ CASES = [
           bias_shape=(1, 1, 1, 2)),
      at("DEPTHWISE_CONV_2D", "x", 0),
      conv("DEPTHWISE_CONV_2D", x="FLOAT16", w="FLOAT16", b="FLOAT16")),
-    ("mul in a WHILE body of the WHILE's types", while_mul("i"),
-     at("MUL", "bi", 0, index=1, subgraph=2), while_mul()),
+    ("mul in a WHILE body of the WHILE's types", while_loop(body_op="MUL", factor="i"),
+     at("MUL", "bi", 0, index=1, subgraph=2), while_loop(body_op="MUL")),
 ]
 
 
