@@ -420,15 +420,22 @@ def output_size(view, op: Operator, check: dict) -> Iterator[Defect]:
 def input_smaller_than_read(view, op: Operator, check: dict) -> Iterator[Defect]:
     """FULLY_CONNECTED in TFLite Micro, which resizes nothing: it reads the output's batches
     (the product of all but its last dimension, as the file sizes it) times the filter's
-    depth (its last dimension) from the input, whatever the input holds."""
+    depth (its last dimension) from the input, whatever the input holds. Judged where it
+    holds for any size of the dimensions the shape_signature leaves open (-1): the input
+    then holds no element (a fixed 0), or all its dimensions are fixed, and the output's
+    open ones count as 1."""
     data, weights = _input(view, op, 0), _input(view, op, 1)
     if not op.outputs or op.outputs[0] < 0 or data is None or weights is None:
         return
     output = view.tensor(op.subgraph, op.outputs[0])
-    tensors = (data, weights, output)
-    if any(t.is_dynamic or not t.shape or min(t.shape) < 0 for t in tensors):
+    if any(not t.shape or min(t.shape) < 0 for t in (data, weights, output)) \
+            or weights.is_dynamic:
         return
-    batches, depth = math.prod(output.shape[:-1]), weights.shape[-1]
+    if data.is_dynamic and data.element_count:
+        return  # an open dimension may hold enough
+    rows = [1 if _dynamic(output, dim) else size
+            for dim, size in enumerate(output.shape[:-1])]
+    batches, depth = math.prod(rows), weights.shape[-1]
     if data.element_count < batches * depth:
         yield Defect(op, data, f"the input {list(data.shape)} holds {data.element_count} "
                                f"elements, the kernel reads {batches * depth} ({batches} "

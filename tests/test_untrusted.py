@@ -355,12 +355,14 @@ def test_the_runtimes_do_what_the_larger_output_finding_says(tmp_path):
                 cve_catalogue.run_runtime("tflm", path)) == ("ran", micro), op
 
 
-def fully_connected(input_shape: list[int], depth: int = 8) -> bytes:
-    """A float FULLY_CONNECTED from a graph input to a [1, 4] output through a [4, depth]
-    filter, no bias."""
+def fully_connected(input_shape: list[int], depth: int = 8,
+                    signature: list[int] | None = None) -> bytes:
+    """A float FULLY_CONNECTED from a graph input (of `signature`, when given) to a [1, 4]
+    output through a [4, depth] filter, no bias."""
     model = ModelBuilder()
     main = model.subgraph()
-    x, y = main.tensor("x", input_shape), main.tensor("y", [1, 4])
+    x = main.tensor("x", input_shape, shape_signature=signature)
+    y = main.tensor("y", [1, 4], shape_signature=[-1, 4] if signature else None)
     weights = main.constant("w", np.ones((4, depth), np.float32))
     main.op("FULLY_CONNECTED", [x, weights, -1], [y],
             options=("FullyConnectedOptions", {}))
@@ -390,6 +392,15 @@ def test_a_fully_connected_input_smaller_than_tflite_micro_reads(input_shape, ex
         assert (finding.severity, finding.locations) == ("error", (place,)), settings
         assert finding.message == f"{expected}: LiteRT runs it; TFLite Micro crashes " \
             "(SIGSEGV on an empty input): it reads past the input"
+
+
+@pytest.mark.parametrize("input_shape, signature, expected", [
+    ([1, 0], [-1, 0], True),  # no element whatever the batch
+    ([1, 1], [-1, -1], False)])  # a placeholder: an open dimension may hold enough
+def test_a_fully_connected_input_with_open_dimensions(input_shape, signature, expected):
+    data = fully_connected(input_shape, signature=signature)
+    for settings in TFLM_SCOPES:
+        assert bool(of("TFL009", data, preview=True, **settings)) == expected, settings
 
 
 def test_the_runtimes_do_what_the_fully_connected_input_finding_says(tmp_path):
