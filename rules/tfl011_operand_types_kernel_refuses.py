@@ -60,8 +60,8 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         entry, op = found.entry, found.op
         source = f"tflite/kernels/{entry['kernel']}:{found.check['line']} " \
                  f"{found.check.get('function', entry['function'])}"
-        yield Violation(f"{found.text}: LiteRT refuses it "
-                        f"({source})",
+        micro = f"; TFLite Micro {found.check['tflm']}" if "tflm" in found.check else ""
+        yield Violation(f"{found.text}: LiteRT refuses it ({source}){micro}",
                         at_op(op, found.tensor),
                         fix="re-export the model with the types the op's kernel takes",
                         cause=f"{op.opcode.name}:{found.check['line']}:{op.subgraph}:"

@@ -5,6 +5,7 @@ refused by the kernel the finding names, the second runs.
 """
 from __future__ import annotations
 
+import re
 import sys
 
 import numpy as np
@@ -209,6 +210,20 @@ def reduction(op: str = "MEAN", x="FLOAT32", axis="INT32") -> bytes:
     return model.build()
 
 
+def strided_slice(begin="INT32", end="INT32", strides="INT32") -> bytes:
+    """STRIDED_SLICE of x [4] with constant begin [0], end [2] and strides [1], each stored
+    as the given type."""
+    model = ModelBuilder()
+    main = model.subgraph()
+    x, y = main.tensor("x", [4]), main.tensor("y", [2])
+    indices = [main.constant(name, np.asarray([value], dtype.lower()), dtype)
+               for name, value, dtype in (("begin", 0, begin), ("end", 2, end),
+                                          ("strides", 1, strides))]
+    main.op("STRIDED_SLICE", [x, *indices], [y], options=("StridedSliceOptions", {}))
+    main.inputs, main.outputs = [x], [y]
+    return model.build()
+
+
 def while_loop(second_input: str = "v", body_op: str = "TANH", factor: str = "v") -> bytes:
     """WHILE over (i INT32 [1], v FLOAT32 [1, 4]) whose body returns (i + 1, tanh(v)), or
     with body_op "MUL" (i + 1, v * v), or v * i (factor "i": the body's MUL then takes an
@@ -273,6 +288,12 @@ def add_then_relu(add_output: str, relu_output: str) -> bytes:
 
 # (name, bad model, its exact findings, the valid neighbour)
 CASES = [
+    ("strided_slice begin type", strided_slice(begin="INT64"),
+     at("STRIDED_SLICE", "begin", 2), strided_slice()),
+    ("strided_slice end type", strided_slice(end="INT8"), at("STRIDED_SLICE", "end", 3),
+     strided_slice()),
+    ("strided_slice strides type", strided_slice(strides="INT16"),
+     at("STRIDED_SLICE", "strides", 4), strided_slice()),
     ("conv input type", conv(x="BOOL", w="FLOAT32", b="FLOAT32", y="BOOL"),
      at("CONV_2D", "x", 0), conv()),
     ("conv output type", conv(y="INT16"), at("CONV_2D", "y", 3), conv()),
@@ -479,7 +500,7 @@ def test_every_entry_names_known_ops_kernels_and_roles():
 
 def _source(message: str) -> str:
     """"tflite/kernels/conv.cc:419 Prepare" of a finding's message."""
-    return message.rsplit("(", 1)[1].rstrip(")")
+    return re.search(r"\((tflite/kernels/[^)]*)\)", message).group(1)
 
 
 def _run(path, data: bytes) -> str:
