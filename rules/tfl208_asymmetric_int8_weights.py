@@ -35,9 +35,10 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
         are silently wrong; the XNNPACK delegate fails on per-channel weights with any
         non-zero zero point ("unsupported zero-point value (5) in channel 1 of INT8 tensor
         1 in XNNPACK delegate", and then allocate_tensors() fails in ai-edge-litert 2.3)
-        and refuses such FULLY_CONNECTED and BATCH_MATMUL nodes. Only a per-tensor int8
-        FULLY_CONNECTED computes the right values, on the builtin kernel. The message
-        says which case applies.
+        and refuses such FULLY_CONNECTED and BATCH_MATMUL nodes. The message says which
+        case applies. Not reported: the per-tensor weights of an int8 FULLY_CONNECTED,
+        which LiteRT's builtin kernel computes right (it takes the zero point as the
+        weights' offset).
 
     Example:
         int8 weights 'conv/filter' (#1) of CONV_2D have zero_point[1] 5 (1 of 16
@@ -59,7 +60,7 @@ def check(ctx: RuleContext) -> Iterator[Violation]:
             continue
         first, count = first_failing(zero_points, lambda value: value != 0
                                      and -128 <= value <= 127)
-        if first < 0:
+        if first < 0 or _exact(use, len(zero_points) > 1):
             continue
         total = len(zero_points)
         yield Violation(
@@ -82,6 +83,13 @@ def _consequence(use: WeightUse, per_channel: bool) -> str:
                 "computing wrong values")
     if name == "DEPTHWISE_CONV_2D" and integer_input:
         return "; LiteRT's DEPTHWISE_CONV_2D kernel ignores it, computing wrong values"
-    if name == "FULLY_CONNECTED" and integer_input:
-        return "; only LiteRT's builtin kernel handles it (XNNPACK refuses the op)"
     return ""
+
+
+def _exact(use: WeightUse, per_channel: bool) -> bool:
+    """A per-tensor int8 FULLY_CONNECTED of an INT8 input: LiteRT's builtin kernel takes
+    the zero point as the weights' offset and computes what the file means (XNNPACK
+    declines the node); tests/test_rules_quant_params.py compares it with the file's
+    numbers."""
+    return (use.op.name == "FULLY_CONNECTED" and not per_channel
+            and use.input is not None and use.input.dtype == "INT8")

@@ -234,12 +234,32 @@ def test_rank_zero_tensors_skip_the_dimension_checks_as_litert_does():
 
 # -- TFL208 asymmetric-int8-weights ---------------------------------------------------------
 
-def test_per_tensor_fully_connected_weights_run_only_on_the_builtin_kernel():
-    key, message = only(dense(weights_zero_point=[3]))
-    assert key == ("TFL208", at_op(0, "FULLY_CONNECTED", "w", 1))
-    assert message == ("int8 weights 'w' (#1) of FULLY_CONNECTED have zero_point 3; "
-                       "TFLite's int8 spec wants symmetric weights (zero point 0); only "
-                       "LiteRT's builtin kernel handles it (XNNPACK refuses the op)")
+def test_per_tensor_fully_connected_weights_with_a_zero_point_are_computed_right():
+    """LiteRT's builtin int8 FULLY_CONNECTED takes a per-tensor zero point as the weights'
+    offset: the model computes what the file means (the differential below), so TFL208
+    says nothing; out of int8's range it does not (TFL206)."""
+    assert findings(dense(weights_zero_point=[3])) == {}
+    assert [key for key in findings(dense(weights_zero_point=[200]))] == \
+        [("TFL206", at("w", 1))]
+
+
+@pytest.mark.parametrize("zero_point, right", [(3, True), (100, True), (200, False)])
+def test_litert_computes_an_int8_fully_connected_with_weight_zero_points(zero_point, right):
+    """Differential: ai-edge-litert (its default kernels) against the file's numbers in
+    float64: right with a zero point in int8's range, wrong with 200."""
+    pytest.importorskip("ai_edge_litert.interpreter", reason="LiteRT (the oracle extra) is "
+                        "not installed")
+    from ai_edge_litert.interpreter import Interpreter
+
+    x = np.array([[1, 2, 3, 4]], np.int8)
+    interpreter = Interpreter(model_content=dense(weights_zero_point=[zero_point],
+                                                  output_scale=64.0))
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)
+    interpreter.invoke()
+    y = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    meant = (0.5 * x @ (0.25 * (np.ones((2, 4)) - zero_point)).T + 10 * 0.125) / 64.0
+    assert np.array_equal(y, np.clip(np.round(meant), -128, 127)) == right
 
 
 def test_per_channel_weights_of_fully_connected_break_xnnpack():
