@@ -1,7 +1,7 @@
 """Issue 13's harness, full run: semantic mutations of working models in the real runtimes.
 
     python bench/fuzz_semantic.py                     # samples (6 per class) and real
-                                                      # corpus (1 per class), seeds 0 1 2
+                                                      # corpus (1 per class), seeds 0-3
     python bench/fuzz_semantic.py --seed 0 --samples-only --per-class 6
     python bench/fuzz_semantic.py --out /tmp/fuzz.json --show misses
     python bench/fuzz_semantic.py --load /tmp/fuzz.json   # figures of a saved run again
@@ -103,8 +103,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples-only", action="store_true")
     parser.add_argument("--real-only", action="store_true")
-    parser.add_argument("--seed", type=int, nargs="+", default=[0, 1, 2],
-                        help="the seeds to run (default 0 1 2)")
+    parser.add_argument("--seed", type=int, nargs="+", default=[0, 1, 2, 3],
+                        help="the seeds to run (default 0 1 2 3)")
     parser.add_argument("--per-class", type=int, default=6,
                         help="mutations per class and sample model (default 6)")
     parser.add_argument("--per-class-real", type=int, default=1,
