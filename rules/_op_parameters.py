@@ -24,15 +24,9 @@ class Defect(NamedTuple):
     text: str  # what is wrong, e.g. "stride_w is 0 (must be at least 1)"
 
 
-def _input(view, op: Operator, slot: int) -> Tensor | None:
-    if slot >= len(op.inputs) or op.inputs[slot] < 0:
-        return None
-    return view.tensor(op.subgraph, op.inputs[slot])
-
-
 def _constant(view, op: Operator, slot: int):
     """(tensor, flat int values) of a constant integer input, else (tensor, None)."""
-    tensor = _input(view, op, slot)
+    tensor = view.input_tensor(op, slot)
     if tensor is None or not tensor.is_constant or not tensor.dtype.startswith(("INT", "UINT")):
         return tensor, None
     values = view.tensor_data(tensor)
@@ -106,7 +100,7 @@ def _normalized_axis(value: int, rank: int, insert: bool) -> int | None:
 
 
 def axis(view, op: Operator, check: dict) -> Iterator[Defect]:
-    data = _input(view, op, check["data_slot"])
+    data = view.input_tensor(op, check["data_slot"])
     rank = _rank(data)
     if not rank:  # unknown, or rank 0 (the reductions skip the axes of a scalar)
         return
@@ -126,7 +120,7 @@ def axis(view, op: Operator, check: dict) -> Iterator[Defect]:
 
 
 def gather_indices(view, op: Operator, check: dict) -> Iterator[Defect]:
-    params = _input(view, op, 0)
+    params = view.input_tensor(op, 0)
     tensor, values = _constant(view, op, check["slot"])
     rank = _rank(params)
     if not values or not rank or not op.options_type:
@@ -150,7 +144,7 @@ def nd_indices(view, op: Operator, check: dict) -> Iterator[Defect]:
     if not values or tensor is None or not tensor.shape:
         return
     if "params_slot" in check:
-        params = _input(view, op, check["params_slot"])
+        params = view.input_tensor(op, check["params_slot"])
         if params is None or params.is_dynamic:
             return
         shape = list(params.shape)
@@ -171,7 +165,7 @@ def empty_input(view, op: Operator, check: dict) -> Iterator[Defect]:
     """An input with no elements (a static size-0 dimension) read by a kernel that needs
     some: `dim` (one dimension's size below 1) or the whole input, while `unless_empty`
     (another input) has elements."""
-    tensor = _input(view, op, check["slot"])
+    tensor = view.input_tensor(op, check["slot"])
     if tensor is None or tensor.is_dynamic or not tensor.shape:
         return
     if "dim" in check:
@@ -180,7 +174,7 @@ def empty_input(view, op: Operator, check: dict) -> Iterator[Defect]:
             yield Defect(op, tensor, f"input {check['slot']} has size {tensor.shape[dim]} in "
                                      f"dimension {dim}")
         return
-    other = _input(view, op, check["unless_empty"])
+    other = view.input_tensor(op, check["unless_empty"])
     if tensor.element_count == 0 and other is not None and other.element_count > 0:
         yield Defect(op, tensor, f"input {check['slot']} {list(tensor.shape)} has no "
                                  f"elements while input {check['unless_empty']} has some")
@@ -191,12 +185,12 @@ INT_MAX = 2**31 - 1
 
 def concatenated_size(view, op: Operator, check: dict) -> Iterator[Defect]:
     """The inputs' sizes along the axis, summed in an int, must not overflow."""
-    first = _input(view, op, 0)
+    first = view.input_tensor(op, 0)
     rank = _rank(first)
     if not rank or not op.options_type:
         return
     resolved = _normalized_axis(op.options.get("axis", 0), rank, False)
-    inputs = [_input(view, op, slot) for slot in range(len(op.inputs))]
+    inputs = [view.input_tensor(op, slot) for slot in range(len(op.inputs))]
     if resolved is None or any(t is None or len(t.shape) != rank for t in inputs):
         return
     total = sum(t.shape[resolved] for t in inputs)
@@ -215,7 +209,7 @@ def quantization_required(view, op: Operator, check: dict) -> Iterator[Defect]:
     if kernel not in check["input_types"]:
         return  # another type, or one the file does not fix
     for slot in check["slots"]:
-        tensor = _input(view, op, slot)
+        tensor = view.input_tensor(op, slot)
         if tensor is not None and not (tensor.quantization and tensor.quantization.scale):
             yield Defect(op, tensor, f"the {kernel} kernel needs quantization parameters "
                                      f"on input {slot} ({tensor.dtype}), which has none")
@@ -229,7 +223,7 @@ def variable_input(view, op: Operator, check: dict) -> Iterator[Defect]:
             len(op.inputs) not in check["input_counts"][op.name]:
         return  # another layout (e.g. the basic LSTM kernel)
     for slot in check["slots"][op.name]:
-        tensor = _input(view, op, slot)
+        tensor = view.input_tensor(op, slot)
         if tensor is not None and not tensor.is_variable:
             yield Defect(op, tensor, f"input {slot}, the state, is not a variable tensor")
             return
@@ -243,7 +237,7 @@ def svdf_rank(view, op: Operator, check: dict) -> Iterator[Defect]:
         if rank == 0 and check["zero"]:
             yield Defect(op, None, "rank is 0 (num_filters is divided by it)")
         return
-    features = _input(view, op, 1)
+    features = view.input_tensor(op, 1)
     if features is not None and features.shape and features.shape[0] % rank:
         yield Defect(op, features, f"num_filters {features.shape[0]} (weights_feature "
                                    f"dimension 0) is not a multiple of rank {rank}")
@@ -264,7 +258,7 @@ def split_outputs(view, op: Operator, check: dict) -> Iterator[Defect]:
 
 def split_even(view, op: Operator, check: dict) -> Iterator[Defect]:
     splits = op.options.get("num_splits", 0) if op.options_type else 0
-    data = _input(view, op, check["data_slot"])
+    data = view.input_tensor(op, check["data_slot"])
     rank = _rank(data)
     _, values = _constant(view, op, check["axis_slot"])
     if splits < 1 or splits != len(op.outputs) or not rank or not values or len(values) != 1:
@@ -298,7 +292,7 @@ def conv_dims(view, op: Operator, check: dict) -> Iterator[Defect]:
     """Input and filter dimensions that must be positive. Only the sizes the file fixes
     are judged: a tensor another op writes gets its size from that op's Prepare, whatever
     the file says (a DEQUANTIZE'd filter with a 0 in its file shape runs in LiteRT)."""
-    data, weights = (None if _written(view, op, position) else _input(view, op, position)
+    data, weights = (None if _written(view, op, position) else view.input_tensor(op, position)
                      for position in (0, 1))
     texts = [*_non_positive_dims(data, check["input_dims"], "input"),
              *_non_positive_dims(weights, check["filter_dims"], "filter")]
@@ -395,7 +389,7 @@ def output_size(view, op: Operator, check: dict) -> Iterator[Defect]:
     shape and, for inputs of one shape, writes as many elements as they hold, or first
     checks the counts match and aborts (inputs that broadcast take its broadcast kernels,
     which loop over the output's own shape)."""
-    inputs = [_input(view, op, slot) for slot in range(min(len(op.inputs), check["inputs"]))]
+    inputs = [view.input_tensor(op, slot) for slot in range(min(len(op.inputs), check["inputs"]))]
     if not op.outputs or op.outputs[0] < 0 or not inputs or None in inputs:
         return
     output = view.tensor(op.subgraph, op.outputs[0])
@@ -424,7 +418,7 @@ def input_smaller_than_read(view, op: Operator, check: dict) -> Iterator[Defect]
     holds for any size of the dimensions the shape_signature leaves open (-1): the input
     then holds no element (a fixed 0), or all its dimensions are fixed, and the output's
     open ones count as 1."""
-    data, weights = _input(view, op, 0), _input(view, op, 1)
+    data, weights = view.input_tensor(op, 0), view.input_tensor(op, 1)
     if not op.outputs or op.outputs[0] < 0 or data is None or weights is None:
         return
     output = view.tensor(op.subgraph, op.outputs[0])

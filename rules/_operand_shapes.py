@@ -296,7 +296,7 @@ class Shapes:
     def _resized(self, op: Operator, first: Shape) -> set | None:
         """resize_bilinear.cc / resize_nearest_neighbor.cc ResizeOutputTensor: [batch,
         size[0], size[1], channels] from a constant INT32 size [2] of positive values."""
-        size = _tensor(self.view, op, 1)
+        size = self.view.input_tensor(op, 1)
         if len(first) != 4 or size is None or not size.is_constant or \
                 size.dtype != "INT32" or tuple(size.shape) != (2,):
             return None
@@ -309,7 +309,7 @@ class Shapes:
         """reduce.cc GetOutputShape: the constant INT32 axes resolved (negative ones plus
         the rank, repeats once), kept as 1 with keep_dims, else dropped; a scalar stays
         a scalar."""
-        axis = _tensor(self.view, op, 1)
+        axis = self.view.input_tensor(op, 1)
         if axis is None or not axis.is_constant or axis.dtype != "INT32" or \
                 not op.options_type:
             return None
@@ -347,7 +347,7 @@ class Shapes:
 
     def _padded(self, op: Operator, first: Shape) -> Shape | None:
         """pad.cc ResizeOutputTensor: each dimension plus its constant paddings."""
-        paddings = _tensor(self.view, op, 1)
+        paddings = self.view.input_tensor(op, 1)
         if paddings is None or not paddings.is_constant or \
                 tuple(paddings.shape) != (len(first), 2):
             return None
@@ -372,12 +372,6 @@ class Shapes:
         return (math.prod(first) // weights[1], weights[0])
 
 
-def _tensor(view, op: Operator, slot: int) -> Tensor | None:
-    if slot >= len(op.inputs) or op.inputs[slot] < 0:
-        return None
-    return view.tensor(op.subgraph, op.inputs[slot])
-
-
 def _dims(shape: Shape) -> str:
     return f"{list(shape)}"
 
@@ -385,7 +379,7 @@ def _dims(shape: Shape) -> str:
 def rank(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:
     shape = shapes.seen(op, check["slot"])
     if shape is not None and len(shape) != check["rank"]:
-        tensor = _tensor(shapes.view, op, check["slot"])
+        tensor = shapes.view.input_tensor(op, check["slot"])
         # TFLite Micro takes the file's shape; `tflm` says what it does with a lower rank
         lower = tensor is not None and len(tensor.shape) < check["rank"]
         yield Defect(op, tensor, f"the {check['role']} {_dims(shape)} has rank {len(shape)}, "
@@ -393,7 +387,7 @@ def rank(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:
 
 
 def bias_size(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:
-    bias_tensor = _tensor(shapes.view, op, 2)
+    bias_tensor = shapes.view.input_tensor(op, 2)
     if bias_tensor is None:
         return  # no bias: FULLY_CONNECTED's is optional; conv.cc refuses a missing one
     weights, bias = shapes.seen(op, 1), shapes.seen(op, 2)
@@ -461,13 +455,13 @@ def conv_groups(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:
                 f"{groups} groups")
     else:
         return
-    yield Defect(op, _tensor(shapes.view, op, 1), text, micro)
+    yield Defect(op, shapes.view.input_tensor(op, 1), text, micro)
 
 
 def channel_multiple(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:
     if _depthwise_channels(shapes, op) is False:
         data, weights = shapes.seen(op, 0), shapes.seen(op, 1)
-        yield Defect(op, _tensor(shapes.view, op, 1),
+        yield Defect(op, shapes.view.input_tensor(op, 1),
                      f"the filter's {weights[3]} output channels are not a multiple of the "
                      f"input's {data[3]} channels")
 
@@ -475,7 +469,7 @@ def channel_multiple(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defe
 def element_count(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defect]:
     shape = shapes.seen(op, check["slot"])
     if shape is not None and math.prod(shape) != check["count"]:
-        yield Defect(op, _tensor(shapes.view, op, check["slot"]),
+        yield Defect(op, shapes.view.input_tensor(op, check["slot"]),
                      f"the {check['role']} {_dims(shape)} has {math.prod(shape)} elements, "
                      f"not {check['count']}")
 
@@ -485,7 +479,7 @@ def _new_shape(shapes: Shapes, op: Operator) -> list[int] | None:
     constant or absent), else None."""
     view = shapes.view
     if len(op.inputs) == 2:
-        shape_tensor = _tensor(view, op, 1)
+        shape_tensor = view.input_tensor(op, 1)
         if shape_tensor is None or not shape_tensor.is_constant:
             return None  # not constant: decided in Eval, or the optional-input check's
         if shape_tensor.dtype == "INT32" and len(shape_tensor.shape) == 1:
@@ -524,7 +518,7 @@ def reshape_elements(shapes: Shapes, op: Operator, check: dict) -> Iterator[Defe
     new_shape = _new_shape(shapes, op)
     resolved = None if data is None or new_shape is None else _resolve(data, new_shape)
     if resolved is not None and math.prod(resolved) != math.prod(data):
-        yield Defect(op, _tensor(view, op, 0),
+        yield Defect(op, view.input_tensor(op, 0),
                      f"the input {_dims(data)} has {math.prod(data)} elements, the new "
                      f"shape {new_shape} {math.prod(resolved)}")
 
@@ -548,7 +542,7 @@ def xnnpack_takes_fully_connected(view, op: Operator, units: int) -> bool:
             options.get("fused_activation_function", "NONE") not in XNNPACK_ACTIVATIONS or \
             len(op.outputs) != 1 or op.outputs[0] < 0:
         return False
-    data, weights, bias = (_tensor(view, op, slot) for slot in range(3))
+    data, weights, bias = (view.input_tensor(op, slot) for slot in range(3))
     output = view.tensor(op.subgraph, op.outputs[0])
     kind = data.dtype if data is not None else None
     if kind == "FLOAT32":
@@ -577,7 +571,7 @@ def fully_connected_rows(shapes: Shapes, op: Operator, check: dict) -> Iterator[
     if count % weights[1] == 0 or not xnnpack_takes_fully_connected(
             shapes.view, op, weights[0]):
         return
-    yield Defect(op, _tensor(shapes.view, op, 0),
+    yield Defect(op, shapes.view.input_tensor(op, 0),
                  f"the input {_dims(data)} holds {count} element{'s' * (count != 1)}, not "
                  f"whole rows of the filter's {weights[1]} inputs")
 

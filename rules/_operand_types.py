@@ -214,7 +214,7 @@ def refusals(view, data: dict) -> Iterator[Refusal]:
     for entry in data["op"]:
         for name in entry["ops"]:
             by_op.setdefault(name, []).append(entry)
-    prepared = _all_prepared_types(view, data)
+    prepared = kernel_types(view)  # shared with TFL009's checks by type
     for subgraph in sorted(view.runnable_subgraphs):
         types = prepared[subgraph]
         for op in view.model.subgraphs[subgraph].operators:

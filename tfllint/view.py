@@ -86,6 +86,13 @@ class ModelView:
             index = self._indexes[subgraph] = SubgraphIndex(self.model.subgraphs[subgraph])
         return index
 
+    def input_tensor(self, op: Operator, slot: int) -> Tensor | None:
+        """The tensor at the op's input `slot`, or None when the op has no such input or
+        it is -1 (an optional input left out)."""
+        if slot >= len(op.inputs) or op.inputs[slot] < 0:
+            return None
+        return self.model.subgraphs[op.subgraph].tensors[op.inputs[slot]]
+
     def producer(self, subgraph: int, tensor: int) -> Operator | None:
         return self._index(subgraph).producer.get(tensor)
 
